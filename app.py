@@ -1,0 +1,42 @@
+"""Builds the Flask app from a config object read once from the environment.
+
+gunicorn serves ``app:create_app()`` (see gunicorn.conf.py and s.yaml); tests call
+``create_app(Config(...))`` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from core.config import Config
+from core.errors import register_error_handlers
+from core.observability import configure_logging, install_request_tracking
+from core.services import EXTENSION_KEY, Services
+from core.upstream import QwenUpstream
+from handlers import invoke, system
+
+log = logging.getLogger("qwenfc")
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    configure_logging(config.log_level)
+
+    app = Flask(__name__)
+    # Chinese text stays readable in the FC console instead of \\u escapes.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    upstream = QwenUpstream(config.dashscope_api_key, config.dashscope_base_url, config.upstream_timeout_s)
+    app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream)
+
+    register_error_handlers(app)
+    install_request_tracking(app)
+    app.register_blueprint(invoke.bp)
+    app.register_blueprint(system.bp)
+
+    if not config.api_key_configured:
+        log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")
+    if config.dashscope_base_url:
+        log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope", config.dashscope_base_url)
+    return app

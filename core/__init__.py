@@ -1,0 +1,1 @@
+"""Shared machinery behind the HTTP doors: configuration, errors, the DashScope adapter."""

@@ -1,0 +1,158 @@
+"""One error hierarchy for everything a caller can be told went wrong, mapped to HTTP in one place.
+
+Views and the upstream adapter raise these; `register_error_handlers` turns them (and Flask's own
+404/405/400s, and anything unexpected) into the JSON body every route answers with:
+``{"status_code", "request_id", "code", "message"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("qwenfc")
+
+
+class ApiError(Exception):
+    """Base of every error a caller sees. Subclasses fix the HTTP status and the code."""
+
+    status: int = 500
+    code: str = "InternalError"
+    default_message: str = "internal error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        upstream_request_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.upstream_request_id = upstream_request_id or None
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    code = "InvalidParameter"  # DashScope's own code for a bad request, so callers match one code.
+    default_message = "invalid request"
+
+
+class RouteNotFound(ApiError):
+    status = 404
+    code = "NotFound"
+    default_message = "no such route"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "MethodNotAllowed"
+    default_message = "method not allowed on this route"
+
+
+class ServiceNotConfigured(ApiError):
+    status = 503
+    code = "ApiKeyNotConfigured"
+    default_message = (
+        "DASHSCOPE_API_KEY is not set on this function: set it in the function's environment "
+        "variables (s.yaml reads it from the deployer's shell) and redeploy"
+    )
+
+
+class UpstreamError(ApiError):
+    """DashScope answered with an error; its status, code and message are kept as they are."""
+
+    status = 502
+    code = "UpstreamError"
+    default_message = "DashScope returned an error"
+
+
+class UpstreamUnreachable(UpstreamError):
+    status = 502
+    code = "UpstreamUnreachable"
+    default_message = "could not connect to DashScope"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    code = "UpstreamTimeout"
+    default_message = "DashScope did not answer in time"
+
+
+class UpstreamStreamIncomplete(UpstreamError):
+    status = 502
+    code = "UpstreamStreamIncomplete"
+    default_message = "the DashScope stream ended before the model finished (no finish_reason)"
+
+
+class InternalError(ApiError):
+    status = 500
+    code = "InternalError"
+    default_message = "internal error; quote the request id when reporting it"
+
+
+def current_request_id() -> str:
+    return getattr(g, "request_id", "") or ""
+
+
+def error_body(error: ApiError) -> dict[str, Any]:
+    """The JSON an error becomes, in a response body or an SSE error event.
+
+    `request_id` is DashScope's when the failure came from DashScope (what Alibaba Cloud support asks
+    for), otherwise this function's own request id (also in the X-Request-Id header).
+    """
+    return {
+        "status_code": error.status,
+        "request_id": error.upstream_request_id or current_request_id(),
+        "code": error.code,
+        "message": error.message,
+    }
+
+
+def error_response(error: ApiError) -> Response:
+    g.error_code = error.code
+    response = jsonify(error_body(error))
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _from_http_exception(exc: HTTPException) -> ApiError:
+    status = exc.code or 500
+    if status == 404:
+        return RouteNotFound("no route for this path; see the README for the routes this function serves")
+    if status == 405:
+        allow = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+        return MethodNotAllowed(
+            f"this route accepts {allow}" if allow else None, headers={"Allow": allow} if allow else None
+        )
+    if 400 <= status < 500:
+        return InvalidRequest(exc.description or exc.name, status=status, code=exc.name.replace(" ", ""))
+    return InternalError()
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_exception(exc: HTTPException) -> Response:
+        return error_response(_from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # The traceback goes to the log with the request id; the caller gets no internals.
+        log.exception("unhandled exception")
+        return error_response(InternalError())

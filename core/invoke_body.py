@@ -1,0 +1,196 @@
+"""What a POST to /invoke means: the mode, the call to make upstream, and whether to stream.
+
+Bodies come in three shapes and all of them work on every /invoke route:
+
+- raw text (what the FC console's test tab sends, as application/octet-stream);
+- flat JSON: ``{"messages" | "prompt": ..., "model": ..., "temperature": ..., "stream": ...}``;
+- DashScope-native JSON: ``{"model": ..., "input": {...}, "parameters": {...}}``, so a system
+  that already calls DashScope's HTTP API only changes the URL and drops its key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from core.config import Config, InvokeMode
+from core.errors import InvalidRequest
+from core.parameters import validate_messages, validate_parameters
+from core.upstream import SDK_CONTROL_ARGUMENTS, GenerationCall
+
+MODE_FIELDS: dict[InvokeMode, str] = {"messages": "messages", "prompt": "prompt"}
+# Top-level fields of the native shape; anything else there is a mistake worth naming.
+NATIVE_FIELDS = frozenset({"model", "input", "parameters", "stream"})
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+@dataclass(frozen=True)
+class InvokeRequest:
+    mode: InvokeMode
+    call: GenerationCall
+    stream: bool
+
+
+def stream_flag(value: str | None, source: str) -> bool | None:
+    """Read an on/off switch from a query string value; None when absent."""
+    if value is None:
+        return None
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise InvalidRequest(f"`{source}` must be true or false, got {value!r}")
+
+
+def _is_json_content_type(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _decode(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("the body is not valid UTF-8 text") from None
+
+
+def _structured_payload(text: str, declared_json: bool) -> dict[str, Any] | None:
+    """The JSON object a body carries, or None when the body is the user's raw text."""
+    if declared_json:
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InvalidRequest(
+                f"the body is sent as application/json but is not valid JSON ({error.msg} at line "
+                f"{error.lineno} column {error.colno})"
+            ) from None
+        if not isinstance(payload, dict):
+            raise InvalidRequest("a JSON body must be an object with `messages` or `prompt`")
+        return payload
+    # The console sends JSON test events as application/octet-stream: a body that parses as an
+    # object naming our fields is structured; anything else is text to send to the model.
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(payload, dict) and payload.keys() & {"messages", "prompt", "input"}:
+        return payload
+    return None
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"`{name}` must be a JSON object")
+    return value
+
+
+def _split_payload(payload: dict[str, Any]) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+    """(messages, prompt, model, stream, parameters) from a flat or a native body."""
+    if "input" in payload:
+        unknown = sorted(payload.keys() - NATIVE_FIELDS)
+        if unknown:
+            raise InvalidRequest(
+                f"unknown top-level field `{unknown[0]}` in a DashScope-native body; "
+                "generation parameters go under `parameters`"
+            )
+        given = _object(payload["input"], "input")
+        parameters = dict(_object(payload.get("parameters", {}), "parameters"))
+        return given.get("messages"), given.get("prompt"), payload.get("model"), payload.get("stream"), parameters
+    parameters = {k: v for k, v in payload.items() if k not in {"messages", "prompt", "model", "stream", "parameters"}}
+    if "parameters" in payload:
+        nested = _object(payload["parameters"], "parameters")
+        clash = sorted(parameters.keys() & nested.keys())
+        if clash:
+            raise InvalidRequest(f"`{clash[0]}` is given both at the top level and in `parameters`; give it once")
+        parameters.update(nested)
+    return payload.get("messages"), payload.get("prompt"), payload.get("model"), payload.get("stream"), parameters
+
+
+def _mode_of(messages: Any, prompt: Any, fixed_mode: InvokeMode | None) -> InvokeMode:
+    has_messages, has_prompt = messages is not None, prompt is not None
+    if fixed_mode is not None:
+        other = "prompt" if fixed_mode == "messages" else "messages"
+        if (has_prompt if fixed_mode == "messages" else has_messages):
+            raise InvalidRequest(
+                f"POST /invoke/{fixed_mode} expects `{MODE_FIELDS[fixed_mode]}`, but the body carries "
+                f"`{other}`; send `{MODE_FIELDS[fixed_mode]}` or use POST /invoke/{other}"
+            )
+        if not (has_messages or has_prompt):
+            raise InvalidRequest(f"POST /invoke/{fixed_mode} expects `{MODE_FIELDS[fixed_mode]}` in a JSON body, or raw text")
+        return fixed_mode
+    if has_messages and has_prompt:
+        raise InvalidRequest("send either `messages` or `prompt`, not both")
+    if not (has_messages or has_prompt):
+        raise InvalidRequest("a JSON body needs `messages` (messages mode) or `prompt` (prompt mode)")
+    return "messages" if has_messages else "prompt"
+
+
+def _model(value: Any, config: Config) -> str:
+    if value is None:
+        return config.default_model
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"")
+    return value
+
+
+def _finish_parameters(
+    parameters: dict[str, Any], mode: InvokeMode, stream: bool
+) -> dict[str, Any]:
+    parameters = validate_parameters(parameters, SDK_CONTROL_ARGUMENTS)
+    if parameters.get("tools") and parameters.get("result_format") == "text":
+        raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
+    default_format = "text" if mode == "prompt" and not parameters.get("tools") else "message"
+    parameters.setdefault("result_format", default_format)
+    if stream:
+        # Each event carries only the new text unless the caller explicitly asks otherwise.
+        parameters.setdefault("incremental_output", True)
+    return parameters
+
+
+def parse_invoke_body(
+    body: bytes,
+    mimetype: str,
+    config: Config,
+    fixed_mode: InvokeMode | None = None,
+    stream_requested: bool = False,
+) -> InvokeRequest:
+    """Turn an /invoke request body into the call to make. Raises InvalidRequest naming the problem."""
+    if not body.strip():
+        raise InvalidRequest("the body is empty: send your text, or JSON with `messages` or `prompt`")
+    text = _decode(body)
+    payload = _structured_payload(text, _is_json_content_type(mimetype))
+
+    if payload is None:
+        # Raw text: the user's words, sent in the route's mode (or INVOKE_MODE on plain /invoke).
+        mode = fixed_mode or config.invoke_mode
+        parameters = _finish_parameters({}, mode, stream_requested)
+        if mode == "messages":
+            messages = [
+                {"role": "system", "content": config.system_prompt},
+                {"role": "user", "content": text},
+            ]
+            call = GenerationCall(config.default_model, messages=messages, parameters=parameters)
+        else:
+            call = GenerationCall(config.default_model, prompt=text, parameters=parameters)
+        return InvokeRequest(mode, call, stream_requested)
+
+    messages, prompt, model, stream, parameters = _split_payload(payload)
+    mode = _mode_of(messages, prompt, fixed_mode)
+    if stream is not None and not isinstance(stream, bool):
+        raise InvalidRequest(f"`stream` must be true or false, got {stream!r}")
+    streaming = bool(stream) or stream_requested
+    if mode == "messages":
+        validate_messages(messages)
+    elif not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidRequest("`prompt` must be a non-empty string")
+    call = GenerationCall(
+        model=_model(model, config),
+        messages=messages if mode == "messages" else None,
+        prompt=prompt if mode == "prompt" else None,
+        parameters=_finish_parameters(parameters, mode, streaming),
+    )
+    return InvokeRequest(mode, call, streaming)

@@ -1,0 +1,174 @@
+"""Validation of messages and generation parameters against the DashScope API reference.
+
+Known parameters are type- and range-checked (strictly: "0.5" is not a number); a bad one is an
+InvalidRequest naming it. Parameters we do not know pass through untouched, so a new DashScope
+option works without a release of this function. What is forwarded is always the caller's own
+value, never a re-serialised copy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from core.errors import InvalidRequest
+
+_STRICT_OPEN = ConfigDict(strict=True, extra="allow")
+
+
+class _FunctionSpec(BaseModel):
+    model_config = _STRICT_OPEN
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class _Tool(BaseModel):
+    model_config = _STRICT_OPEN
+    type: Literal["function"]
+    function: _FunctionSpec
+
+
+class _NamedFunction(BaseModel):
+    model_config = _STRICT_OPEN
+    name: Annotated[str, Field(min_length=1)]
+
+
+class _ToolChoiceFunction(BaseModel):
+    model_config = _STRICT_OPEN
+    type: Literal["function"]
+    function: _NamedFunction
+
+
+def _check_stop(value: Any) -> Any:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, list) and value:
+        if all(isinstance(item, str) for item in value):
+            return value
+        if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+            return value
+        if all(
+            isinstance(item, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in item)
+            for item in value
+        ):
+            return value
+    raise ValueError(
+        "must be a string, a list of strings, a list of token ids or a list of token-id lists "
+        "(one kind, not mixed)"
+    )
+
+
+def _check_tool_choice(value: Any) -> Any:
+    if value in ("auto", "none"):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError('must be "auto", "none" or {"type": "function", "function": {"name": ...}}')
+    _ToolChoiceFunction.model_validate(value)
+    return value
+
+
+def _check_content(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, dict) for part in value):
+        return value
+    raise ValueError("must be a string or a list of content-part objects")
+
+
+class _ResponseFormat(BaseModel):
+    model_config = _STRICT_OPEN
+    type: Literal["text", "json_object", "json_schema"]
+
+
+class GenerationParameters(BaseModel):
+    """The parameters the API reference documents, with their types and ranges."""
+
+    model_config = _STRICT_OPEN
+
+    temperature: Annotated[float, Field(ge=0, lt=2)] | None = None
+    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
+    top_k: Annotated[int, Field(ge=0)] | None = None
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)] | None = None
+    # A string, strings, token ids, or lists of token ids; never a mix (the reference forbids it).
+    stop: Annotated[Any, AfterValidator(_check_stop)] = None
+    repetition_penalty: Annotated[float, Field(gt=0)] | None = None
+    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    enable_search: bool | None = None
+    result_format: Literal["text", "message"] | None = None
+    tools: Annotated[list[_Tool], Field(min_length=1)] | None = None
+    tool_choice: Annotated[Any, AfterValidator(_check_tool_choice)] = None
+    response_format: _ResponseFormat | None = None
+    incremental_output: bool | None = None
+
+
+class _Message(BaseModel):
+    model_config = _STRICT_OPEN
+    role: Literal["system", "user", "assistant", "tool"]
+    # A string, or a list of content parts (text, image_url, ...) for multimodal models.
+    content: Annotated[Any, AfterValidator(_check_content)] = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _has_something_to_say(self) -> "_Message":
+        if self.role == "assistant":
+            if self.content is None and not self.tool_calls:
+                raise ValueError("an assistant message needs `content` or `tool_calls`")
+        elif self.content is None or self.content == "" or self.content == []:
+            raise ValueError(f"a {self.role} message needs non-empty `content`")
+        return self
+
+
+_MESSAGES = TypeAdapter(Annotated[list[_Message], Field(min_length=1)])
+
+
+def _field_path(prefix: str, location: tuple[Any, ...]) -> str:
+    path = prefix
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _invalid(prefix: str, error: ValidationError) -> InvalidRequest:
+    first = error.errors(include_url=False)[0]
+    path = _field_path(prefix, tuple(first["loc"]))
+    message = first["msg"].removeprefix("Value error, ")
+    given = first.get("input")
+    shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
+    return InvalidRequest(f"invalid `{path}`: {message}{shown}")
+
+
+def validate_messages(messages: Any) -> list[dict[str, Any]]:
+    """Check a messages list; return it unchanged (roles, tool_calls, extra keys all kept)."""
+    if not isinstance(messages, list):
+        raise InvalidRequest("`messages` must be a list of {role, content} objects")
+    try:
+        _MESSAGES.validate_python(messages)
+    except ValidationError as error:
+        raise _invalid("messages", error) from None
+    return messages
+
+
+def validate_parameters(parameters: dict[str, Any], reserved: frozenset[str]) -> dict[str, Any]:
+    """Check known parameters; return the caller's parameters without the ones set to null."""
+    for name in parameters:
+        if name in reserved:
+            raise InvalidRequest(f"`{name}` cannot be set by a request: it is not a generation parameter")
+    try:
+        GenerationParameters.model_validate(parameters)
+    except ValidationError as error:
+        raise _invalid("", error) from None
+    return {name: value for name, value in parameters.items() if value is not None}

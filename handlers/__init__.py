@@ -1,0 +1,1 @@
+"""HTTP doors: one module (one blueprint) per door."""

@@ -1,0 +1,148 @@
+"""Fixtures: a DashScope emulator on a real socket, and the function in front of it.
+
+`app` -> `client` is the function in-process (Flask's test client, the real SDK talking HTTP to
+the emulator). `server` is the function under gunicorn, started with the exact command in s.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+import yaml
+
+from app import create_app
+from core.config import Config
+from scripts.dashscope_emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+# Fake, and shaped so that nothing mistakes it for a real key.
+FAKE_KEY = "sk-emulator-fake-key-0000"
+
+
+def event_bytes(name: str) -> bytes:
+    return (EVENTS / name).read_bytes()
+
+
+def event_json(name: str) -> dict:
+    return json.loads(event_bytes(name))
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    """Parse an SSE body into (event, data) pairs."""
+    parsed = []
+    for block in text.strip().split("\n\n"):
+        event, data = "message", None
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                event = line[len("event:"):].strip()
+            elif line.startswith("data:"):
+                data = json.loads(line[len("data:"):])
+        if data is not None:
+            parsed.append((event, data))
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    emulator = Emulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def config(emulator: Emulator) -> Config:
+    return Config(dashscope_api_key=FAKE_KEY, dashscope_base_url=emulator.base_url, upstream_timeout_s=10)
+
+
+@pytest.fixture
+def app(config: Config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def s_yaml() -> dict:
+    return yaml.safe_load((ROOT / "s.yaml").read_text())
+
+
+def function_props() -> dict:
+    return s_yaml()["resources"]["qwen"]["props"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not become healthy in time")
+
+
+def start_like_fc(env: dict[str, str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start the function with s.yaml's customRuntimeConfig.command, verbatim, on a free port."""
+    command = function_props()["customRuntimeConfig"]["command"]
+    port = free_port()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+    except RuntimeError:
+        process.kill()
+        output = process.communicate(timeout=5)[0]
+        raise RuntimeError(f"the function did not start:\n{output}") from None
+    return process, url
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.terminate()
+    try:
+        return process.communicate(timeout=40)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[0]
+
+
+@pytest.fixture(scope="session")
+def server(emulator: Emulator) -> Iterator[str]:
+    """The function under gunicorn, as FC starts it, in front of the emulator."""
+    env = {
+        # `python3` in s.yaml's command must be this environment's interpreter, as on FC it is the
+        # runtime's, with the requirements importable.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DASHSCOPE_API_KEY": FAKE_KEY,
+        "DASHSCOPE_HTTP_BASE_URL": emulator.base_url,
+        "UPSTREAM_TIMEOUT_S": "30",
+    }
+    process, url = start_like_fc(env)
+    yield url
+    stop(process)
