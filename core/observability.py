@@ -44,13 +44,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is when a record is emitted, not when the handler was made."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
     """Send the function's logs to stdout (FC collects stdout) as JSON lines. Idempotent."""
-    if not any(getattr(handler, "_qwenfc", False) for handler in log.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+    if not any(isinstance(handler, StdoutHandler) for handler in log.handlers):
+        handler = StdoutHandler()
         handler.setFormatter(JsonLogFormatter())
         handler.addFilter(RequestIdFilter())
-        handler._qwenfc = True  # type: ignore[attr-defined]
         log.addHandler(handler)
     log.setLevel(level)
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -94,42 +95,52 @@ def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 30)
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}")
         try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or the worker still booting
             time.sleep(0.1)
     raise RuntimeError("the server did not become healthy in time")
 
 
 def start_like_fc(env: dict[str, str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """Start the function with s.yaml's customRuntimeConfig.command, verbatim, on a free port."""
+    """Start the function with s.yaml's customRuntimeConfig.command, verbatim, on a free port.
+
+    Its output goes to a file, never to a pipe nobody reads while it runs: a full pipe blocks the
+    worker's log writes, and with them the whole gevent worker.
+    """
     command = function_props()["customRuntimeConfig"]["command"]
     port = free_port()
+    output = tempfile.TemporaryFile(mode="w+t")
     process = subprocess.Popen(
         command,
         cwd=cwd,
         env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    process.output_file = output  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process)
     except RuntimeError:
-        process.kill()
-        output = process.communicate(timeout=5)[0]
-        raise RuntimeError(f"the function did not start:\n{output}") from None
+        raise RuntimeError(f"the function did not start:\n{stop(process)}") from None
     return process, url
 
 
 def stop(process: subprocess.Popen) -> str:
+    """Stop the server as FC does (SIGTERM) and return everything it printed."""
     process.terminate()
     try:
-        return process.communicate(timeout=40)[0]
+        process.wait(timeout=40)
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.communicate()[0]
+        process.wait()
+    output = process.output_file  # type: ignore[attr-defined]
+    output.seek(0)
+    text = output.read()
+    output.close()
+    return text
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,178 @@
+"""The deploy descriptors: s.yaml against the fc3 schema, gunicorn's settings against s.yaml,
+publish.yaml against the registry template, and the built package on a bare Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import jsonschema
+import pytest
+import requests
+import yaml
+
+from scripts import build_fc_package, build_registry_package
+from tests.conftest import FAKE_KEY, ROOT, event_bytes, function_props, s_yaml, start_like_fc, stop
+
+SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-schema.json"
+PACKAGE = ROOT / "build" / "fc-package"
+RUNTIME_PYTHON = {"custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
+
+
+def resolve(value, variables: dict, env: dict):
+    """Resolve Serverless Devs' ${vars.x} and ${env('X')} the way `s` does, for plain strings."""
+    if isinstance(value, dict):
+        return {key: resolve(item, variables, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, variables, env) for item in value]
+    if isinstance(value, str):
+        value = re.sub(r"\$\{vars\.(\w+)\}", lambda m: str(variables[m.group(1)]), value)
+        return re.sub(r"\$\{env\('(\w+)'\)\}", lambda m: env[m.group(1)], value)
+    return value
+
+
+def resolved_props() -> dict:
+    document = s_yaml()
+    return resolve(function_props(), document["vars"], {"DASHSCOPE_API_KEY": FAKE_KEY})
+
+
+def validate_fc3(props: dict) -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"{SCHEMA} is not present")
+    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(props)
+
+
+def gunicorn_settings(environ: dict[str, str] | None = None) -> dict:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ or {})
+    try:
+        namespace: dict = {}
+        exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
+        return namespace
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_s_yaml_is_one_fc3_resource_that_validates_against_the_schema():
+    document = s_yaml()
+    assert document["edition"] == "3.0.0"
+    assert [resource["component"] for resource in document["resources"].values()] == ["fc3"]
+    validate_fc3(resolved_props())
+
+
+def test_the_key_comes_from_the_deployers_shell_never_from_the_file():
+    props = function_props()
+    assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == "${env('DASHSCOPE_API_KEY')}"
+    assert not re.search(r"sk-[A-Za-z0-9]{16,}", (ROOT / "s.yaml").read_text())
+
+
+def test_custom_runtime_starts_gunicorn_on_port_9000():
+    props = function_props()
+    assert props["runtime"].startswith("custom")
+    command = props["customRuntimeConfig"]["command"]
+    assert command[:3] == ["python3", "-m", "gunicorn"] and "gunicorn.conf.py" in command
+    assert props["customRuntimeConfig"]["port"] == 9000
+    settings = gunicorn_settings()
+    assert settings["bind"] == "0.0.0.0:9000"
+    assert gunicorn_settings({"PORT": "8080"})["bind"] == "0.0.0.0:8080"
+
+
+def test_instance_concurrency_fits_the_worker_model():
+    props = function_props()
+    settings = gunicorn_settings()
+    assert settings["worker_class"] == "gevent"
+    assert props["instanceConcurrency"] >= 64
+    # Every call FC may send at once has a connection slot, with room left for idle keep-alives.
+    assert settings["workers"] * settings["worker_connections"] >= 2 * props["instanceConcurrency"]
+
+
+def test_function_settings_for_long_generations_and_fc_hooks():
+    props = function_props()
+    assert props["timeout"] >= 300
+    assert props["internetAccess"] is True
+    assert set(props["instanceLifecycleConfig"]) == {"initializer", "preStop"}
+    (trigger,) = props["triggers"]
+    assert trigger["triggerType"] == "http"
+    assert {"GET", "POST"} <= set(trigger["triggerConfig"]["methods"])
+
+
+def test_pre_deploy_installs_linux_wheels_for_the_runtimes_python():
+    props = function_props()
+    (action,) = build_fc_package.pre_deploy_actions()
+    command = action["run"]
+    assert "-r requirements.txt" in command and "-t ./python" in command
+    assert "--only-binary=:all:" in command and "manylinux2014_x86_64" in command
+    assert f"--python-version {RUNTIME_PYTHON[props['runtime']]}" in command
+    assert props["environmentVariables"]["PYTHONPATH"] == "/code/python"
+
+
+def test_fcignore_keeps_tests_and_tools_out_of_the_package():
+    packaged = {path.as_posix() for path in build_fc_package.packaged_files()}
+    assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke.py", "core/upstream.py"} <= packaged
+    assert not any(path.startswith(("tests/", "scripts/", ".venv/", ".ci/", "docs/")) for path in packaged)
+    assert not any("__pycache__" in path for path in packaged)
+
+
+def test_publish_yaml_describes_a_one_click_project():
+    publish = yaml.safe_load((ROOT / "publish.yaml").read_text())
+    assert publish["Edition"] == "3.0.0" and publish["Type"] == "Project"
+    parameters = publish["Parameters"]["properties"]
+    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "qwenModel"}
+    assert parameters["dashscopeApiKey"]["type"] == "secret"
+    assert "default" not in parameters["dashscopeApiKey"]
+    if SCHEMA.exists():
+        regions = set(json.loads(SCHEMA.read_text())["definitions"]["IRegion"]["enum"])
+        assert set(parameters["region"]["enum"]) <= regions
+
+
+def test_registry_template_renders_to_a_valid_function(tmp_path):
+    out = build_registry_package.build(tmp_path / "registry")
+    template = (out / "src" / "s.yaml").read_text()
+    # The registry renders {{ name }} with the console user's answers (art-template).
+    answers = {"region": "cn-shanghai", "functionName": "my-qwen", "qwenModel": "qwen-max", "dashscopeApiKey": FAKE_KEY}
+    assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) == set(answers)
+    rendered = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: answers[m.group(1)], template)
+    document = yaml.safe_load(rendered)
+    props = resolve(document["resources"]["qwen"]["props"], document["vars"], {})
+    validate_fc3(props)
+    assert props["region"] == "cn-shanghai" and props["functionName"] == "my-qwen"
+    assert props["environmentVariables"]["QWEN_MODEL"] == "qwen-max"
+    assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
+    assert (out / "src" / "app.py").exists() and not (out / "src" / "tests").exists()
+
+
+@pytest.mark.server
+def test_the_deploy_package_runs_on_a_bare_python(tmp_path, emulator):
+    """The package `s deploy` uploads, started by s.yaml's command on an interpreter with nothing
+    installed: every import must come from ./python, as on FC."""
+    if not (PACKAGE / "python").is_dir():
+        pytest.skip("no deploy package: scripts/test.sh builds it with scripts/build_fc_package.py")
+    bare = tmp_path / "bare-python"
+    venv.create(bare, with_pip=False, system_site_packages=False)
+    code = str(PACKAGE)
+    fc_env = {
+        name: value.replace("/code", code)
+        for name, value in resolved_props()["environmentVariables"].items()
+    }
+    fc_env["PATH"] = f"{bare / 'bin'}{os.pathsep}{fc_env['PATH']}"
+    fc_env["DASHSCOPE_HTTP_BASE_URL"] = emulator.base_url
+    check = subprocess.run([bare / "bin" / "python3", "-c", "import flask"], capture_output=True)
+    assert check.returncode != 0, "the bare interpreter must not see the test environment's packages"
+
+    process, url = start_like_fc(fc_env, cwd=PACKAGE)
+    try:
+        response = requests.post(
+            f"{url}/invoke", data=event_bytes("console-text.txt"), headers={"Content-Type": "application/octet-stream"}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        assert "如何做西红柿炖牛腩?" in response.json()["output"]["choices"][0]["message"]["content"]
+    finally:
+        output = stop(process)
+    assert FAKE_KEY not in output

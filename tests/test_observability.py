@@ -1,0 +1,98 @@
+"""Request ids, the one log line per request, and secrets that never show up anywhere."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import FAKE_KEY
+
+FC_CREDENTIALS = {
+    "x-fc-access-key-id": "LTAI-fc-access-key-id-value",
+    "x-fc-access-key-secret": "fc-access-key-secret-value",
+    "x-fc-security-token": "fc-security-token-value",
+}
+
+
+def log_lines(capfd) -> list[dict]:
+    return [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def request_lines(capfd) -> list[dict]:
+    return [line for line in log_lines(capfd) if line["message"] == "request"]
+
+
+def test_fc_request_id_is_used_and_echoed(client, capfd):
+    response = client.post("/invoke", data="hi", headers={"x-fc-request-id": "1-6789abcd-0123456789abcdef"})
+    assert response.headers["X-Request-Id"] == "1-6789abcd-0123456789abcdef"
+    (line,) = request_lines(capfd)
+    assert line["request_id"] == "1-6789abcd-0123456789abcdef"
+
+
+def test_a_request_id_is_made_when_fc_sent_none(client):
+    first = client.get("/health").headers["X-Request-Id"]
+    second = client.get("/health").headers["X-Request-Id"]
+    assert first and second and first != second
+
+
+def test_errors_carry_the_request_id_too(client):
+    response = client.post("/invoke", data="")
+    assert response.headers["X-Request-Id"] == response.get_json()["request_id"]
+    response = client.get("/missing")
+    assert response.headers["X-Request-Id"] == response.get_json()["request_id"]
+
+
+def test_one_log_line_per_request_with_what_happened(client, capfd, emulator):
+    capfd.readouterr()
+    response = client.post("/invoke", json={"model": "qwen-plus", "prompt": "hello"})
+
+    (line,) = request_lines(capfd)
+    assert line["request_id"] == response.headers["X-Request-Id"]
+    assert line["method"] == "POST" and line["path"] == "/invoke" and line["status"] == 200
+    assert line["mode"] == "prompt" and line["model"] == "qwen-plus" and line["stream"] is False
+    assert line["upstream_request_id"] == emulator.last_request()["request_id"]
+    assert line["usage"]["total_tokens"] > 0
+    assert line["latency_ms"] >= 0
+
+
+def test_a_stream_logs_one_line_when_it_ends(client, capfd):
+    capfd.readouterr()
+    client.post("/invoke", json={"prompt": "a b c d e f g h [[emulate fail_after=1]]", "stream": True}).get_data()
+
+    (line,) = request_lines(capfd)
+    assert line["stream"] is True
+    assert line["error_code"] == "InternalError"
+    assert line["usage"]["output_tokens"] > 0
+
+
+def test_an_error_line_names_the_code(client, capfd):
+    capfd.readouterr()
+    client.post("/invoke", json={"prompt": "x", "temperature": 9})
+    (line,) = request_lines(capfd)
+    assert line["status"] == 400 and line["error_code"] == "InvalidParameter"
+
+
+def test_secrets_and_content_never_reach_a_response_or_a_log(client, capfd, emulator):
+    capfd.readouterr()
+    content = "my-private-question-text"
+    headers = {**FC_CREDENTIALS, "Authorization": "Bearer caller-token-value"}
+    responses = [
+        client.post("/invoke", data=content, headers=headers),
+        client.post("/invoke", json={"prompt": content, "stream": True}, headers=headers),
+        client.post("/invoke", json={"prompt": content, "temperature": 7}, headers=headers),
+        client.post("/invoke", json={"prompt": f"{content} [[emulate status=500]]"}, headers=headers),
+        client.get("/health", headers=headers),
+    ]
+    seen = "".join(r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
+    logged = capfd.readouterr()
+    everything_logged = logged.out + logged.err
+
+    for secret in [FAKE_KEY, "caller-token-value", *FC_CREDENTIALS.values()]:
+        assert secret not in seen
+        assert secret not in everything_logged
+    assert content not in everything_logged
+    # The caller's Authorization header is never the key DashScope sees.
+    assert emulator.last_request()["api_key"] == FAKE_KEY
+
+
+def test_config_repr_hides_the_key(config):
+    assert FAKE_KEY not in repr(config)
