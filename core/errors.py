@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+
+from core.observability import current_request_id, note
 
 log = logging.getLogger("qwenfc")
 
@@ -101,10 +103,6 @@ class InternalError(ApiError):
     default_message = "internal error; quote the request id when reporting it"
 
 
-def current_request_id() -> str:
-    return getattr(g, "request_id", "") or ""
-
-
 def error_body(error: ApiError) -> dict[str, Any]:
     """The JSON an error becomes, in a response body or an SSE error event.
 
@@ -120,7 +118,7 @@ def error_body(error: ApiError) -> dict[str, Any]:
 
 
 def error_response(error: ApiError) -> Response:
-    g.error_code = error.code
+    note(error_code=error.code)
     response = jsonify(error_body(error))
     response.status_code = error.status
     for name, value in error.headers.items():

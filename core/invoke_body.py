@@ -19,9 +19,10 @@ from core.errors import InvalidRequest
 from core.parameters import validate_messages, validate_parameters
 from core.upstream import SDK_CONTROL_ARGUMENTS, GenerationCall
 
-MODE_FIELDS: dict[InvokeMode, str] = {"messages": "messages", "prompt": "prompt"}
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
 NATIVE_FIELDS = frozenset({"model", "input", "parameters", "stream"})
+# Top-level fields of the flat shape that are not generation parameters.
+FLAT_FIELDS = frozenset({"messages", "prompt", "model", "stream", "parameters"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
@@ -88,8 +89,17 @@ def _object(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _split_payload(payload: dict[str, Any]) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-    """(messages, prompt, model, stream, parameters) from a flat or a native body."""
+@dataclass(frozen=True)
+class _BodyFields:
+    messages: Any
+    prompt: Any
+    model: Any
+    stream: Any
+    parameters: dict[str, Any]
+
+
+def _fields_of(payload: dict[str, Any]) -> _BodyFields:
+    """The fields of a flat or a DashScope-native body, wherever each shape keeps them."""
     if "input" in payload:
         unknown = sorted(payload.keys() - NATIVE_FIELDS)
         if unknown:
@@ -99,28 +109,32 @@ def _split_payload(payload: dict[str, Any]) -> tuple[Any, Any, Any, Any, dict[st
             )
         given = _object(payload["input"], "input")
         parameters = dict(_object(payload.get("parameters", {}), "parameters"))
-        return given.get("messages"), given.get("prompt"), payload.get("model"), payload.get("stream"), parameters
-    parameters = {k: v for k, v in payload.items() if k not in {"messages", "prompt", "model", "stream", "parameters"}}
-    if "parameters" in payload:
-        nested = _object(payload["parameters"], "parameters")
-        clash = sorted(parameters.keys() & nested.keys())
-        if clash:
-            raise InvalidRequest(f"`{clash[0]}` is given both at the top level and in `parameters`; give it once")
-        parameters.update(nested)
-    return payload.get("messages"), payload.get("prompt"), payload.get("model"), payload.get("stream"), parameters
+    else:
+        given = payload
+        parameters = {name: value for name, value in payload.items() if name not in FLAT_FIELDS}
+        if "parameters" in payload:
+            nested = _object(payload["parameters"], "parameters")
+            clash = sorted(parameters.keys() & nested.keys())
+            if clash:
+                raise InvalidRequest(f"`{clash[0]}` is given both at the top level and in `parameters`; give it once")
+            parameters.update(nested)
+    # DashScope itself takes the stream switch from a header; accept it among the parameters too.
+    stream = payload.get("stream", parameters.pop("stream", None))
+    return _BodyFields(given.get("messages"), given.get("prompt"), payload.get("model"), stream, parameters)
 
 
-def _mode_of(messages: Any, prompt: Any, fixed_mode: InvokeMode | None) -> InvokeMode:
-    has_messages, has_prompt = messages is not None, prompt is not None
+def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
+    has_messages, has_prompt = fields.messages is not None, fields.prompt is not None
     if fixed_mode is not None:
         other = "prompt" if fixed_mode == "messages" else "messages"
-        if (has_prompt if fixed_mode == "messages" else has_messages):
+        carries_other = has_prompt if fixed_mode == "messages" else has_messages
+        if carries_other:
             raise InvalidRequest(
-                f"POST /invoke/{fixed_mode} expects `{MODE_FIELDS[fixed_mode]}`, but the body carries "
-                f"`{other}`; send `{MODE_FIELDS[fixed_mode]}` or use POST /invoke/{other}"
+                f"POST /invoke/{fixed_mode} expects `{fixed_mode}`, but the body carries `{other}`; "
+                f"send `{fixed_mode}` or use POST /invoke/{other}"
             )
         if not (has_messages or has_prompt):
-            raise InvalidRequest(f"POST /invoke/{fixed_mode} expects `{MODE_FIELDS[fixed_mode]}` in a JSON body, or raw text")
+            raise InvalidRequest(f"POST /invoke/{fixed_mode} expects `{fixed_mode}` in a JSON body, or raw text")
         return fixed_mode
     if has_messages and has_prompt:
         raise InvalidRequest("send either `messages` or `prompt`, not both")
@@ -178,19 +192,19 @@ def parse_invoke_body(
             call = GenerationCall(config.default_model, prompt=text, parameters=parameters)
         return InvokeRequest(mode, call, stream_requested)
 
-    messages, prompt, model, stream, parameters = _split_payload(payload)
-    mode = _mode_of(messages, prompt, fixed_mode)
-    if stream is not None and not isinstance(stream, bool):
-        raise InvalidRequest(f"`stream` must be true or false, got {stream!r}")
-    streaming = bool(stream) or stream_requested
+    fields = _fields_of(payload)
+    mode = _mode_of(fields, fixed_mode)
+    if fields.stream is not None and not isinstance(fields.stream, bool):
+        raise InvalidRequest(f"`stream` must be true or false, got {fields.stream!r}")
+    streaming = bool(fields.stream) or stream_requested
     if mode == "messages":
-        validate_messages(messages)
-    elif not isinstance(prompt, str) or not prompt.strip():
+        validate_messages(fields.messages)
+    elif not isinstance(fields.prompt, str) or not fields.prompt.strip():
         raise InvalidRequest("`prompt` must be a non-empty string")
     call = GenerationCall(
-        model=_model(model, config),
-        messages=messages if mode == "messages" else None,
-        prompt=prompt if mode == "prompt" else None,
-        parameters=_finish_parameters(parameters, mode, streaming),
+        model=_model(fields.model, config),
+        messages=fields.messages if mode == "messages" else None,
+        prompt=fields.prompt if mode == "prompt" else None,
+        parameters=_finish_parameters(fields.parameters, mode, streaming),
     )
     return InvokeRequest(mode, call, streaming)

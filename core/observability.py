@@ -72,9 +72,13 @@ def flush_logs() -> None:
     sys.stdout.flush()
 
 
+def current_request_id() -> str:
+    return getattr(g, "request_id", "") or ""
+
+
 def note(**fields: Any) -> None:
     """Add fields to this request's log line."""
-    g.log_fields.update(fields)
+    g.setdefault("log_fields", {}).update(fields)
 
 
 def defer_log_until_stream_ends() -> None:
@@ -109,8 +113,6 @@ def _log_request(_exc: BaseException | None) -> None:
         "status": getattr(g, "status", 500),
         "latency_ms": round((time.perf_counter() - g.started) * 1000, 1),
     }
-    if getattr(g, "error_code", None):
-        fields["error_code"] = g.error_code
     fields.update(g.log_fields)
     log.info("request", extra={"fields": fields})
 

@@ -152,11 +152,6 @@ class QwenUpstream:
         """Build the connection pool ahead of the first call (FC's /initialize hook)."""
         _ = self.session
 
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
     def _sdk_call(self, call: GenerationCall, stream: bool) -> Any:
         kwargs: dict[str, Any] = dict(call.parameters)
         if call.messages is not None:
@@ -174,8 +169,6 @@ class QwenUpstream:
                 request_timeout=self._timeout_s,
                 **kwargs,
             )
-        except ApiError:
-            raise
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
             raise _transport_error(exc) from exc
 
@@ -192,28 +185,25 @@ class QwenUpstream:
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
         """
         responses = self._sdk_call(call, stream=True)
-        finished = False
+        received = False
         try:
             while True:
                 try:
                     response = next(responses)
                 except StopIteration:
                     break
-                except ApiError:
-                    raise
                 except Exception as exc:  # noqa: BLE001
-                    raise _transport_error(exc, during_stream=True) from exc
+                    raise _transport_error(exc, during_stream=received) from exc
                 if response.status_code != HTTPStatus.OK:
                     raise _error_from_response(response, in_stream=True)
                 chunk = _completion(response)
-                finished = chunk.finish_reason is not None
+                received = True
                 yield chunk
-                if finished:
+                if chunk.finish_reason is not None:
                     return
         finally:
             responses.close()
-        if not finished:
-            raise UpstreamStreamIncomplete()
+        raise UpstreamStreamIncomplete()
 
 
 def _is_timeout(exc: Exception) -> bool:

@@ -97,12 +97,10 @@ def _events(first: Completion | None, chunks: Iterator[Completion]) -> Iterator[
             note(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
             yield sse_event(event_id, "result", dashscope_body(chunk))
             chunk = next(chunks, None)
-    except ApiError as error:
-        note(error_code=error.code)
-        yield sse_event(event_id + 1, "error", error_body(error), status=error.status)
-    except Exception:  # noqa: BLE001 - a bug must still end the stream with an error event
-        log.exception("stream failed")
-        error = InternalError()
+    except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
+        if not isinstance(exc, ApiError):
+            log.exception("stream failed")
+        error = exc if isinstance(exc, ApiError) else InternalError()
         note(error_code=error.code)
         yield sse_event(event_id + 1, "error", error_body(error), status=error.status)
     finally:

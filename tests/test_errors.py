@@ -178,6 +178,8 @@ def test_upstream_unreachable_is_502(config):
     nothing_listens = f"http://127.0.0.1:{free_port()}/api/v1"
     client = create_app(dataclasses.replace(config, dashscope_base_url=nothing_listens)).test_client()
     assert_error(client.post("/invoke", data="hi"), 502, "UpstreamUnreachable")
+    # A stream that cannot even start is the same plain JSON error, not a broken stream.
+    assert_error(client.post("/invoke?stream=true", data="hi"), 502, "UpstreamUnreachable")
 
 
 def test_upstream_timeout_is_504(config):

@@ -77,6 +77,9 @@ def test_without_a_stream_flag_the_answer_is_json(client):
 def test_native_body_streams(client, emulator):
     _, events = stream(client, json={**event_json("native.json"), "stream": True})
     assert events[-1][1]["output"]["choices"][0]["finish_reason"] == "stop"
+    native = event_json("native.json")
+    _, events = stream(client, json={**native, "parameters": {**native["parameters"], "stream": True}})
+    assert "stream" not in emulator.last_request()["body"]["parameters"]
 
 
 def test_cumulative_output_when_the_caller_asks_for_it(client):
