@@ -15,7 +15,7 @@ from core.errors import register_error_handlers
 from core.observability import configure_logging, install_request_tracking
 from core.services import EXTENSION_KEY, Services
 from core.upstream import QwenUpstream
-from handlers import invoke, system
+from handlers import invoke, openai, system
 
 log = logging.getLogger("qwenfc")
 
@@ -34,6 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
     install_request_tracking(app)
     app.register_blueprint(invoke.bp)
     app.register_blueprint(system.bp)
+    openai.register(app)
 
     if not config.api_key_configured:
         log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")

@@ -10,6 +10,7 @@ InvokeMode = Literal["messages", "prompt"]
 INVOKE_MODES: tuple[InvokeMode, ...] = ("messages", "prompt")
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
 
 
 class ConfigError(ValueError):
@@ -29,6 +30,13 @@ def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _list_env(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Config:
     # repr=False: a config printed in a log or traceback must never show the key.
@@ -36,6 +44,8 @@ class Config:
     # Where the SDK sends calls; None means DashScope itself. Tests and local runs point it at the emulator.
     dashscope_base_url: str | None = None
     default_model: str = "qwen-turbo"
+    # What GET /v1/models lists besides the default model.
+    listed_models: tuple[str, ...] = DEFAULT_LISTED_MODELS
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     invoke_mode: InvokeMode = "messages"
     upstream_timeout_s: float = 300.0
@@ -51,6 +61,7 @@ class Config:
             dashscope_api_key=env.get("DASHSCOPE_API_KEY", "").strip() or None,
             dashscope_base_url=env.get("DASHSCOPE_HTTP_BASE_URL", "").strip() or None,
             default_model=env.get("QWEN_MODEL", "").strip() or "qwen-turbo",
+            listed_models=_list_env(env, "QWEN_MODELS", DEFAULT_LISTED_MODELS),
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
             invoke_mode=mode,  # type: ignore[arg-type]
             upstream_timeout_s=_float_env(env, "UPSTREAM_TIMEOUT_S", 300.0),

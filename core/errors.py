@@ -8,9 +8,9 @@ Views and the upstream adapter raise these; `register_error_handlers` turns them
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from core.observability import current_request_id, note
@@ -33,8 +33,11 @@ class ApiError(Exception):
         code: str | None = None,
         upstream_request_id: str | None = None,
         headers: dict[str, str] | None = None,
+        param: str | None = None,
     ) -> None:
         self.message = message or self.default_message
+        # The request field at fault, when there is one (OpenAI's error body has a place for it).
+        self.param = param
         if status is not None:
             self.status = status
         if code is not None:
@@ -117,9 +120,34 @@ def error_body(error: ApiError) -> dict[str, Any]:
     }
 
 
+ErrorBody = Callable[[ApiError], dict[str, Any]]
+RENDERERS_KEY = "qwenfc.error_bodies"
+
+
+def use_error_body(app: Flask, path_prefix: str, body: ErrorBody) -> None:
+    """Errors on paths under `path_prefix` get `body` instead of the default JSON shape.
+
+    A door with its own error format (OpenAI's) registers it here; the status, the code and the
+    headers still come from the one hierarchy above.
+    """
+    app.extensions[RENDERERS_KEY].append((path_prefix, body))
+
+
+def _error_body_for_path(path: str) -> ErrorBody:
+    for prefix, body in current_app.extensions[RENDERERS_KEY]:
+        if path.startswith(prefix):
+            return body
+    return error_body
+
+
+def error_body_for_request(error: ApiError) -> dict[str, Any]:
+    """The error as the door serving this request writes it (used by SSE error events too)."""
+    return _error_body_for_path(request.path)(error)
+
+
 def error_response(error: ApiError) -> Response:
     note(error_code=error.code)
-    response = jsonify(error_body(error))
+    response = jsonify(error_body_for_request(error))
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value
@@ -141,6 +169,8 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
 
 
 def register_error_handlers(app: Flask) -> None:
+    app.extensions[RENDERERS_KEY] = []
+
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return error_response(error)

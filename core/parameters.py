@@ -148,7 +148,7 @@ def _invalid(prefix: str, error: ValidationError) -> InvalidRequest:
     message = first["msg"].removeprefix("Value error, ")
     given = first.get("input")
     shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
-    return InvalidRequest(f"invalid `{path}`: {message}{shown}")
+    return InvalidRequest(f"invalid `{path}`: {message}{shown}", param=path)
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
@@ -166,7 +166,7 @@ def validate_parameters(parameters: dict[str, Any], reserved: frozenset[str]) ->
     """Check known parameters; return the caller's parameters without the ones set to null."""
     for name in parameters:
         if name in reserved:
-            raise InvalidRequest(f"`{name}` cannot be set by a request: it is not a generation parameter")
+            raise InvalidRequest(f"`{name}` cannot be set by a request: it is not a generation parameter", param=name)
     try:
         GenerationParameters.model_validate(parameters)
     except ValidationError as error:

@@ -1,11 +1,72 @@
-"""Server-sent events in DashScope's own wire format (id / event / :HTTP_STATUS / data)."""
+"""Streaming responses: the mechanics every door shares, with the event format left to the door.
+
+`stream_response` pulls the first chunk before answering, so a failure before anything was sent
+(a 429, a bad key, an unreachable upstream) is a plain JSON error with its real status. Once the
+stream has started, any failure ends it with the door's error event, never with silence. The
+upstream stream is closed however the response ends, and the request's log line is written then.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
-from typing import Any
+import logging
+from typing import Any, Callable, Iterator
+
+from flask import Response, stream_with_context
+
+from core.errors import ApiError, InternalError
+from core.observability import defer_log_until_stream_ends, note, stream_ended
+from core.upstream import Completion
+
+log = logging.getLogger("qwenfc")
 
 
 def sse_event(event_id: int, event: str, data: dict[str, Any], status: int = 200) -> str:
+    """One event in DashScope's own wire format (id / event / :HTTP_STATUS / data)."""
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return f"id:{event_id}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{payload}\n\n"
+
+
+def sse_data(data: dict[str, Any] | str) -> str:
+    """One `data:` line event, the form OpenAI's streams use."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"data: {payload}\n\n"
+
+
+def _noted(chunks: Iterator[Completion]) -> Iterator[Completion]:
+    for chunk in chunks:
+        note(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
+        yield chunk
+
+
+def stream_response(
+    chunks: Iterator[Completion],
+    events: Callable[[Iterator[Completion]], Iterator[str]],
+    error_event: Callable[[ApiError], str],
+) -> Response:
+    """Answer with `events(upstream chunks)`; a failure once streaming becomes `error_event(error)`."""
+    first = next(chunks, None)
+    upstream = _noted(itertools.chain([first] if first is not None else [], chunks))
+    defer_log_until_stream_ends()
+
+    def body() -> Iterator[str]:
+        try:
+            yield from events(upstream)
+        except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
+            if not isinstance(exc, ApiError):
+                log.exception("stream failed")
+            error = exc if isinstance(exc, ApiError) else InternalError()
+            note(error_code=error.code)
+            yield error_event(error)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            stream_ended()
+
+    return Response(
+        stream_with_context(body()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -6,21 +6,20 @@ Answers are the JSON the FC console shows for the official samples, or DashScope
 
 from __future__ import annotations
 
-import logging
+import itertools
 from typing import Any, Iterator
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 
 from core.config import InvokeMode
-from core.errors import ApiError, InternalError, ServiceNotConfigured, error_body
+from core.errors import ApiError, ServiceNotConfigured, error_body_for_request
 from core.invoke_body import parse_invoke_body, stream_flag
-from core.observability import defer_log_until_stream_ends, note, stream_ended
+from core.observability import note
 from core.services import services
-from core.sse import sse_event
+from core.sse import sse_event, stream_response
 from core.upstream import Completion
 
 bp = Blueprint("invoke", __name__)
-log = logging.getLogger("qwenfc")
 
 
 @bp.post("/invoke")
@@ -77,34 +76,13 @@ def dashscope_body(completion: Completion) -> dict[str, Any]:
 
 
 def _stream_response(chunks: Iterator[Completion]) -> Response:
-    # Pull the first chunk before answering: a failure before anything was streamed (a 429, a bad
-    # key, an unreachable upstream) is then a plain JSON error with its real status.
-    first = next(chunks, None)
-    defer_log_until_stream_ends()
-    return Response(
-        stream_with_context(_events(first, chunks)),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    event_ids = itertools.count(1)
 
+    def events(upstream: Iterator[Completion]) -> Iterator[str]:
+        for chunk in upstream:
+            yield sse_event(next(event_ids), "result", dashscope_body(chunk))
 
-def _events(first: Completion | None, chunks: Iterator[Completion]) -> Iterator[str]:
-    event_id = 0
-    chunk = first
-    try:
-        while chunk is not None:
-            event_id += 1
-            note(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
-            yield sse_event(event_id, "result", dashscope_body(chunk))
-            chunk = next(chunks, None)
-    except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
-        if not isinstance(exc, ApiError):
-            log.exception("stream failed")
-        error = exc if isinstance(exc, ApiError) else InternalError()
-        note(error_code=error.code)
-        yield sse_event(event_id + 1, "error", error_body(error), status=error.status)
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        stream_ended()
+    def error_event(error: ApiError) -> str:
+        return sse_event(next(event_ids), "error", error_body_for_request(error), status=error.status)
+
+    return stream_response(chunks, events, error_event)

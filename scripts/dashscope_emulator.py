@@ -380,6 +380,7 @@ def _tool_call(tools: list[dict[str, Any]], parameters: dict[str, Any], said: st
     required = (spec.get("parameters") or {}).get("required") or []
     arguments = {name: said for name in required}
     return {
+        "index": 0,
         "id": f"call_{uuid.uuid4().hex[:22]}",
         "type": "function",
         "function": {"name": spec.get("name", ""), "arguments": json.dumps(arguments, ensure_ascii=False)},

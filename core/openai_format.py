@@ -1,0 +1,255 @@
+"""OpenAI Chat Completions <-> DashScope, for the /v1 door.
+
+Requests become a `GenerationCall`, checked by the same validators as /invoke. Results and stream
+chunks become `chat.completion` and `chat.completion.chunk` objects, and errors become OpenAI's
+error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
+that says so, unless its value is the neutral one that asks for nothing (`n: 1`, `logprobs: false`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from core.config import Config
+from core.errors import ApiError, InvalidRequest
+from core.parameters import validate_messages, validate_parameters
+from core.upstream import SDK_CONTROL_ARGUMENTS, Completion, GenerationCall
+
+# Fields with a meaning we handle ourselves rather than pass through.
+HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
+# Who the end user is: recorded in the request's log line, not sent to DashScope (it has no such field).
+END_USER_FIELDS = ("user", "safety_identifier")
+# OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
+UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
+    "n": ((1,), "DashScope returns one choice per call; make one request per completion"),
+    "frequency_penalty": ((0,), "DashScope has `presence_penalty`, and `repetition_penalty` as an extra body field"),
+    "logit_bias": (({},), "DashScope has no logit bias"),
+    "logprobs": ((False,), "this door does not return log probabilities"),
+    "top_logprobs": ((0,), "this door does not return log probabilities"),
+    "functions": ((), "use `tools`"),
+    "function_call": ((), "use `tool_choice`"),
+    "audio": ((), "this door serves text generation"),
+    "modalities": ((["text"],), "this door serves text generation"),
+    "prediction": ((), "DashScope has no predicted outputs"),
+    "reasoning_effort": ((), "Qwen thinking models take `enable_thinking` and `thinking_budget` as extra body fields"),
+    "verbosity": ((), "DashScope has no verbosity setting"),
+    "web_search_options": ((), "set `enable_search: true` as an extra body field"),
+    "store": ((False,), "completions are not stored"),
+    "metadata": (({},), "completions are not stored, so there is nothing to attach metadata to"),
+    "service_tier": (("auto", "default"), "DashScope has no service tiers"),
+    "prompt_cache_key": ((), "DashScope caches prompts on its own; there is no key to set"),
+    "prompt_cache_options": ((), "DashScope caches prompts on its own"),
+    "prompt_cache_retention": ((), "DashScope caches prompts on its own"),
+    "moderation": ((), "DashScope moderates on its own"),
+}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_exceeded",
+}
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    call: GenerationCall
+    stream: bool
+    include_usage: bool
+    end_user: str | None
+
+
+def _text(content: Any, path: str) -> Any:
+    """OpenAI content parts -> the plain string DashScope's text models take."""
+    if not isinstance(content, list):
+        return content
+    texts = []
+    for index, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind != "text" or not isinstance(part.get("text"), str):
+            raise InvalidRequest(
+                f"`{path}[{index}]`: only text content parts are supported (got type {kind!r}); this door "
+                "serves Qwen's text models",
+                param=f"{path}[{index}]",
+            )
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
+    if not isinstance(messages, list):
+        raise InvalidRequest("`messages` must be a list of message objects", param="messages")
+    tool_names: dict[str, str] = {}
+    converted = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise InvalidRequest(f"`messages[{index}]` must be an object", param=f"messages[{index}]")
+        message = dict(message)
+        if message.get("role") == "developer":
+            message["role"] = "system"  # OpenAI's newer name for the system role
+        if "content" in message:
+            message["content"] = _text(message["content"], f"messages[{index}].content")
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            for call in message["tool_calls"]:
+                if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                    tool_names[call.get("id", "")] = call["function"].get("name", "")
+            if message.get("content") is None:
+                message["content"] = ""
+        if message.get("role") == "tool" and "name" not in message:
+            # DashScope wants the function's name on a tool message; OpenAI only sends the call id.
+            name = tool_names.get(message.get("tool_call_id", ""))
+            if name:
+                message["name"] = name
+        converted.append(message)
+    return validate_messages(converted)
+
+
+def _asks_for_nothing(value: Any, neutral: tuple[Any, ...]) -> bool:
+    # Compared with bool kept apart from int: `n: true` is not `n: 1`, `logprobs: 0` not `false`.
+    return any(value == n and isinstance(value, bool) == isinstance(n, bool) for n in neutral)
+
+
+def _max_tokens(body: dict[str, Any]) -> Any:
+    legacy, current = body.get("max_tokens"), body.get("max_completion_tokens")
+    if legacy is not None and current is not None and legacy != current:
+        raise InvalidRequest(
+            "`max_tokens` and `max_completion_tokens` disagree; send one of them", param="max_completion_tokens"
+        )
+    return current if current is not None else legacy
+
+
+def parse_chat_request(body: Any, config: Config) -> ChatRequest:
+    """An OpenAI Chat Completions body -> the call to make. Raises InvalidRequest naming the field."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object (an OpenAI Chat Completions request)")
+    model = body.get("model", config.default_model)
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
+
+    parameters: dict[str, Any] = {}
+    end_user = None
+    for name, value in body.items():
+        if name in HANDLED or value is None:
+            continue
+        if name in END_USER_FIELDS:
+            if not isinstance(value, str):
+                raise InvalidRequest(f"`{name}` must be a string", param=name)
+            end_user = value
+        elif name in UNSUPPORTED:
+            neutral, instead = UNSUPPORTED[name]
+            if not _asks_for_nothing(value, neutral):
+                raise InvalidRequest(f"`{name}` is not supported by DashScope: {instead}", param=name)
+        else:
+            # OpenAI fields DashScope shares (temperature, tools, ...) and DashScope's own extras
+            # (top_k, enable_search, repetition_penalty, ...) go through as they are.
+            parameters[name] = value
+
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("`stream` must be true or false", param="stream")
+    options = body.get("stream_options")
+    if options is not None:
+        if not stream:
+            raise InvalidRequest("`stream_options` is only allowed when `stream` is true", param="stream_options")
+        if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+            raise InvalidRequest("`stream_options` must be {\"include_usage\": true|false}", param="stream_options")
+    include_usage = bool((options or {}).get("include_usage", False))
+
+    max_tokens = _max_tokens(body)
+    if max_tokens is not None:
+        parameters["max_tokens"] = max_tokens
+    parameters = validate_parameters(parameters, SDK_CONTROL_ARGUMENTS)
+    if parameters.get("result_format", "message") != "message":
+        raise InvalidRequest("this door always asks DashScope for messages; drop `result_format`", param="result_format")
+    parameters["result_format"] = "message"
+    if stream:
+        if parameters.get("incremental_output") is False:
+            raise InvalidRequest("OpenAI deltas are incremental; drop `incremental_output`", param="incremental_output")
+        parameters["incremental_output"] = True
+
+    call = GenerationCall(model=model, messages=_dashscope_messages(body.get("messages")), parameters=parameters)
+    return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user)
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, int]:
+    prompt = int(usage.get("input_tokens") or 0)
+    completion = int(usage.get("output_tokens") or 0)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": int(usage.get("total_tokens") or prompt + completion),
+    }
+
+
+def _message(completion: Completion) -> dict[str, Any]:
+    choices = completion.output.get("choices") or []
+    if choices:
+        return choices[0].get("message") or {}
+    # A text-format answer (it should not happen here, but a model may send one).
+    return {"role": "assistant", "content": completion.output.get("text")}
+
+
+def _tool_calls(calls: list[dict[str, Any]], indexed: bool) -> list[dict[str, Any]]:
+    shaped = []
+    for position, call in enumerate(calls):
+        item = {"id": call.get("id"), "type": call.get("type", "function"), "function": call.get("function", {})}
+        if indexed:
+            item = {"index": call.get("index", position), **item}
+        shaped.append(item)
+    return shaped
+
+
+def chat_completion(completion: Completion, model: str) -> dict[str, Any]:
+    message = _message(completion)
+    tool_calls = message.get("tool_calls")
+    content = message.get("content")
+    answer: dict[str, Any] = {"role": "assistant", "content": None if tool_calls and not content else content}
+    if tool_calls:
+        answer["tool_calls"] = _tool_calls(tool_calls, indexed=False)
+    return {
+        "id": f"chatcmpl-{completion.request_id}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": answer, "finish_reason": completion.finish_reason, "logprobs": None}],
+        "usage": _usage(completion.usage),
+        "system_fingerprint": None,
+    }
+
+
+def chat_chunks(upstream: Iterator[Completion], model: str, include_usage: bool) -> Iterator[dict[str, Any]]:
+    """DashScope's incremental chunks -> OpenAI chunks: the role first, then content or tool-call
+    deltas, a chunk with the finish_reason, and a usage-only chunk when asked for."""
+    created = int(time.time())
+    header: dict[str, Any] = {}
+    usage: dict[str, Any] = {}
+
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return {**header, "object": "chat.completion.chunk", "created": created, "model": model, "choices": choices, **extra}
+
+    for index, completion in enumerate(upstream):
+        if index == 0:
+            header["id"] = f"chatcmpl-{completion.request_id}"
+            yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+        message = _message(completion)
+        delta: dict[str, Any] = {}
+        if message.get("content"):
+            delta["content"] = message["content"]
+        if message.get("tool_calls"):
+            delta["tool_calls"] = _tool_calls(message["tool_calls"], indexed=True)
+        if delta:
+            yield chunk([{"index": 0, "delta": delta, "finish_reason": None}])
+        if completion.finish_reason is not None:
+            yield chunk([{"index": 0, "delta": {}, "finish_reason": completion.finish_reason}])
+        usage = completion.usage
+    if include_usage:
+        yield chunk([], usage=_usage(usage))
+
+
+def openai_error_body(error: ApiError) -> dict[str, Any]:
+    status_type = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
+    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": error.code}}

@@ -1,0 +1,79 @@
+"""The OpenAI-compatible door: any OpenAI client talks to Qwen by changing only its base_url.
+
+``POST /v1/chat/completions`` and ``GET /v1/models``. The DashScope key stays in the function: the
+Authorization header a client sends is never forwarded. Errors use OpenAI's body, so the `openai`
+package raises BadRequestError, RateLimitError, ... as its users expect.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from core.errors import ApiError, InvalidRequest, RouteNotFound, ServiceNotConfigured, error_body_for_request, use_error_body
+from core.observability import note
+from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
+from core.services import services
+from core.sse import sse_data, stream_response
+from core.upstream import Completion
+
+bp = Blueprint("openai", __name__, url_prefix="/v1")
+PREFIX = "/v1/"
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # Everything under /v1/, unknown paths and wrong methods included, answers in OpenAI's shape.
+    use_error_body(app, PREFIX, openai_error_body)
+
+
+@bp.post("/chat/completions")
+def chat_completions() -> Response:
+    config, upstream = services().config, services().upstream
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
+    chat = parse_chat_request(body, config)
+    note(door="openai", model=chat.call.model, stream=chat.stream, user=chat.end_user)
+    if not config.api_key_configured:
+        raise ServiceNotConfigured()
+    if chat.stream:
+        return _stream_response(upstream.stream(chat.call), chat.call.model, chat.include_usage)
+    completion = upstream.complete(chat.call)
+    note(upstream_request_id=completion.request_id, usage=completion.usage)
+    return jsonify(chat_completion(completion, chat.call.model))
+
+
+def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bool) -> Response:
+    def events(upstream: Iterator[Completion]) -> Iterator[str]:
+        for chunk in chat_chunks(upstream, model, include_usage):
+            yield sse_data(chunk)
+        yield sse_data("[DONE]")
+
+    def error_event(error: ApiError) -> str:
+        # No [DONE] after it: the stream must not look like it ended well.
+        return sse_data(error_body_for_request(error))
+
+    return stream_response(chunks, events, error_event)
+
+
+def _model_ids() -> list[str]:
+    config = services().config
+    return list(dict.fromkeys([config.default_model, *config.listed_models]))
+
+
+def _model(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "dashscope"}
+
+
+@bp.get("/models")
+def list_models() -> Response:
+    return jsonify({"object": "list", "data": [_model(model_id) for model_id in _model_ids()]})
+
+
+@bp.get("/models/<path:model_id>")
+def retrieve_model(model_id: str) -> Response:
+    if model_id not in _model_ids():
+        raise RouteNotFound(f"the model `{model_id}` is not listed by this function", code="model_not_found")
+    return jsonify(_model(model_id))

@@ -1,0 +1,268 @@
+"""The OpenAI-compatible door, driven by the official `openai` package over a real socket."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+import requests
+from openai import OpenAI
+
+from tests.conftest import FAKE_KEY, event_json
+
+pytestmark = pytest.mark.server
+
+CALLER_KEY = "caller-key-that-is-not-dashscopes"
+HELLO = [{"role": "user", "content": "one two three four five six seven eight"}]
+WEATHER_TOOLS = event_json("tool-round-trip.json")["tools"]
+
+
+@pytest.fixture
+def oai(server) -> OpenAI:
+    return OpenAI(base_url=f"{server}/v1", api_key=CALLER_KEY, max_retries=0, timeout=30)
+
+
+def upstream(emulator) -> dict:
+    return emulator.last_request()["body"]
+
+
+def test_plain_completion(oai, emulator):
+    response = oai.chat.completions.create(model="qwen-plus", messages=HELLO)
+
+    assert response.object == "chat.completion"
+    assert response.id == f"chatcmpl-{emulator.last_request()['request_id']}"
+    assert response.model == "qwen-plus"
+    assert response.created > 0
+    (choice,) = response.choices
+    assert choice.index == 0 and choice.finish_reason == "stop"
+    assert choice.message.role == "assistant"
+    assert choice.message.content.endswith("one two three four five six seven eight")
+    assert response.usage.total_tokens == response.usage.prompt_tokens + response.usage.completion_tokens > 0
+
+
+def test_the_callers_key_is_never_forwarded(oai, emulator):
+    oai.chat.completions.create(model="qwen-turbo", messages=HELLO)
+    seen = emulator.last_request()
+    assert seen["api_key"] == FAKE_KEY
+    assert CALLER_KEY not in json.dumps(seen)
+
+
+def test_every_mapped_parameter_reaches_dashscope(oai, emulator):
+    oai.chat.completions.create(
+        model="qwen-max",
+        messages=[{"role": "developer", "content": "Be brief."}, *HELLO],
+        temperature=0.5,
+        top_p=0.9,
+        max_tokens=120,
+        seed=42,
+        stop=["\n\n", "END"],
+        presence_penalty=0.5,
+        parallel_tool_calls=False,
+        user="end-user-17",
+        n=1,
+        frequency_penalty=0,
+        extra_body={"top_k": 40, "enable_search": True, "repetition_penalty": 1.05, "enable_thinking": False},
+    )
+    sent = upstream(emulator)
+    assert sent["model"] == "qwen-max"
+    assert sent["input"]["messages"][0] == {"role": "system", "content": "Be brief."}
+    expected = {
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "max_tokens": 120,
+        "seed": 42,
+        "stop": ["\n\n", "END"],
+        "presence_penalty": 0.5,
+        "parallel_tool_calls": False,
+        "top_k": 40,
+        "enable_search": True,
+        "repetition_penalty": 1.05,
+        "enable_thinking": False,
+        "result_format": "message",
+    }
+    assert {name: sent["parameters"].get(name) for name in expected} == expected
+    # Neutral values and the end user are not DashScope parameters.
+    for absent in ("n", "frequency_penalty", "user"):
+        assert absent not in sent["parameters"]
+
+
+def test_max_completion_tokens_is_max_tokens(oai, emulator):
+    response = oai.chat.completions.create(model="qwen-turbo", messages=HELLO, max_completion_tokens=3)
+    assert upstream(emulator)["parameters"]["max_tokens"] == 3
+    assert response.choices[0].finish_reason == "length"
+
+
+def test_content_parts_become_text(oai, emulator):
+    oai.chat.completions.create(
+        model="qwen-turbo",
+        messages=[{"role": "user", "content": [{"type": "text", "text": "first"}, {"type": "text", "text": "second"}]}],
+    )
+    assert upstream(emulator)["input"]["messages"] == [{"role": "user", "content": "first\nsecond"}]
+
+
+def collect(stream):
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    return chunks, text
+
+
+def test_streaming_without_usage(oai):
+    whole = oai.chat.completions.create(model="qwen-turbo", messages=HELLO).choices[0].message.content
+    chunks, text = collect(oai.chat.completions.create(model="qwen-turbo", messages=HELLO, stream=True))
+
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert len({c.id for c in chunks}) == 1
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert text == whole
+    assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) > 2
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert all(c.usage is None for c in chunks)
+
+
+def test_streaming_with_usage(oai):
+    chunks, _ = collect(
+        oai.chat.completions.create(model="qwen-turbo", messages=HELLO, stream=True, stream_options={"include_usage": True})
+    )
+    *rest, last = chunks
+    assert last.choices == [] and last.usage.completion_tokens > 0
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+    assert rest[-1].choices[0].finish_reason == "stop"
+
+
+def test_tool_call_round_trip(oai, emulator):
+    question = [{"role": "user", "content": "杭州天气怎么样?"}]
+    first = oai.chat.completions.create(model="qwen-plus", messages=question, tools=WEATHER_TOOLS, tool_choice="auto")
+
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    (call,) = choice.message.tool_calls
+    assert call.type == "function" and call.function.name == "get_current_weather"
+    assert json.loads(call.function.arguments) == {"location": "杭州天气怎么样?"}
+
+    history = [
+        *question,
+        choice.message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "杭州今天晴,24摄氏度。"},
+    ]
+    second = oai.chat.completions.create(model="qwen-plus", messages=history, tools=WEATHER_TOOLS)
+
+    sent = upstream(emulator)["input"]["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == call.id
+    assert sent[1]["tool_calls"][0]["function"] == {"name": call.function.name, "arguments": call.function.arguments}
+    assert sent[2]["tool_call_id"] == call.id
+    assert sent[2]["name"] == "get_current_weather"  # DashScope needs it; OpenAI does not send it
+    assert "24摄氏度" in second.choices[0].message.content
+    assert second.choices[0].finish_reason == "stop"
+
+
+def test_tool_call_in_a_stream(oai):
+    chunks, _ = collect(
+        oai.chat.completions.create(
+            model="qwen-plus", messages=[{"role": "user", "content": "北京?"}], tools=WEATHER_TOOLS, stream=True
+        )
+    )
+    calls = [call for c in chunks if c.choices for call in (c.choices[0].delta.tool_calls or [])]
+    assert calls[0].index == 0 and calls[0].function.name == "get_current_weather" and calls[0].id
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_json_mode(oai, emulator):
+    response = oai.chat.completions.create(
+        model="qwen-plus", messages=[{"role": "user", "content": "give me JSON"}], response_format={"type": "json_object"}
+    )
+    assert upstream(emulator)["parameters"]["response_format"] == {"type": "json_object"}
+    assert json.loads(response.choices[0].message.content)["answer"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"temperature": 2.5}, "temperature"),
+        ({"n": 2}, "n"),
+        ({"frequency_penalty": 0.5}, "frequency_penalty"),
+        ({"logprobs": True}, "logprobs"),
+        ({"reasoning_effort": "high"}, "reasoning_effort"),
+        ({"max_tokens": 10, "max_completion_tokens": 20}, "max_completion_tokens"),
+        ({"stream_options": {"include_usage": True}}, "stream_options"),
+        ({"extra_body": {"base_address": "http://elsewhere.example"}}, "base_address"),
+    ],
+)
+def test_what_dashscope_cannot_honour_is_a_bad_request(oai, emulator, kwargs, param):
+    emulator.clear()
+    with pytest.raises(openai.BadRequestError) as raised:
+        oai.chat.completions.create(model="qwen-turbo", messages=HELLO, **kwargs)
+    error = raised.value.body
+    assert raised.value.status_code == 400
+    assert error["type"] == "invalid_request_error" and error["param"] == param and param in error["message"]
+    assert emulator.history == []
+
+
+def test_image_parts_are_refused_by_name(oai):
+    with pytest.raises(openai.BadRequestError, match="text content parts"):
+        oai.chat.completions.create(
+            model="qwen-turbo",
+            messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}],
+        )
+
+
+@pytest.mark.parametrize(
+    "directive, error_class, status",
+    [
+        ("status=401 code=InvalidApiKey", openai.AuthenticationError, 401),
+        ("status=403 code=AccessDenied", openai.PermissionDeniedError, 403),
+        ("status=404 code=ModelNotFound", openai.NotFoundError, 404),
+        ("status=429 code=Throttling.RateQuota", openai.RateLimitError, 429),
+        ("status=500 code=InternalError", openai.InternalServerError, 500),
+        ("status=503 code=ModelUnavailable", openai.InternalServerError, 503),
+    ],
+)
+def test_upstream_errors_raise_the_matching_openai_error(oai, directive, error_class, status):
+    with pytest.raises(error_class) as raised:
+        oai.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": f"hi [[emulate {directive}]]"}])
+    assert raised.value.status_code == status
+    assert raised.value.body["code"] == directive.split("code=")[1]
+
+
+def test_rate_limit_error_type(oai):
+    with pytest.raises(openai.RateLimitError) as raised:
+        oai.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": "x [[emulate status=429 code=Throttling]]"}])
+    assert raised.value.body["type"] == "rate_limit_exceeded"
+
+
+def test_a_stream_that_fails_after_the_first_byte_says_so(server, oai):
+    body = {"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": "a b c d e f g h [[emulate fail_after=1 code=DataInspectionFailed]]"}]}
+    raw = requests.post(f"{server}/v1/chat/completions", json=body, timeout=30).text
+    lines = [line for line in raw.split("\n\n") if line]
+    assert lines[0].startswith("data: {") and '"role":"assistant"' in lines[0]
+    last = json.loads(lines[-1].removeprefix("data: "))
+    assert last["error"]["code"] == "DataInspectionFailed" and last["error"]["message"]
+    assert "[DONE]" not in raw
+
+    with pytest.raises(openai.APIError):
+        collect(oai.chat.completions.create(**{k: v for k, v in body.items() if k != "stream"}, stream=True))
+
+
+def test_a_stream_cut_upstream_is_not_a_clean_end(server):
+    body = {"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": "a b c d e f g h i [[emulate cut_after=2]]"}]}
+    raw = requests.post(f"{server}/v1/chat/completions", json=body, timeout=30).text
+    assert '"code":"UpstreamStreamIncomplete"' in raw and "[DONE]" not in raw
+
+
+def test_errors_under_v1_are_openai_shaped(server):
+    for response in (
+        requests.get(f"{server}/v1/chat/completions", timeout=10),
+        requests.post(f"{server}/v1/completions", json={}, timeout=10),
+        requests.post(f"{server}/v1/chat/completions", data="not json", timeout=10),
+    ):
+        error = response.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert response.status_code in (400, 404, 405)
+
+
+def test_models(oai):
+    ids = [model.id for model in oai.models.list()]
+    assert ids[0] == "qwen-turbo" and {"qwen-plus", "qwen-max"} <= set(ids)
+    assert oai.models.retrieve("qwen-plus").id == "qwen-plus"
+    with pytest.raises(openai.NotFoundError):
+        oai.models.retrieve("gpt-4o")

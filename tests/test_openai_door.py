@@ -1,0 +1,87 @@
+"""The OpenAI door in-process: configuration, logging and the shapes the socket tests do not reach."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from app import create_app
+from core.config import Config
+from tests.conftest import event_json
+
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def test_the_default_model_when_none_is_given(client, emulator):
+    response = client.post("/v1/chat/completions", json={"messages": HELLO})
+    assert response.status_code == 200
+    assert emulator.last_request()["body"]["model"] == "qwen-turbo"
+    assert response.get_json()["model"] == "qwen-turbo"
+
+
+def test_the_end_user_is_logged_not_forwarded(client, emulator, capfd):
+    capfd.readouterr()
+    client.post("/v1/chat/completions", json={"messages": HELLO, "user": "end-user-17"})
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"message": "request"' in line]
+    assert lines[-1]["user"] == "end-user-17" and lines[-1]["door"] == "openai"
+    assert "user" not in emulator.last_request()["body"]["parameters"]
+
+
+def test_missing_key_is_an_openai_shaped_503(config):
+    client = create_app(dataclasses.replace(config, dashscope_api_key=None)).test_client()
+    response = client.post("/v1/chat/completions", json={"messages": HELLO})
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["type"] == "server_error" and "DASHSCOPE_API_KEY" in error["message"]
+
+
+def test_listed_models_come_from_config(config):
+    configured = Config.from_env({"QWEN_MODEL": "qwen-max", "QWEN_MODELS": "qwen-plus, qwen-max ,qwen-long"})
+    assert configured.listed_models == ("qwen-plus", "qwen-max", "qwen-long")
+    app = create_app(dataclasses.replace(config, default_model="qwen-max", listed_models=configured.listed_models))
+    ids = [model["id"] for model in app.test_client().get("/v1/models").get_json()["data"]]
+    assert ids == ["qwen-max", "qwen-plus", "qwen-long"]
+
+
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"messages": "hi"}, "messages"),
+        ({"messages": []}, "messages"),
+        ({"messages": ["hi"]}, "messages[0]"),
+        ({"messages": [{"role": "user", "content": [{"type": "input_audio"}]}]}, "messages[0].content[0]"),
+        ({"messages": HELLO, "model": ""}, "model"),
+        ({"messages": HELLO, "stream": "yes"}, "stream"),
+        ({"messages": HELLO, "stream": True, "stream_options": {"include_usage": "yes"}}, "stream_options"),
+        ({"messages": HELLO, "user": 7}, "user"),
+        ({"messages": HELLO, "n": True}, "n"),
+        ({"messages": HELLO, "functions": [{"name": "f"}]}, "functions"),
+        ({"messages": HELLO, "result_format": "text"}, "result_format"),
+        ({"messages": HELLO, "stream": True, "incremental_output": False}, "incremental_output"),
+        ({"messages": HELLO, "tool_choice": "required"}, "tool_choice"),
+    ],
+)
+def test_bad_requests_name_the_param(client, body, param):
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 400, response.get_json()
+    error = response.get_json()["error"]
+    assert error["param"] == param, error
+
+
+def test_neutral_values_are_accepted(client, emulator):
+    neutral = {"n": 1, "frequency_penalty": 0.0, "logprobs": False, "store": False, "service_tier": "auto", "modalities": ["text"]}
+    response = client.post("/v1/chat/completions", json={"messages": HELLO, **neutral})
+    assert response.status_code == 200
+    assert not set(neutral) & set(emulator.last_request()["body"]["parameters"])
+
+
+def test_assistant_tool_calls_with_null_content(client, emulator):
+    event = event_json("tool-round-trip.json")
+    assistant = {**event["messages"][1], "content": None}
+    tool = {key: value for key, value in event["messages"][2].items() if key != "name"}
+    client.post("/v1/chat/completions", json={"messages": [event["messages"][0], assistant, tool], "tools": event["tools"]})
+    sent = emulator.last_request()["body"]["input"]["messages"]
+    assert sent[1]["content"] == "" and sent[1]["tool_calls"] == assistant["tool_calls"]
+    assert sent[2] == {**tool, "name": "get_current_weather"}
