@@ -10,9 +10,10 @@ import logging
 
 from flask import Flask
 
+from core.access import install_access_control
 from core.config import Config
 from core.errors import register_error_handlers
-from core.observability import configure_logging, install_request_tracking
+from core.observability import configure_logging, install_request_tracking, note
 from core.services import EXTENSION_KEY, Services
 from core.upstream import QwenUpstream
 from handlers import invoke, openai, system
@@ -27,11 +28,20 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask(__name__)
     # Chinese text stays readable in the FC console instead of \\u escapes.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    upstream = QwenUpstream(config.dashscope_api_key, config.dashscope_base_url, config.upstream_timeout_s)
+    upstream = QwenUpstream(
+        config.dashscope_api_key,
+        config.dashscope_base_url,
+        config.upstream_timeout_s,
+        retries=config.upstream_retries,
+        first_backoff_s=config.upstream_retry_backoff_s,
+        max_in_flight=config.max_in_flight,
+        on_retry=lambda attempt, error: note(retries=attempt, retried_for=error.code),
+    )
     app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream)
 
     register_error_handlers(app)
-    install_request_tracking(app)
+    install_request_tracking(app, log_content=config.log_content)
+    install_access_control(app, config)
     app.register_blueprint(invoke.bp)
     app.register_blueprint(system.bp)
     openai.register(app)

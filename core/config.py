@@ -11,14 +11,19 @@ INVOKE_MODES: tuple[InvokeMode, ...] = ("messages", "prompt")
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
+MIB = 1024 * 1024
 
 
 class ConfigError(ValueError):
     """An environment variable holds a value the function cannot start with."""
 
 
-def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
+def _raw(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def _seconds_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = _raw(environ, name)
     if not raw:
         return default
     try:
@@ -30,16 +35,29 @@ def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _int_env(environ: Mapping[str, str], name: str, default: int | None, minimum: int = 1) -> int | None:
+    raw = _raw(environ, name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {raw!r}")
+    return int(raw)
+
+
 def _list_env(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = environ.get(name, "").strip()
+    raw = _raw(environ, name)
     if not raw:
         return default
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _bool_env(environ: Mapping[str, str], name: str) -> bool:
+    return _raw(environ, name).lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class Config:
-    # repr=False: a config printed in a log or traceback must never show the key.
+    # repr=False: a config printed in a log or traceback must never show a secret.
     dashscope_api_key: str | None = field(default=None, repr=False)
     # Where the SDK sends calls; None means DashScope itself. Tests and local runs point it at the emulator.
     dashscope_base_url: str | None = None
@@ -50,24 +68,55 @@ class Config:
     invoke_mode: InvokeMode = "messages"
     upstream_timeout_s: float = 300.0
     log_level: str = "INFO"
+    # Hardening. Empty or None means "off".
+    invoke_tokens: tuple[str, ...] = field(default=(), repr=False)
+    max_body_bytes: int = MIB
+    allowed_models: tuple[str, ...] = ()
+    max_tokens_cap: int | None = None
+    upstream_retries: int = 2
+    # First backoff before a retry; each next one doubles, with jitter.
+    upstream_retry_backoff_s: float = 0.5
+    max_in_flight: int | None = None
+    cors_origins: tuple[str, ...] = ()
+    log_content: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
         env = os.environ if environ is None else environ
-        mode = env.get("INVOKE_MODE", "messages").strip().lower() or "messages"
+        mode = _raw(env, "INVOKE_MODE").lower() or "messages"
         if mode not in INVOKE_MODES:
             raise ConfigError(f"INVOKE_MODE must be one of {', '.join(INVOKE_MODES)}, got {mode!r}")
-        return cls(
-            dashscope_api_key=env.get("DASHSCOPE_API_KEY", "").strip() or None,
-            dashscope_base_url=env.get("DASHSCOPE_HTTP_BASE_URL", "").strip() or None,
-            default_model=env.get("QWEN_MODEL", "").strip() or "qwen-turbo",
+        config = cls(
+            dashscope_api_key=_raw(env, "DASHSCOPE_API_KEY") or None,
+            dashscope_base_url=_raw(env, "DASHSCOPE_HTTP_BASE_URL") or None,
+            default_model=_raw(env, "QWEN_MODEL") or "qwen-turbo",
             listed_models=_list_env(env, "QWEN_MODELS", DEFAULT_LISTED_MODELS),
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
             invoke_mode=mode,  # type: ignore[arg-type]
-            upstream_timeout_s=_float_env(env, "UPSTREAM_TIMEOUT_S", 300.0),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            upstream_timeout_s=_seconds_env(env, "UPSTREAM_TIMEOUT_S", 300.0),
+            log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
+            invoke_tokens=_list_env(env, "INVOKE_TOKEN", ()),
+            max_body_bytes=_int_env(env, "MAX_BODY_BYTES", MIB),  # type: ignore[arg-type]
+            allowed_models=_list_env(env, "ALLOWED_MODELS", ()),
+            max_tokens_cap=_int_env(env, "MAX_TOKENS_CAP", None),
+            upstream_retries=_int_env(env, "UPSTREAM_RETRIES", 2, minimum=0),  # type: ignore[arg-type]
+            upstream_retry_backoff_s=_seconds_env(env, "UPSTREAM_RETRY_BACKOFF_S", 0.5),
+            max_in_flight=_int_env(env, "MAX_IN_FLIGHT", None),
+            cors_origins=_list_env(env, "CORS_ORIGINS", ()),
+            log_content=_bool_env(env, "LOG_CONTENT"),
         )
+        if config.allowed_models and config.default_model not in config.allowed_models:
+            raise ConfigError(
+                f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"
+            )
+        return config
 
     @property
     def api_key_configured(self) -> bool:
         return self.dashscope_api_key is not None
+
+    @property
+    def served_models(self) -> tuple[str, ...]:
+        """What GET /v1/models lists: the default first, then the listed (or, if set, the allowed) ones."""
+        listed = self.allowed_models or self.listed_models
+        return tuple(dict.fromkeys([self.default_model, *listed]))

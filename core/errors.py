@@ -65,6 +65,33 @@ class MethodNotAllowed(ApiError):
     default_message = "method not allowed on this route"
 
 
+class Unauthorized(ApiError):
+    status = 401
+    code = "InvalidToken"
+    default_message = "this function needs `Authorization: Bearer <token>` with one of its INVOKE_TOKEN values"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="qwen-fc"'})
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "PayloadTooLarge"
+    default_message = "the body is larger than this function accepts"
+
+
+class Overloaded(ApiError):
+    """This instance already carries MAX_IN_FLIGHT calls: answer at once so FC (or the caller) can
+    try elsewhere, instead of queueing behind calls that take seconds each."""
+
+    status = 429
+    code = "TooManyInFlight"
+    default_message = "this instance is at its MAX_IN_FLIGHT calls; retry shortly"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": "1"})
+
+
 class ServiceNotConfigured(ApiError):
     status = 503
     code = "ApiKeyNotConfigured"
@@ -158,6 +185,13 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     status = exc.code or 500
     if status == 404:
         return RouteNotFound("no route for this path; see the README for the routes this function serves")
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        # Connection: close, so the server does not read the rest of a body it refused.
+        return PayloadTooLarge(
+            f"the body is larger than {limit} bytes (MAX_BODY_BYTES)" if limit else None,
+            headers={"Connection": "close"},
+        )
     if status == 405:
         allow = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
         return MethodNotAllowed(

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 log = logging.getLogger("qwenfc")
 
@@ -81,6 +81,16 @@ def note(**fields: Any) -> None:
     g.setdefault("log_fields", {}).update(fields)
 
 
+def logging_content() -> bool:
+    return bool(current_app.config.get("LOG_CONTENT"))
+
+
+def note_content(**fields: Any) -> None:
+    """Add message content to the log line, only when the owner turned LOG_CONTENT on."""
+    if logging_content():
+        note(**fields)
+
+
 def defer_log_until_stream_ends() -> None:
     """The view answered with a stream: write the line when the stream is over, not now."""
     g.log_deferred = True
@@ -97,6 +107,10 @@ def _begin() -> None:
 
 
 def _stamp(response: Response) -> Response:
+    if request.method == "OPTIONS" and not response.get_data():
+        # Flask's automatic OPTIONS answer is an empty body labelled text/html: say "no content".
+        response.status_code = 204
+        del response.headers["Content-Type"]
     response.headers["X-Request-Id"] = g.request_id
     g.status = response.status_code
     return response
@@ -117,7 +131,8 @@ def _log_request(_exc: BaseException | None) -> None:
     log.info("request", extra={"fields": fields})
 
 
-def install_request_tracking(app: Flask) -> None:
+def install_request_tracking(app: Flask, log_content: bool = False) -> None:
+    app.config["LOG_CONTENT"] = log_content
     app.before_request(_begin)
     app.after_request(_stamp)
     app.teardown_request(_log_request)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from flask import Response, stream_with_context
 
 from core.errors import ApiError, InternalError
-from core.observability import defer_log_until_stream_ends, note, stream_ended
+from core.observability import defer_log_until_stream_ends, logging_content, note, stream_ended
 from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
@@ -34,9 +34,14 @@ def sse_data(data: dict[str, Any] | str) -> str:
     return f"data: {payload}\n\n"
 
 
-def _noted(chunks: Iterator[Completion]) -> Iterator[Completion]:
+def _noted(chunks: Iterator[Completion], cumulative: bool) -> Iterator[Completion]:
+    keep_reply = logging_content()
+    reply = ""
     for chunk in chunks:
         note(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
+        if keep_reply:
+            reply = chunk.text if cumulative else reply + chunk.text
+            note(reply=reply)
         yield chunk
 
 
@@ -44,10 +49,14 @@ def stream_response(
     chunks: Iterator[Completion],
     events: Callable[[Iterator[Completion]], Iterator[str]],
     error_event: Callable[[ApiError], str],
+    cumulative: bool = False,
 ) -> Response:
-    """Answer with `events(upstream chunks)`; a failure once streaming becomes `error_event(error)`."""
+    """Answer with `events(upstream chunks)`; a failure once streaming becomes `error_event(error)`.
+
+    `cumulative`: each chunk carries the whole text so far (incremental_output false), not the new part.
+    """
     first = next(chunks, None)
-    upstream = _noted(itertools.chain([first] if first is not None else [], chunks))
+    upstream = _noted(itertools.chain([first] if first is not None else [], chunks), cumulative)
     defer_log_until_stream_ends()
 
     def body() -> Iterator[str]:

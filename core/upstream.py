@@ -8,21 +8,29 @@ views never see an SDK object or an SDK exception.
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from urllib3.exceptions import ReadTimeoutError
 
 from core.errors import (
     ApiError,
+    Overloaded,
     UpstreamError,
     UpstreamStreamIncomplete,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+
+T = TypeVar("T")
+# A Retry-After longer than this is not waited out: the caller gets the 429 (and the Retry-After).
+LONGEST_RETRY_AFTER_S = 10.0
 
 # Importing dashscope costs about a second; it happens once per worker, when the app is built.
 from dashscope import Generation  # noqa: E402  (kept next to the comment that explains its cost)
@@ -65,6 +73,14 @@ class Completion:
     request_id: str
     output: dict[str, Any]
     usage: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The generated text this result (or chunk) carries, in either result format."""
+        choices = self.output.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            return (choices[0].get("message") or {}).get("content") or ""
+        return self.output.get("text") or ""
 
     @property
     def finish_reason(self) -> str | None:
@@ -118,7 +134,48 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
     if code == "Unknown" or not isinstance(message, str):
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
-    return UpstreamError(message, status=status, code=code, upstream_request_id=response.request_id)
+    retry_after = (response.headers or {}).get("Retry-After") if status == 429 else None
+    return UpstreamError(
+        message,
+        status=status,
+        code=code,
+        upstream_request_id=response.request_id,
+        headers={"Retry-After": retry_after} if retry_after else None,
+    )
+
+
+def _is_retryable(error: BaseException) -> bool:
+    """429s, 5xx and failures to connect. Never a timeout or a broken stream: the model may still be
+    generating (or has generated) what a retry would pay for twice. Never another 4xx."""
+    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete)):
+        return False
+    if isinstance(error, UpstreamUnreachable):
+        return True
+    return isinstance(error, UpstreamError) and (error.status == 429 or error.status >= 500)
+
+
+def _retry_after_s(error: BaseException | None) -> float | None:
+    value = getattr(error, "headers", {}).get("Retry-After") if error is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return None
+
+
+class _Backoff:
+    """Exponential backoff with jitter, unless DashScope said how long to wait (Retry-After)."""
+
+    def __init__(self, first_s: float) -> None:
+        self._exponential = wait_exponential_jitter(multiplier=first_s, max=first_s * 16, jitter=first_s)
+
+    def __call__(self, state: RetryCallState) -> float:
+        hinted = _retry_after_s(state.outcome.exception() if state.outcome else None)
+        return hinted if hinted is not None else self._exponential(state)
+
+
+def _waits_too_long(state: RetryCallState) -> bool:
+    hinted = _retry_after_s(state.outcome.exception() if state.outcome else None)
+    return hinted is not None and hinted > LONGEST_RETRY_AFTER_S
 
 
 def _completion(response: Any) -> Completion:
@@ -130,13 +187,30 @@ def _completion(response: Any) -> Completion:
 
 
 class QwenUpstream:
-    """Calls DashScope's text generation through the official SDK on a shared connection pool."""
+    """Calls DashScope's text generation through the official SDK on a shared connection pool.
 
-    def __init__(self, api_key: str | None, base_url: str | None, timeout_s: float) -> None:
+    It retries what is worth retrying (`_is_retryable`), before a stream's first event only, and
+    refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already running.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        timeout_s: float,
+        retries: int = 0,
+        first_backoff_s: float = 0.5,
+        max_in_flight: int | None = None,
+        on_retry: Callable[[int, ApiError], None] | None = None,
+    ) -> None:
         self._api_key = api_key
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._session: requests.Session | None = None
+        self._retries = retries
+        self._backoff = _Backoff(first_backoff_s)
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._on_retry = on_retry
 
     @property
     def session(self) -> requests.Session:
@@ -172,38 +246,85 @@ class QwenUpstream:
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
             raise _transport_error(exc) from exc
 
-    def complete(self, call: GenerationCall) -> Completion:
+    @contextmanager
+    def _in_flight_slot(self) -> Iterator[None]:
+        if self._slots is None:
+            yield
+            return
+        if not self._slots.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _with_retries(self, operation: Callable[[], T]) -> T:
+        if self._retries == 0:
+            return operation()
+
+        def report(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            if self._on_retry is not None and isinstance(error, ApiError):
+                self._on_retry(state.attempt_number, error)
+
+        retrying = Retrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(self._retries + 1) | _waits_too_long,
+            wait=self._backoff,
+            before_sleep=report,
+            reraise=True,
+        )
+        return retrying(operation)
+
+    def _complete_once(self, call: GenerationCall) -> Completion:
         response = self._sdk_call(call, stream=False)
         if response.status_code != HTTPStatus.OK:
             raise _error_from_response(response)
         return _completion(response)
+
+    def complete(self, call: GenerationCall) -> Completion:
+        with self._in_flight_slot():
+            return self._with_retries(lambda: self._complete_once(call))
+
+    @staticmethod
+    def _next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
+        """The next chunk, None at the end, or the failure as one of our errors."""
+        try:
+            response = next(responses)
+        except StopIteration:
+            return None
+        except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
+            raise _transport_error(exc, during_stream=received) from exc
+        if response.status_code != HTTPStatus.OK:
+            raise _error_from_response(response, in_stream=True)
+        return _completion(response)
+
+    def _open_stream(self, call: GenerationCall) -> tuple[Iterator[Any], Completion | None]:
+        responses = self._sdk_call(call, stream=True)
+        try:
+            return responses, self._next_chunk(responses, received=False)
+        except BaseException:
+            responses.close()
+            raise
 
     def stream(self, call: GenerationCall) -> Iterator[Completion]:
         """Yield chunks as DashScope sends them.
 
         Raises an UpstreamError for an error event, and UpstreamStreamIncomplete when the stream
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
+        Opening the stream (up to its first event) is retried; nothing after that is.
         """
-        responses = self._sdk_call(call, stream=True)
-        received = False
-        try:
-            while True:
-                try:
-                    response = next(responses)
-                except StopIteration:
-                    break
-                except Exception as exc:  # noqa: BLE001
-                    raise _transport_error(exc, during_stream=received) from exc
-                if response.status_code != HTTPStatus.OK:
-                    raise _error_from_response(response, in_stream=True)
-                chunk = _completion(response)
-                received = True
-                yield chunk
-                if chunk.finish_reason is not None:
-                    return
-        finally:
-            responses.close()
-        raise UpstreamStreamIncomplete()
+        with self._in_flight_slot():
+            responses, chunk = self._with_retries(lambda: self._open_stream(call))
+            try:
+                while chunk is not None:
+                    yield chunk
+                    if chunk.finish_reason is not None:
+                        return
+                    chunk = self._next_chunk(responses, received=True)
+            finally:
+                responses.close()
+            raise UpstreamStreamIncomplete()
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -214,6 +335,8 @@ def _is_timeout(exc: Exception) -> bool:
 
 
 def _transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return UpstreamUnreachable("could not connect to DashScope in time (ConnectTimeout)")
     if _is_timeout(exc):
         return UpstreamTimeout(f"DashScope sent nothing for the configured timeout ({type(exc).__name__})")
     if during_stream and isinstance(

@@ -12,9 +12,10 @@ from typing import Any, Iterator
 from flask import Blueprint, Response, jsonify, request
 
 from core.config import InvokeMode
-from core.errors import ApiError, ServiceNotConfigured, error_body_for_request
+from core.errors import ApiError, error_body_for_request
 from core.invoke_body import parse_invoke_body, stream_flag
-from core.observability import note
+from core.observability import note, note_content
+from core.policy import apply_owner_policy
 from core.services import services
 from core.sse import sse_event, stream_response
 from core.upstream import Completion
@@ -54,12 +55,12 @@ def _invoke(fixed_mode: InvokeMode | None) -> Response:
         request.get_data(cache=False), request.mimetype, config, fixed_mode, _stream_requested()
     )
     note(mode=invoke_request.mode, model=invoke_request.call.model, stream=invoke_request.stream)
-    if not config.api_key_configured:
-        raise ServiceNotConfigured()
+    call = apply_owner_policy(invoke_request.call, config)
     if invoke_request.stream:
-        return _stream_response(upstream.stream(invoke_request.call))
-    completion = upstream.complete(invoke_request.call)
+        return _stream_response(upstream.stream(call), cumulative=call.parameters.get("incremental_output") is False)
+    completion = upstream.complete(call)
     note(upstream_request_id=completion.request_id, usage=completion.usage)
+    note_content(reply=completion.text)
     return jsonify(dashscope_body(completion))
 
 
@@ -75,7 +76,7 @@ def dashscope_body(completion: Completion) -> dict[str, Any]:
     }
 
 
-def _stream_response(chunks: Iterator[Completion]) -> Response:
+def _stream_response(chunks: Iterator[Completion], cumulative: bool) -> Response:
     event_ids = itertools.count(1)
 
     def events(upstream: Iterator[Completion]) -> Iterator[str]:
@@ -85,4 +86,4 @@ def _stream_response(chunks: Iterator[Completion]) -> Response:
     def error_event(error: ApiError) -> str:
         return sse_event(next(event_ids), "error", error_body_for_request(error), status=error.status)
 
-    return stream_response(chunks, events, error_event)
+    return stream_response(chunks, events, error_event, cumulative=cumulative)

@@ -11,9 +11,10 @@ from typing import Iterator
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from core.errors import ApiError, InvalidRequest, RouteNotFound, ServiceNotConfigured, error_body_for_request, use_error_body
-from core.observability import note
+from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_request, use_error_body
+from core.observability import note, note_content
 from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
+from core.policy import apply_owner_policy
 from core.services import services
 from core.sse import sse_data, stream_response
 from core.upstream import Completion
@@ -36,13 +37,13 @@ def chat_completions() -> Response:
         raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
     chat = parse_chat_request(body, config)
     note(door="openai", model=chat.call.model, stream=chat.stream, user=chat.end_user)
-    if not config.api_key_configured:
-        raise ServiceNotConfigured()
+    call = apply_owner_policy(chat.call, config)
     if chat.stream:
-        return _stream_response(upstream.stream(chat.call), chat.call.model, chat.include_usage)
-    completion = upstream.complete(chat.call)
+        return _stream_response(upstream.stream(call), call.model, chat.include_usage)
+    completion = upstream.complete(call)
     note(upstream_request_id=completion.request_id, usage=completion.usage)
-    return jsonify(chat_completion(completion, chat.call.model))
+    note_content(reply=completion.text)
+    return jsonify(chat_completion(completion, call.model))
 
 
 def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bool) -> Response:
@@ -60,7 +61,7 @@ def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bo
 
 def _model_ids() -> list[str]:
     config = services().config
-    return list(dict.fromkeys([config.default_model, *config.listed_models]))
+    return list(config.served_models)
 
 
 def _model(model_id: str) -> dict:

@@ -21,14 +21,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 # Files the deployed function is made of; s.yaml is written templated, the rest copied as they are.
 SOURCES = ["app.py", "core", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md"]
-# publish.yaml parameter -> (the line in s.yaml it replaces, the templated line).
+# publish.yaml parameter -> (the line in s.yaml it replaces, the templated line). Double quotes:
+# an unanswered secret renders as ${secret('name')...}, which has single quotes of its own.
 PLACEHOLDERS = {
-    "region": ("  region: cn-hangzhou\n", "  region: '{{ region }}'\n"),
-    "functionName": ("  functionName: qwen-fc\n", "  functionName: '{{ functionName }}'\n"),
-    "qwenModel": ("  qwenModel: qwen-turbo\n", "  qwenModel: '{{ qwenModel }}'\n"),
+    "region": ("  region: cn-hangzhou\n", '  region: "{{ region }}"\n'),
+    "functionName": ("  functionName: qwen-fc\n", '  functionName: "{{ functionName }}"\n'),
+    "qwenModel": ("  qwenModel: qwen-turbo\n", '  qwenModel: "{{ qwenModel }}"\n'),
     "dashscopeApiKey": (
         "        DASHSCOPE_API_KEY: ${env('DASHSCOPE_API_KEY')}\n",
-        "        DASHSCOPE_API_KEY: '{{ dashscopeApiKey }}'\n",
+        '        DASHSCOPE_API_KEY: "{{ dashscopeApiKey }}"\n',
+    ),
+    "invokeToken": (
+        "        INVOKE_TOKEN: ${env('INVOKE_TOKEN', '')}\n",
+        '        INVOKE_TOKEN: "{{ invokeToken }}"\n',
     ),
 }
 

@@ -12,6 +12,8 @@ never step on each other and so that they work through any client::
     [[emulate delay=1.5]]                   wait before answering
     [[emulate chunk_delay=0.2]]             wait between stream events
     [[emulate status=429 code=Throttling.RateQuota message="Requests rate limit exceeded"]]
+    [[emulate status=503 flaky=2]]          the error for the first 2 identical requests, then answers
+    [[emulate status=429 retry_after=1]]    the error carries a Retry-After header
     [[emulate fail_after=2]]                two events, then an ``event:error`` (status= and code= apply)
     [[emulate cut_after=2]]                 two events, then the connection is dropped
     [[emulate end_after=2]]                 two events, then the body ends cleanly without a finish_reason
@@ -101,6 +103,8 @@ class Emulator:
         self.chunk_delay = chunk_delay
         self._history: deque[dict[str, Any]] = deque(maxlen=history_size)
         self._lock = threading.Lock()
+        # For `flaky`: how many times each distinct request text has been seen.
+        self._attempts: dict[str, int] = {}
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.app = self._build_app()
@@ -174,16 +178,16 @@ class Emulator:
             request.headers.get("X-DashScope-SSE", "").lower() == "enable"
             or "text/event-stream" in request.headers.get("Accept", "")
         )
+        record: dict[str, Any] = {
+            "request_id": request_id,
+            "api_key": api_key,
+            "headers": {name: value for name, value in request.headers.items()},
+            "body": body,
+            "stream": wants_stream,
+            "received_at": time.monotonic(),
+        }
         with self._lock:
-            self._history.append(
-                {
-                    "request_id": request_id,
-                    "api_key": api_key,
-                    "headers": {name: value for name, value in request.headers.items()},
-                    "body": body,
-                    "stream": wants_stream,
-                }
-            )
+            self._history.append(record)
 
         if not api_key:
             return _error(401, "InvalidApiKey", "No API-key provided.", request_id)
@@ -206,24 +210,34 @@ class Emulator:
         last_text = _text_of(messages[-1].get("content")) if messages else str(prompt)
         directives = _directives(last_text)
         time.sleep(float(directives.get("delay", self.delay)))
-        if "status" in directives and "fail_after" not in directives:
+        if "status" in directives and "fail_after" not in directives and self._still_failing(last_text, directives):
             status = int(directives["status"])
-            return _error(
+            response = _error(
                 status,
                 directives.get("code", "InternalError"),
                 directives.get("message", DEFAULT_ERROR_MESSAGES.get(status, INTERNAL_ERROR_MESSAGE)),
                 request_id,
             )
+            if "retry_after" in directives:
+                response.headers["Retry-After"] = directives["retry_after"]
+            return response
 
         answer = _Answer.compose(model, messages, prompt, parameters, directives)
         if wants_stream:
             connection = request.environ.get("werkzeug.socket")
             return Response(
-                self._events(answer, parameters, directives, request_id, connection),
+                self._events(answer, parameters, directives, request_id, connection, record),
                 content_type="text/event-stream;charset=UTF-8",
                 headers={"X-DashScope-Request-Id": request_id},
             )
         return jsonify(answer.body(answer.text, answer.finish_reason, answer.output_tokens, request_id))
+
+    def _still_failing(self, text: str, directives: dict[str, str]) -> bool:
+        if "flaky" not in directives:
+            return True
+        with self._lock:
+            self._attempts[text] = self._attempts.get(text, 0) + 1
+            return self._attempts[text] <= int(directives["flaky"])
 
     def _events(
         self,
@@ -232,7 +246,11 @@ class Emulator:
         directives: dict[str, str],
         request_id: str,
         connection: socket.socket | None,
+        record: dict[str, Any],
     ) -> Iterator[bytes]:
+        """The stream's events. `record` (its history entry) tracks how far it got: a stream whose
+        reader went away stops at its next event, with `completed` still False."""
+        record.update(events_sent=0, events_planned=len(answer.stream_parts()), completed=False)
         incremental = bool(parameters.get("incremental_output"))
         chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
         parts = answer.stream_parts()
@@ -252,7 +270,9 @@ class Emulator:
                 tool_calls=last,
             )
             yield _sse(index, "result", 200, body)
+            record["events_sent"] = index
             if last:
+                record["completed"] = True
                 return
             if index == stop_after.get("fail_after"):
                 status = int(directives.get("status", 500))

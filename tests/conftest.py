@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -62,7 +63,13 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def config(emulator: Emulator) -> Config:
-    return Config(dashscope_api_key=FAKE_KEY, dashscope_base_url=emulator.base_url, upstream_timeout_s=10)
+    # Retries stay on, as in production, with a backoff short enough for a test suite.
+    return Config(
+        dashscope_api_key=FAKE_KEY,
+        dashscope_base_url=emulator.base_url,
+        upstream_timeout_s=10,
+        upstream_retry_backoff_s=0.01,
+    )
 
 
 @pytest.fixture
@@ -143,17 +150,38 @@ def stop(process: subprocess.Popen) -> str:
     return text
 
 
-@pytest.fixture(scope="session")
-def server(emulator: Emulator) -> Iterator[str]:
-    """The function under gunicorn, as FC starts it, in front of the emulator."""
-    env = {
+def function_env(emulator: Emulator, **extra: str) -> dict[str, str]:
+    """The environment to start the function with locally, as FC would, in front of the emulator."""
+    return {
         # `python3` in s.yaml's command must be this environment's interpreter, as on FC it is the
         # runtime's, with the requirements importable.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DASHSCOPE_API_KEY": FAKE_KEY,
         "DASHSCOPE_HTTP_BASE_URL": emulator.base_url,
         "UPSTREAM_TIMEOUT_S": "30",
+        "UPSTREAM_RETRY_BACKOFF_S": "0.01",
+        **extra,
     }
-    process, url = start_like_fc(env)
-    yield url
+
+
+@dataclass
+class RunningFunction:
+    process: subprocess.Popen
+    url: str
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+
+@pytest.fixture(scope="session")
+def fc_instance(emulator: Emulator) -> Iterator[RunningFunction]:
+    """The function under gunicorn, as FC starts it, in front of the emulator."""
+    process, url = start_like_fc(function_env(emulator))
+    yield RunningFunction(process, url)
     stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(fc_instance: RunningFunction) -> str:
+    return fc_instance.url

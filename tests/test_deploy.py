@@ -16,6 +16,7 @@ import pytest
 import requests
 import yaml
 
+from core.config import Config
 from scripts import build_fc_package, build_registry_package
 from tests.conftest import FAKE_KEY, ROOT, event_bytes, function_props, s_yaml, start_like_fc, stop
 
@@ -32,7 +33,11 @@ def resolve(value, variables: dict, env: dict):
         return [resolve(item, variables, env) for item in value]
     if isinstance(value, str):
         value = re.sub(r"\$\{vars\.(\w+)\}", lambda m: str(variables[m.group(1)]), value)
-        return re.sub(r"\$\{env\('(\w+)'\)\}", lambda m: env[m.group(1)], value)
+        return re.sub(
+            r"\$\{env\('(\w+)'(?:,\s*'([^']*)')?\)\}",
+            lambda m: env.get(m.group(1), m.group(2)) if m.group(2) is not None else env[m.group(1)],
+            value,
+        )
     return value
 
 
@@ -84,6 +89,17 @@ def test_custom_runtime_starts_gunicorn_on_port_9000():
     assert gunicorn_settings({"PORT": "8080"})["bind"] == "0.0.0.0:8080"
 
 
+def test_every_setting_is_in_s_yaml_and_starts_the_function():
+    env = resolved_props()["environmentVariables"]
+    documented = {"INVOKE_TOKEN", "ALLOWED_MODELS", "MAX_TOKENS_CAP", "MAX_BODY_BYTES", "UPSTREAM_TIMEOUT_S",
+                  "UPSTREAM_RETRIES", "MAX_IN_FLIGHT", "CORS_ORIGINS", "LOG_CONTENT", "QWEN_MODEL", "INVOKE_MODE", "SYSTEM_PROMPT"}
+    assert documented <= set(env)
+    assert all(isinstance(value, str) for value in env.values())  # FC takes strings only
+    config = Config.from_env(env)
+    assert config.max_in_flight == function_props()["instanceConcurrency"]
+    assert config.invoke_tokens == () and config.upstream_retries == 2
+
+
 def test_instance_concurrency_fits_the_worker_model():
     props = function_props()
     settings = gunicorn_settings()
@@ -124,9 +140,10 @@ def test_publish_yaml_describes_a_one_click_project():
     publish = yaml.safe_load((ROOT / "publish.yaml").read_text())
     assert publish["Edition"] == "3.0.0" and publish["Type"] == "Project"
     parameters = publish["Parameters"]["properties"]
-    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "qwenModel"}
-    assert parameters["dashscopeApiKey"]["type"] == "secret"
+    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "qwenModel"}
+    assert parameters["dashscopeApiKey"]["type"] == "secret" and parameters["invokeToken"]["type"] == "secret"
     assert "default" not in parameters["dashscopeApiKey"]
+    assert "invokeToken" not in publish["Parameters"]["required"]
     if SCHEMA.exists():
         regions = set(json.loads(SCHEMA.read_text())["definitions"]["IRegion"]["enum"])
         assert set(parameters["region"]["enum"]) <= regions
@@ -136,7 +153,13 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     out = build_registry_package.build(tmp_path / "registry")
     template = (out / "src" / "s.yaml").read_text()
     # The registry renders {{ name }} with the console user's answers (art-template).
-    answers = {"region": "cn-shanghai", "functionName": "my-qwen", "qwenModel": "qwen-max", "dashscopeApiKey": FAKE_KEY}
+    answers = {
+        "region": "cn-shanghai",
+        "functionName": "my-qwen",
+        "qwenModel": "qwen-max",
+        "dashscopeApiKey": FAKE_KEY,
+        "invokeToken": "registry-token",
+    }
     assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) == set(answers)
     rendered = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: answers[m.group(1)], template)
     document = yaml.safe_load(rendered)
@@ -145,7 +168,13 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     assert props["region"] == "cn-shanghai" and props["functionName"] == "my-qwen"
     assert props["environmentVariables"]["QWEN_MODEL"] == "qwen-max"
     assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
+    assert props["environmentVariables"]["INVOKE_TOKEN"] == "registry-token"
     assert (out / "src" / "app.py").exists() and not (out / "src" / "tests").exists()
+    # A secret the user leaves unanswered is rendered by `s init` as its own ${secret('name')...}
+    # reference, single quotes included: the template must still be valid YAML.
+    unanswered = re.sub(r"\{\{\s*invokeToken\s*\}\}", "${secret('invokeToken')", template)
+    unanswered = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: answers[m.group(1)], unanswered)
+    assert yaml.safe_load(unanswered)["resources"]["qwen"]["props"]["environmentVariables"]["INVOKE_TOKEN"].startswith("${secret(")
 
 
 @pytest.mark.server

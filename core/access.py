@@ -1,0 +1,65 @@
+"""Who may call the function: inbound bearer tokens, browser origins, and how much they may send.
+
+With INVOKE_TOKEN set, every route but /health and FC's lifecycle hooks needs
+``Authorization: Bearer <token>`` (the OpenAI door's api_key is exactly that). Tokens are compared
+in constant time, and every configured token is compared, so timing tells nothing about which
+token came close.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Flask, request
+from flask_cors import CORS
+
+from core.config import Config
+from core.errors import Unauthorized
+
+log = logging.getLogger("qwenfc")
+
+# Reachable without a token: liveness, and the hooks FC itself calls (it sends no token).
+OPEN_PATHS = frozenset({"/health", "/initialize", "/pre-stop"})
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def token_is_valid(given: str, tokens: tuple[str, ...]) -> bool:
+    matched = False
+    for token in tokens:
+        matched |= hmac.compare_digest(given.encode(), token.encode())
+    return matched
+
+
+def install_access_control(app: Flask, config: Config) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    if config.cors_origins:
+        CORS(
+            app,
+            origins=list(config.cors_origins),
+            allow_headers=["Authorization", "Content-Type", "Accept", "X-DashScope-SSE"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+            methods=["GET", "POST", "OPTIONS"],
+        )
+    if not config.invoke_tokens:
+        log.warning(
+            "INVOKE_TOKEN is not set: anyone who can reach this function can spend its DashScope quota "
+            "(set INVOKE_TOKEN, or FC's trigger authentication)"
+        )
+        return
+    tokens = config.invoke_tokens
+
+    @app.before_request
+    def _require_token() -> None:
+        # A browser's CORS preflight carries no credentials by design.
+        if request.method == "OPTIONS" or request.path in OPEN_PATHS:
+            return
+        given = _bearer_token()
+        if given is None:
+            raise Unauthorized()
+        if not token_is_valid(given, tokens):
+            raise Unauthorized("the bearer token is not one of this function's INVOKE_TOKEN values")

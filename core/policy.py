@@ -1,0 +1,31 @@
+"""The function owner's rules, applied to every call whichever door it came through."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.config import Config
+from core.errors import InvalidRequest, ServiceNotConfigured
+from core.observability import note, note_content
+from core.upstream import GenerationCall
+
+
+def apply_owner_policy(call: GenerationCall, config: Config) -> GenerationCall:
+    """ALLOWED_MODELS, MAX_TOKENS_CAP, and a key to call with. Returns the call to make."""
+    if config.allowed_models and call.model not in config.allowed_models:
+        raise InvalidRequest(
+            f"the model `{call.model}` is not allowed by this function; allowed: {', '.join(config.allowed_models)}",
+            param="model",
+        )
+    cap = config.max_tokens_cap
+    asked = call.parameters.get("max_tokens")
+    if cap is not None and (asked is None or asked > cap):
+        # Clamped, not refused: the caller still gets an answer, at most `cap` tokens long.
+        note(max_tokens_clamped_from=asked)
+        call = dataclasses.replace(call, parameters={**call.parameters, "max_tokens": cap})
+    if not config.api_key_configured:
+        raise ServiceNotConfigured()
+    # The call will be made: its log line counts retries from here (the adapter reports each one).
+    note(retries=0)
+    note_content(request=call.messages if call.messages is not None else call.prompt)
+    return call
