@@ -162,6 +162,10 @@ def _retry_after_s(error: BaseException | None) -> float | None:
         return None
 
 
+def _failure(state: RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome else None
+
+
 class _Backoff:
     """Exponential backoff with jitter, unless DashScope said how long to wait (Retry-After)."""
 
@@ -169,12 +173,12 @@ class _Backoff:
         self._exponential = wait_exponential_jitter(multiplier=first_s, max=first_s * 16, jitter=first_s)
 
     def __call__(self, state: RetryCallState) -> float:
-        hinted = _retry_after_s(state.outcome.exception() if state.outcome else None)
+        hinted = _retry_after_s(_failure(state))
         return hinted if hinted is not None else self._exponential(state)
 
 
 def _waits_too_long(state: RetryCallState) -> bool:
-    hinted = _retry_after_s(state.outcome.exception() if state.outcome else None)
+    hinted = _retry_after_s(_failure(state))
     return hinted is not None and hinted > LONGEST_RETRY_AFTER_S
 
 
@@ -207,10 +211,20 @@ class QwenUpstream:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._session: requests.Session | None = None
-        self._retries = retries
-        self._backoff = _Backoff(first_backoff_s)
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._on_retry = on_retry
+        # Built once: tenacity keeps each call's state in the call (and thread- or greenlet-local).
+        self._retrying = (
+            Retrying(
+                retry=retry_if_exception(_is_retryable),
+                stop=stop_after_attempt(retries + 1) | _waits_too_long,
+                wait=_Backoff(first_backoff_s),
+                before_sleep=self._report_retry,
+                reraise=True,
+            )
+            if retries
+            else None
+        )
 
     @property
     def session(self) -> requests.Session:
@@ -258,23 +272,13 @@ class QwenUpstream:
         finally:
             self._slots.release()
 
+    def _report_retry(self, state: RetryCallState) -> None:
+        error = _failure(state)
+        if self._on_retry is not None and isinstance(error, ApiError):
+            self._on_retry(state.attempt_number, error)
+
     def _with_retries(self, operation: Callable[[], T]) -> T:
-        if self._retries == 0:
-            return operation()
-
-        def report(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            if self._on_retry is not None and isinstance(error, ApiError):
-                self._on_retry(state.attempt_number, error)
-
-        retrying = Retrying(
-            retry=retry_if_exception(_is_retryable),
-            stop=stop_after_attempt(self._retries + 1) | _waits_too_long,
-            wait=self._backoff,
-            before_sleep=report,
-            reraise=True,
-        )
-        return retrying(operation)
+        return self._retrying(operation) if self._retrying is not None else operation()
 
     def _complete_once(self, call: GenerationCall) -> Completion:
         response = self._sdk_call(call, stream=False)

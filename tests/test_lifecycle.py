@@ -18,7 +18,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import function_env, start_like_fc, stop
+from tests.conftest import FAKE_KEY, function_env, start_like_fc, stop
 
 pytestmark = pytest.mark.server
 
@@ -182,3 +182,32 @@ def test_fuzz_no_5xx_always_json_server_alive(server, path, method, content_type
 def test_the_server_is_alive_after_the_fuzzing(fc_instance):
     assert requests.get(f"{fc_instance.url}/health", timeout=10).status_code == 200
     assert fc_instance.process.poll() is None
+
+
+def test_the_served_log_keeps_every_secret(emulator):
+    """Everything the running function prints, for calls carrying FC's credential headers, an
+    inbound token and private content, on both doors, streams and failures included."""
+    token = "inbound-token-for-the-log-test"
+    process, url = start_like_fc(function_env(emulator, INVOKE_TOKEN=token))
+    secrets = {
+        "x-fc-access-key-id": "LTAI-access-key-id-for-the-log-test",
+        "x-fc-access-key-secret": "access-key-secret-for-the-log-test",
+        "x-fc-security-token": "security-token-for-the-log-test",
+    }
+    content = "private-content-for-the-log-test"
+    headers = {**secrets, "Authorization": f"Bearer {token}"}
+    try:
+        assert requests.post(f"{url}/invoke", data=content, headers=headers, timeout=30).status_code == 200
+        requests.post(f"{url}/invoke?stream=true", data=content, headers=headers, timeout=30).close()
+        requests.post(f"{url}/invoke", data=f"{content} [[emulate status=500]]", headers=headers, timeout=30)
+        requests.post(f"{url}/invoke", data=content, headers={**secrets, "Authorization": f"Bearer {token}-wrong"}, timeout=30)
+        chat = {"model": "qwen-turbo", "messages": [{"role": "user", "content": content}]}
+        assert requests.post(f"{url}/v1/chat/completions", json=chat, headers=headers, timeout=30).status_code == 200
+        requests.post(f"{url}/v1/chat/completions", json={**chat, "stream": True}, headers=headers, timeout=30).close()
+        requests.get(f"{url}/pre-stop", headers=headers, timeout=30)
+    finally:
+        output = stop(process)
+
+    assert output.count('"message": "request"') >= 7  # the lines were written, and read here
+    for secret in [token, FAKE_KEY, content, *secrets.values()]:
+        assert secret not in output
