@@ -2,28 +2,36 @@
 
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
-the line carries what the views `note()`, which is metadata only.
+the line carries what the views `note()`, which is metadata only. Lines are formatted and written
+by one background thread (`flush_logs` waits for it).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
+from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger("qwenfc")
+
+
+def _utc_time(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
 
 
 class JsonLogFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": _utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", None),
@@ -40,7 +48,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None and has_request_context():
-            record.request_id = getattr(g, "request_id", None)
+            record.request_id = current_request_id() or None
         return True
 
 
@@ -56,29 +64,57 @@ class StdoutHandler(logging.StreamHandler):
         pass
 
 
+class DeferredQueueHandler(QueueHandler):
+    """Hands records to the writer thread as they are: a request pays for a queue put, while the
+    JSON formatting and the write to stdout happen off its path (the line is logged in teardown,
+    which Flask runs before the response body goes out)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # QueueHandler would format here, on the caller's thread, to make the record picklable.
+        # This queue never leaves the process, and our records carry data, not %-arguments.
+        return record
+
+
+_writer: QueueListener | None = None
+
+
 def configure_logging(level: str) -> None:
-    """Send the function's logs to stdout (FC collects stdout) as JSON lines. Idempotent."""
-    if not any(isinstance(handler, StdoutHandler) for handler in log.handlers):
-        handler = StdoutHandler()
-        handler.setFormatter(JsonLogFormatter())
-        handler.addFilter(RequestIdFilter())
-        log.addHandler(handler)
+    """Send the function's logs to stdout (FC collects stdout) as JSON lines, written by one
+    background thread. Idempotent."""
+    global _writer
+    if _writer is None:
+        output = StdoutHandler()
+        output.setFormatter(JsonLogFormatter())
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        handoff = DeferredQueueHandler(records)
+        # The request id is read on the request's own thread, while its context is there.
+        handoff.addFilter(RequestIdFilter())
+        log.addHandler(handoff)
+        _writer = QueueListener(records, output)
+        _writer.start()
+        atexit.register(flush_logs)
     log.setLevel(level)
 
 
 def flush_logs() -> None:
-    for handler in log.handlers:
-        handler.flush()
+    """Write out every line logged so far (FC's pre-stop hook, exit, tests)."""
+    if _writer is not None:
+        _writer.stop()  # drains the queue and joins the writer thread
+        _writer.start()
     sys.stdout.flush()
 
 
+REQUEST_ID_KEY = "qwenfc.request_id"
+LOG_FIELDS_KEY = "qwenfc.log_fields"
+
+
 def current_request_id() -> str:
-    return getattr(g, "request_id", "") or ""
+    return request.environ.get(REQUEST_ID_KEY, "") if has_request_context() else ""
 
 
 def note(**fields: Any) -> None:
     """Add fields to this request's log line."""
-    g.setdefault("log_fields", {}).update(fields)
+    request.environ[LOG_FIELDS_KEY].update(fields)
 
 
 def logging_content() -> bool:
@@ -91,48 +127,48 @@ def note_content(**fields: Any) -> None:
         note(**fields)
 
 
-def defer_log_until_stream_ends() -> None:
-    """The view answered with a stream: write the line when the stream is over, not now."""
-    g.log_deferred = True
+class RequestTracking:
+    """WSGI middleware around the Flask app: the request id, the X-Request-Id header, and the one
+    log line per request.
 
+    The line is written when the server closes the response: after the body has gone out, so no
+    caller waits for it, and for a stream exactly when the stream is over, with its usage and any
+    error it ended with. Views add to the line with `note()`; nothing else about a request is
+    logged, so no header, body or key can be.
+    """
 
-def stream_ended() -> None:
-    g.log_deferred = False
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
+        request_id = environ.get("HTTP_X_FC_REQUEST_ID") or uuid.uuid4().hex
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        fields: dict[str, Any] = {}
+        environ[REQUEST_ID_KEY] = request_id
+        environ[LOG_FIELDS_KEY] = fields
+        status = [500]
 
-def _begin() -> None:
-    g.request_id = request.headers.get("x-fc-request-id") or uuid.uuid4().hex
-    g.started = time.perf_counter()
-    g.log_fields = {}
+        def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status[0] = int(status_line[:3])
+            if method == "OPTIONS" and status[0] == 200 and ("Content-Length", "0") in headers:
+                # Flask's automatic OPTIONS answer is an empty body labelled text/html: say "no content".
+                status_line, status[0] = "204 NO CONTENT", 204
+                headers = [(name, value) for name, value in headers if name not in ("Content-Type", "Content-Length")]
+            headers.append(("X-Request-Id", request_id))
+            return start_response(status_line, headers, *([exc_info] if exc_info is not None else []))
 
+        def write_line() -> None:
+            if log.isEnabledFor(logging.INFO):
+                latency_ms = round((time.perf_counter() - started) * 1000, 1)
+                line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields}
+                # makeRecord + handle, not log.info(): the same line, without logging's walk up the
+                # stack for a file and line number this line never shows.
+                log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
 
-def _stamp(response: Response) -> Response:
-    if request.method == "OPTIONS" and not response.get_data():
-        # Flask's automatic OPTIONS answer is an empty body labelled text/html: say "no content".
-        response.status_code = 204
-        del response.headers["Content-Type"]
-    response.headers["X-Request-Id"] = g.request_id
-    g.status = response.status_code
-    return response
-
-
-def _log_request(_exc: BaseException | None) -> None:
-    # Flask 3.1 tears a streamed request down twice: when the view returns and when the stream
-    # (run under stream_with_context) ends. Only the second one knows how the stream went.
-    if not hasattr(g, "started") or getattr(g, "log_deferred", False):
-        return
-    fields = {
-        "method": request.method,
-        "path": request.path,
-        "status": getattr(g, "status", 500),
-        "latency_ms": round((time.perf_counter() - g.started) * 1000, 1),
-    }
-    fields.update(g.log_fields)
-    log.info("request", extra={"fields": fields})
+        return ClosingIterator(self.app(environ, start), write_line)
 
 
 def install_request_tracking(app: Flask, log_content: bool = False) -> None:
     app.config["LOG_CONTENT"] = log_content
-    app.before_request(_begin)
-    app.after_request(_stamp)
-    app.teardown_request(_log_request)
+    app.wsgi_app = RequestTracking(app.wsgi_app)  # type: ignore[method-assign]

@@ -3,7 +3,7 @@
 `stream_response` pulls the first chunk before answering, so a failure before anything was sent
 (a 429, a bad key, an unreachable upstream) is a plain JSON error with its real status. Once the
 stream has started, any failure ends it with the door's error event, never with silence. The
-upstream stream is closed however the response ends, and the request's log line is written then.
+upstream stream is closed however the response ends.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from flask import Response, stream_with_context
 
 from core.errors import ApiError, InternalError
-from core.observability import defer_log_until_stream_ends, logging_content, note, stream_ended
+from core.observability import logging_content, note
 from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
@@ -57,7 +57,6 @@ def stream_response(
     """
     first = next(chunks, None)
     upstream = _noted(itertools.chain([first] if first is not None else [], chunks), cumulative)
-    defer_log_until_stream_ends()
 
     def body() -> Iterator[str]:
         try:
@@ -72,7 +71,6 @@ def stream_response(
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-            stream_ended()
 
     return Response(
         stream_with_context(body()),

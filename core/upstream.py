@@ -7,7 +7,9 @@ views never see an SDK object or an SDK exception.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,8 +34,45 @@ T = TypeVar("T")
 # A Retry-After longer than this is not waited out: the caller gets the 429 (and the Retry-After).
 LONGEST_RETRY_AFTER_S = 10.0
 
-# Importing dashscope costs about a second; it happens once per worker, when the app is built.
-from dashscope import Generation  # noqa: E402  (kept next to the comment that explains its cost)
+
+def _import_generation() -> tuple[Any, str]:
+    """Import the SDK's Generation API without the rest of the SDK; return it and the SDK's own
+    default base URL.
+
+    `import dashscope` runs the package's __init__, which loads every API the SDK has (its 2.0
+    client, audio, embeddings, ...): about 1.1 s, most of a cold start. Generation needs about a
+    third of that. So the package module is registered without running its __init__, with a PEP 562
+    `__getattr__` that runs it the moment anything asks the package for more: nothing ever sees a
+    half-made package. The legacy call path reads only `dashscope.base_http_api_url` (when no
+    base_address is given: we always give one) and `dashscope.api_key` (when no key is given: we
+    always give one). Should any of this fail (a new SDK, say), the SDK is imported normally.
+    """
+    if "dashscope" not in sys.modules:
+        spec = importlib.util.find_spec("dashscope")
+        if spec is not None and spec.loader is not None:
+            package = importlib.util.module_from_spec(spec)
+
+            def complete_package(name: str) -> Any:
+                del package.__getattr__  # type: ignore[attr-defined]
+                spec.loader.exec_module(package)  # type: ignore[union-attr]
+                return getattr(package, name)
+
+            package.__getattr__ = complete_package  # type: ignore[attr-defined]
+            sys.modules["dashscope"] = package
+            try:
+                from dashscope.aigc.generation import Generation as generation
+                from dashscope.common import env as sdk_env
+
+                return generation, sdk_env.base_http_api_url
+            except Exception:  # noqa: BLE001 - fall back to the ordinary import below
+                for name in [name for name in sys.modules if name == "dashscope" or name.startswith("dashscope.")]:
+                    del sys.modules[name]
+    import dashscope
+
+    return dashscope.Generation, dashscope.base_http_api_url
+
+
+Generation, SDK_BASE_URL = _import_generation()
 
 # The SDK logs every transport failure with a traceback under the "dashscope" logger. We report
 # failures ourselves, once, in the request's log line; its messages would only duplicate them.
@@ -208,12 +247,14 @@ class QwenUpstream:
         on_retry: Callable[[int, ApiError], None] | None = None,
     ) -> None:
         self._api_key = api_key
-        self._base_url = base_url
+        # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
+        # DASHSCOPE_API_REGION say) unless configured otherwise.
+        self._base_url = base_url or SDK_BASE_URL
         self._timeout_s = timeout_s
         self._session: requests.Session | None = None
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._on_retry = on_retry
-        # Built once: tenacity keeps each call's state in the call (and thread- or greenlet-local).
+        # Built once: tenacity keeps each call's state in the call (and thread-local statistics).
         self._retrying = (
             Retrying(
                 retry=retry_if_exception(_is_retryable),
@@ -246,13 +287,12 @@ class QwenUpstream:
             kwargs["messages"] = call.messages
         if call.prompt is not None:
             kwargs["prompt"] = call.prompt
-        if self._base_url:
-            kwargs["base_address"] = self._base_url
         try:
             return Generation.call(
                 model=call.model,
                 api_key=self._api_key,
                 stream=stream,
+                base_address=self._base_url,
                 session=self.session,
                 request_timeout=self._timeout_s,
                 **kwargs,
@@ -278,7 +318,24 @@ class QwenUpstream:
             self._on_retry(state.attempt_number, error)
 
     def _with_retries(self, operation: Callable[[], T]) -> T:
-        return self._retrying(operation) if self._retrying is not None else operation()
+        # The first attempt runs bare: most calls succeed, and tenacity's bookkeeping is for the rest.
+        try:
+            return operation()
+        except ApiError as error:
+            if self._retrying is None or not _is_retryable(error):
+                raise
+            first_failure: ApiError | None = error
+
+        def replay_first_failure_then_call() -> T:
+            # tenacity sees the failure that already happened as its attempt 1, so it counts,
+            # waits and reports exactly as if it had made that attempt itself.
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return operation()
+
+        return self._retrying(replay_first_failure_then_call)
 
     def _complete_once(self, call: GenerationCall) -> Completion:
         response = self._sdk_call(call, stream=False)

@@ -40,7 +40,8 @@ def invoke_prompt() -> Response:
 
 def _stream_requested() -> bool:
     """?stream=true, Accept: text/event-stream, or DashScope's own X-DashScope-SSE: enable."""
-    from_query = stream_flag(request.args.get("stream"), "stream")
+    # request.args parses the query string; most calls have none.
+    from_query = stream_flag(request.args.get("stream"), "stream") if request.query_string else None
     if from_query is not None:
         return from_query
     return (
@@ -50,7 +51,8 @@ def _stream_requested() -> bool:
 
 
 def _invoke(fixed_mode: InvokeMode | None) -> Response:
-    config, upstream = services().config, services().upstream
+    found = services()
+    config, upstream = found.config, found.upstream
     invoke_request = parse_invoke_body(
         request.get_data(cache=False), request.mimetype, config, fixed_mode, _stream_requested()
     )

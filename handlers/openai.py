@@ -31,7 +31,8 @@ def register(app: Flask) -> None:
 
 @bp.post("/chat/completions")
 def chat_completions() -> Response:
-    config, upstream = services().config, services().upstream
+    found = services()
+    config, upstream = found.config, found.upstream
     body = request.get_json(silent=True)
     if body is None:
         raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 import yaml
+from flask import Flask
+from flask.testing import FlaskClient
 
 from app import create_app
 from core.config import Config
+from core.observability import flush_logs
 from scripts.dashscope_emulator import Emulator
+from scripts.fc_process import process_tree, start_like_fc, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).resolve().parent / "events"
@@ -54,11 +54,56 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
     return parsed
 
 
+class Logs:
+    """What the function wrote to stdout, after making sure the writer thread has written it."""
+
+    def __init__(self, capfd: pytest.CaptureFixture[str]) -> None:
+        self._capfd = capfd
+
+    def text(self) -> str:
+        flush_logs()
+        captured = self._capfd.readouterr()
+        return captured.out + captured.err
+
+    def clear(self) -> None:
+        self.text()
+
+    def lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.text().splitlines() if line.startswith("{")]
+
+    def requests(self) -> list[dict]:
+        """The one-per-request lines."""
+        return [line for line in self.lines() if line["message"] == "request"]
+
+
+@pytest.fixture
+def logs(capfd: pytest.CaptureFixture[str]) -> Logs:
+    logs = Logs(capfd)
+    logs.clear()
+    return logs
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     emulator = Emulator().start()
     yield emulator
     emulator.stop()
+
+
+class ClosingClient(FlaskClient):
+    """Flask's test client, reading and closing each response as a real server does (the function
+    writes a request's log line when its response is closed). `buffered=False` still streams."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def closing_test_client() -> Iterator[None]:
+    original = Flask.test_client_class
+    Flask.test_client_class = ClosingClient
+    yield
+    Flask.test_client_class = original
 
 
 @pytest.fixture
@@ -86,70 +131,6 @@ def s_yaml() -> dict:
     return yaml.safe_load((ROOT / "s.yaml").read_text())
 
 
-def function_props() -> dict:
-    return s_yaml()["resources"]["qwen"]["props"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or the worker still booting
-            time.sleep(0.1)
-    raise RuntimeError("the server did not become healthy in time")
-
-
-def start_like_fc(env: dict[str, str], cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """Start the function with s.yaml's customRuntimeConfig.command, verbatim, on a free port.
-
-    Its output goes to a file, never to a pipe nobody reads while it runs: a full pipe blocks the
-    worker's log writes, and with them the whole gevent worker.
-    """
-    command = function_props()["customRuntimeConfig"]["command"]
-    port = free_port()
-    output = tempfile.TemporaryFile(mode="w+t")
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    process.output_file = output  # type: ignore[attr-defined]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, process)
-    except RuntimeError:
-        raise RuntimeError(f"the function did not start:\n{stop(process)}") from None
-    return process, url
-
-
-def stop(process: subprocess.Popen) -> str:
-    """Stop the server as FC does (SIGTERM) and return everything it printed."""
-    process.terminate()
-    try:
-        process.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    output = process.output_file  # type: ignore[attr-defined]
-    output.seek(0)
-    text = output.read()
-    output.close()
-    return text
-
-
 def function_env(emulator: Emulator, **extra: str) -> dict[str, str]:
     """The environment to start the function with locally, as FC would, in front of the emulator."""
     return {
@@ -170,8 +151,7 @@ class RunningFunction:
     url: str
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children]
+        return process_tree(self.process.pid)[1:]
 
 
 @pytest.fixture(scope="session")

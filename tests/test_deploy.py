@@ -7,9 +7,7 @@ import json
 import os
 import re
 import subprocess
-import sys
 import venv
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,7 +16,8 @@ import yaml
 
 from core.config import Config
 from scripts import build_fc_package, build_registry_package
-from tests.conftest import FAKE_KEY, ROOT, event_bytes, function_props, s_yaml, start_like_fc, stop
+from scripts.fc_process import function_props, start_like_fc, stop
+from tests.conftest import FAKE_KEY, ROOT, event_bytes, s_yaml
 
 SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-schema.json"
 PACKAGE = ROOT / "build" / "fc-package"
@@ -103,10 +102,11 @@ def test_every_setting_is_in_s_yaml_and_starts_the_function():
 def test_instance_concurrency_fits_the_worker_model():
     props = function_props()
     settings = gunicorn_settings()
-    assert settings["worker_class"] == "gevent"
+    assert settings["worker_class"] == "gthread"
     assert props["instanceConcurrency"] >= 64
-    # Every call FC may send at once has a connection slot, with room left for idle keep-alives.
-    assert settings["workers"] * settings["worker_connections"] >= 2 * props["instanceConcurrency"]
+    # Every call FC may send at once has a thread, with as many again to spare for /health and hooks.
+    assert settings["workers"] * settings["threads"] >= 2 * props["instanceConcurrency"]
+    assert settings["worker_connections"] >= settings["threads"]
 
 
 def test_function_settings_for_long_generations_and_fc_hooks():

@@ -8,7 +8,7 @@ import pytest
 
 from app import create_app
 from core.services import services
-from tests.conftest import free_port
+from scripts.fc_process import free_port
 
 ERROR_KEYS = {"status_code", "request_id", "code", "message"}
 

@@ -14,7 +14,7 @@ import pytest
 from app import create_app
 from core.access import token_is_valid
 from core.config import Config, ConfigError
-from tests.conftest import free_port
+from scripts.fc_process import free_port
 
 TOKENS = ("first-invoke-token", "second-invoke-token")
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
@@ -27,10 +27,6 @@ def make(config, **changes):
 def unique(text: str) -> str:
     """Request text no other test sends, so the emulator's `flaky` counter starts at zero."""
     return f"{text} {uuid.uuid4().hex}"
-
-
-def request_lines(capfd) -> list[dict]:
-    return [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"message": "request"' in line]
 
 
 # -- INVOKE_TOKEN --------------------------------------------------------------------------------
@@ -70,24 +66,23 @@ def test_the_openai_door_takes_the_token_as_its_api_key(guarded):
     assert ok.status_code == 200
 
 
-def test_tokens_never_reach_a_log_or_a_response(guarded, capfd):
-    capfd.readouterr()
+def test_tokens_never_reach_a_log_or_a_response(guarded, logs):
+    logs.clear()
     responses = [
         guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}"}),
         guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}x"}),
     ]
-    logged = capfd.readouterr()
+    logged = logs.text()
     for token in TOKENS:
-        assert token not in logged.out + logged.err
+        assert token not in logged
         assert all(token not in r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
 
 
-def test_an_open_function_says_so_at_start(config, capfd):
-    capfd.readouterr()
+def test_an_open_function_says_so_at_start(config, logs):
     create_app(config)
-    assert "INVOKE_TOKEN is not set" in capfd.readouterr().out
+    assert "INVOKE_TOKEN is not set" in logs.text()
     create_app(dataclasses.replace(config, invoke_tokens=TOKENS))
-    assert "INVOKE_TOKEN is not set" not in capfd.readouterr().out
+    assert "INVOKE_TOKEN is not set" not in logs.text()
 
 
 def test_token_comparison():
@@ -160,13 +155,12 @@ def attempts(emulator, text: str) -> list[dict]:
     return [r for r in emulator.history if text in json.dumps(r["body"], ensure_ascii=False)]
 
 
-def test_flaky_503s_are_retried_until_they_pass(client, emulator, capfd):
+def test_flaky_503s_are_retried_until_they_pass(client, emulator, logs):
     text = unique("[[emulate status=503 code=ServiceUnavailable flaky=2]]")
-    capfd.readouterr()
     response = client.post("/invoke", data=text)
     assert response.status_code == 200
     assert len(attempts(emulator, text)) == 3
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["retries"] == 2 and line["retried_for"] == "ServiceUnavailable"
 
 
@@ -211,11 +205,11 @@ def test_a_long_retry_after_is_passed_on_not_waited_out(client, emulator):
     assert len(attempts(emulator, text)) == 1
 
 
-def test_connection_failures_are_retried(config, capfd):
+def test_connection_failures_are_retried(config, logs):
     client = make(config, dashscope_base_url=f"http://127.0.0.1:{free_port()}/api/v1")
-    capfd.readouterr()
+    logs.clear()
     assert client.post("/invoke", data="hi").status_code == 502
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["retries"] == 2 and line["retried_for"] == "UpstreamUnreachable"
 
 
@@ -307,15 +301,14 @@ def test_no_cors_by_default(client):
 # -- LOG_CONTENT ---------------------------------------------------------------------------------
 
 
-def test_content_is_logged_only_when_asked(config, capfd):
-    capfd.readouterr()
+def test_content_is_logged_only_when_asked(config, logs):
     make(config).post("/invoke", data="secret question")
-    assert "secret question" not in capfd.readouterr().out
+    assert "secret question" not in logs.text()
 
     client = make(config, log_content=True)
-    capfd.readouterr()
+    logs.clear()
     client.post("/invoke", data="logged question")
     client.post("/invoke?stream=true", json={"prompt": "streamed question"}).get_data()
-    first, second = request_lines(capfd)
+    first, second = logs.requests()
     assert first["request"][-1]["content"] == "logged question" and "logged question" in first["reply"]
     assert second["request"] == "streamed question" and second["reply"].endswith("streamed question")

@@ -11,14 +11,14 @@ import string
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import FAKE_KEY, function_env, start_like_fc, stop
+from scripts.fc_process import start_like_fc, stop
+from tests.conftest import FAKE_KEY, function_env
 
 pytestmark = pytest.mark.server
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.conftest import FAKE_KEY
 
 FC_CREDENTIALS = {
@@ -13,18 +11,10 @@ FC_CREDENTIALS = {
 }
 
 
-def log_lines(capfd) -> list[dict]:
-    return [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
-
-
-def request_lines(capfd) -> list[dict]:
-    return [line for line in log_lines(capfd) if line["message"] == "request"]
-
-
-def test_fc_request_id_is_used_and_echoed(client, capfd):
+def test_fc_request_id_is_used_and_echoed(client, logs):
     response = client.post("/invoke", data="hi", headers={"x-fc-request-id": "1-6789abcd-0123456789abcdef"})
     assert response.headers["X-Request-Id"] == "1-6789abcd-0123456789abcdef"
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["request_id"] == "1-6789abcd-0123456789abcdef"
 
 
@@ -41,11 +31,11 @@ def test_errors_carry_the_request_id_too(client):
     assert response.headers["X-Request-Id"] == response.get_json()["request_id"]
 
 
-def test_one_log_line_per_request_with_what_happened(client, capfd, emulator):
-    capfd.readouterr()
+def test_one_log_line_per_request_with_what_happened(client, logs, emulator):
+    logs.clear()
     response = client.post("/invoke", json={"model": "qwen-plus", "prompt": "hello"})
 
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["request_id"] == response.headers["X-Request-Id"]
     assert line["method"] == "POST" and line["path"] == "/invoke" and line["status"] == 200
     assert line["mode"] == "prompt" and line["model"] == "qwen-plus" and line["stream"] is False
@@ -54,25 +44,25 @@ def test_one_log_line_per_request_with_what_happened(client, capfd, emulator):
     assert line["latency_ms"] >= 0
 
 
-def test_a_stream_logs_one_line_when_it_ends(client, capfd):
-    capfd.readouterr()
+def test_a_stream_logs_one_line_when_it_ends(client, logs):
+    logs.clear()
     client.post("/invoke", json={"prompt": "a b c d e f g h [[emulate fail_after=1]]", "stream": True}).get_data()
 
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["stream"] is True
     assert line["error_code"] == "InternalError"
     assert line["usage"]["output_tokens"] > 0
 
 
-def test_an_error_line_names_the_code(client, capfd):
-    capfd.readouterr()
+def test_an_error_line_names_the_code(client, logs):
+    logs.clear()
     client.post("/invoke", json={"prompt": "x", "temperature": 9})
-    (line,) = request_lines(capfd)
+    (line,) = logs.requests()
     assert line["status"] == 400 and line["error_code"] == "InvalidParameter"
 
 
-def test_secrets_and_content_never_reach_a_response_or_a_log(client, capfd, emulator):
-    capfd.readouterr()
+def test_secrets_and_content_never_reach_a_response_or_a_log(client, logs, emulator):
+    logs.clear()
     content = "my-private-question-text"
     headers = {**FC_CREDENTIALS, "Authorization": "Bearer caller-token-value"}
     responses = [
@@ -83,8 +73,7 @@ def test_secrets_and_content_never_reach_a_response_or_a_log(client, capfd, emul
         client.get("/health", headers=headers),
     ]
     seen = "".join(r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
-    logged = capfd.readouterr()
-    everything_logged = logged.out + logged.err
+    everything_logged = logs.text()
 
     for secret in [FAKE_KEY, "caller-token-value", *FC_CREDENTIALS.values()]:
         assert secret not in seen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
@@ -21,11 +20,10 @@ def test_the_default_model_when_none_is_given(client, emulator):
     assert response.get_json()["model"] == "qwen-turbo"
 
 
-def test_the_end_user_is_logged_not_forwarded(client, emulator, capfd):
-    capfd.readouterr()
+def test_the_end_user_is_logged_not_forwarded(client, emulator, logs):
     client.post("/v1/chat/completions", json={"messages": HELLO, "user": "end-user-17"})
-    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"message": "request"' in line]
-    assert lines[-1]["user"] == "end-user-17" and lines[-1]["door"] == "openai"
+    (line,) = logs.requests()
+    assert line["user"] == "end-user-17" and line["door"] == "openai"
     assert "user" not in emulator.last_request()["body"]["parameters"]
 
 

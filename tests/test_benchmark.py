@@ -1,0 +1,29 @@
+"""The benchmark script runs end to end (in its quick mode). Speed itself is held by the benchmark,
+never asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.server
+
+
+def test_the_benchmark_runs_and_reports(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark" / "run.py"), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = (tmp_path / "benchmark.md").read_text()
+    for measure in ("added latency p50", "added latency p99", "first streamed event", "concurrent", "RSS", "cold start"):
+        assert measure in table
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 8  # the header and seven measures
+    assert (tmp_path / "benchmark.png").stat().st_size > 10_000
+    assert "targets met:" in result.stdout
