@@ -168,8 +168,24 @@ def _error_body_for_path(path: str) -> ErrorBody:
 
 
 def error_body_for_request(error: ApiError) -> dict[str, Any]:
-    """The error as the door serving this request writes it (used by SSE error events too)."""
+    """The error as the door serving this request writes it."""
     return _error_body_for_path(request.path)(error)
+
+
+def error_body_for_this_door() -> ErrorBody:
+    """How the door serving this request writes errors, for use after the request context is gone
+    (a stream's error event)."""
+    path, request_id = request.path, current_request_id()
+    render = _error_body_for_path(path)
+
+    def body(error: ApiError) -> dict[str, Any]:
+        rendered = render(error)
+        # error_body reads the request id from the context; outside it, put it in ourselves.
+        if "request_id" in rendered and not rendered["request_id"]:
+            rendered["request_id"] = request_id
+        return rendered
+
+    return body
 
 
 def error_response(error: ApiError) -> Response:

@@ -112,6 +112,12 @@ def current_request_id() -> str:
     return request.environ.get(REQUEST_ID_KEY, "") if has_request_context() else ""
 
 
+def log_fields() -> dict[str, Any]:
+    """This request's log-line fields, as a dict that code outside the request context (a stream
+    being sent) can still add to."""
+    return request.environ[LOG_FIELDS_KEY]
+
+
 def note(**fields: Any) -> None:
     """Add fields to this request's log line."""
     request.environ[LOG_FIELDS_KEY].update(fields)

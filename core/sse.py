@@ -13,10 +13,10 @@ import json
 import logging
 from typing import Any, Callable, Iterator
 
-from flask import Response, stream_with_context
+from flask import Response
 
 from core.errors import ApiError, InternalError
-from core.observability import logging_content, note
+from core.observability import current_request_id, log_fields, logging_content
 from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
@@ -34,14 +34,13 @@ def sse_data(data: dict[str, Any] | str) -> str:
     return f"data: {payload}\n\n"
 
 
-def _noted(chunks: Iterator[Completion], cumulative: bool) -> Iterator[Completion]:
-    keep_reply = logging_content()
+def _noted(chunks: Iterator[Completion], fields: dict[str, Any], keep_reply: bool, cumulative: bool) -> Iterator[Completion]:
     reply = ""
     for chunk in chunks:
-        note(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
+        fields.update(upstream_request_id=chunk.request_id, usage=chunk.usage, finish_reason=chunk.finish_reason)
         if keep_reply:
             reply = chunk.text if cumulative else reply + chunk.text
-            note(reply=reply)
+            fields["reply"] = reply
         yield chunk
 
 
@@ -54,26 +53,25 @@ def stream_response(
     """Answer with `events(upstream chunks)`; a failure once streaming becomes `error_event(error)`.
 
     `cumulative`: each chunk carries the whole text so far (incremental_output false), not the new part.
+    The body runs after the view has returned, outside the request context: whatever it needs
+    from the request (the log line's fields, the request id) is taken now.
     """
     first = next(chunks, None)
-    upstream = _noted(itertools.chain([first] if first is not None else [], chunks), cumulative)
+    fields, request_id = log_fields(), current_request_id()
+    upstream = _noted(itertools.chain([first] if first is not None else [], chunks), fields, logging_content(), cumulative)
 
     def body() -> Iterator[str]:
         try:
             yield from events(upstream)
         except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
             if not isinstance(exc, ApiError):
-                log.exception("stream failed")
+                log.exception("stream failed", extra={"request_id": request_id})
             error = exc if isinstance(exc, ApiError) else InternalError()
-            note(error_code=error.code)
+            fields["error_code"] = error.code
             yield error_event(error)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
 
-    return Response(
-        stream_with_context(body()),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return Response(body(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from flask import Blueprint, Response, jsonify, request
 
 from core.config import InvokeMode
-from core.errors import ApiError, error_body_for_request
+from core.errors import ApiError, error_body_for_this_door
 from core.invoke_body import parse_invoke_body, stream_flag
 from core.observability import note, note_content
 from core.policy import apply_owner_policy
@@ -80,12 +80,13 @@ def dashscope_body(completion: Completion) -> dict[str, Any]:
 
 def _stream_response(chunks: Iterator[Completion], cumulative: bool) -> Response:
     event_ids = itertools.count(1)
+    error_body = error_body_for_this_door()
 
     def events(upstream: Iterator[Completion]) -> Iterator[str]:
         for chunk in upstream:
             yield sse_event(next(event_ids), "result", dashscope_body(chunk))
 
     def error_event(error: ApiError) -> str:
-        return sse_event(next(event_ids), "error", error_body_for_request(error), status=error.status)
+        return sse_event(next(event_ids), "error", error_body(error), status=error.status)
 
     return stream_response(chunks, events, error_event, cumulative=cumulative)

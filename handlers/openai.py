@@ -11,7 +11,7 @@ from typing import Iterator
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_request, use_error_body
+from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_this_door, use_error_body
 from core.observability import note, note_content
 from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
 from core.policy import apply_owner_policy
@@ -48,6 +48,8 @@ def chat_completions() -> Response:
 
 
 def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bool) -> Response:
+    error_body = error_body_for_this_door()
+
     def events(upstream: Iterator[Completion]) -> Iterator[str]:
         for chunk in chat_chunks(upstream, model, include_usage):
             yield sse_data(chunk)
@@ -55,7 +57,7 @@ def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bo
 
     def error_event(error: ApiError) -> str:
         # No [DONE] after it: the stream must not look like it ended well.
-        return sse_data(error_body_for_request(error))
+        return sse_data(error_body(error))
 
     return stream_response(chunks, events, error_event)
 
