@@ -16,7 +16,7 @@ from core.errors import register_error_handlers
 from core.observability import configure_logging, install_request_tracking, note
 from core.services import EXTENSION_KEY, Services
 from core.upstream import QwenUpstream
-from handlers import invoke, openai, system
+from handlers import invoke, openai, page, system
 
 log = logging.getLogger("qwenfc")
 
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     install_access_control(app, config)
     app.register_blueprint(invoke.bp)
     app.register_blueprint(system.bp)
+    app.register_blueprint(page.bp)
     openai.register(app)
 
     if not config.api_key_configured:

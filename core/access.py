@@ -19,8 +19,9 @@ from core.errors import Unauthorized
 
 log = logging.getLogger("qwenfc")
 
-# Reachable without a token: liveness, and the hooks FC itself calls (it sends no token).
-OPEN_PATHS = frozenset({"/health", "/initialize", "/pre-stop"})
+# Reachable without a token: liveness, the hooks FC itself calls (it sends no token), and what
+# describes the function (the OpenAPI document, the try-it page, which asks for a token itself).
+OPEN_PATHS = frozenset({"/health", "/initialize", "/pre-stop", "/openapi.json", "/"})
 
 
 def _bearer_token() -> str | None:

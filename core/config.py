@@ -79,6 +79,7 @@ class Config:
     max_in_flight: int | None = None
     cors_origins: tuple[str, ...] = ()
     log_content: bool = False
+    try_page: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -104,6 +105,7 @@ class Config:
             max_in_flight=_int_env(env, "MAX_IN_FLIGHT", None),
             cors_origins=_list_env(env, "CORS_ORIGINS", ()),
             log_content=_bool_env(env, "LOG_CONTENT"),
+            try_page=_bool_env(env, "TRY_PAGE"),
         )
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(

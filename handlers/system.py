@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from core.observability import flush_logs
+from core.openapi import openapi_document
 from core.services import services
 
 bp = Blueprint("system", __name__)
+OPENAPI = openapi_document()
 
 
 @bp.get("/health")
@@ -23,6 +25,12 @@ def health() -> Response:
             "invoke_mode": config.invoke_mode,
         }
     )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of every route."""
+    return jsonify(OPENAPI)
 
 
 @bp.post("/initialize")

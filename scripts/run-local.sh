@@ -29,4 +29,5 @@ BANNER
 fi
 
 export PATH="$PWD/.venv/bin:$PATH"
+export TRY_PAGE="${TRY_PAGE:-1}"   # the try-it page on http://127.0.0.1:${PORT:-9000}/
 python3 -m gunicorn --config gunicorn.conf.py 'app:create_app()'

@@ -26,7 +26,7 @@ from scripts.dashscope_emulator import Emulator
 from scripts.fc_process import process_tree, start_like_fc, stop
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENTS = Path(__file__).resolve().parent / "events"
+EVENTS = ROOT / "events"  # the example console test events, also used by the tests
 # Fake, and shaped so that nothing mistakes it for a real key.
 FAKE_KEY = "sk-emulator-fake-key-0000"
 

@@ -71,6 +71,25 @@ def test_s_yaml_is_one_fc3_resource_that_validates_against_the_schema():
     validate_fc3(resolved_props())
 
 
+S_CLI = ROOT / ".tools" / "node_modules" / ".bin" / "s"
+
+
+def test_s_preview_renders_a_function_that_validates(tmp_path):
+    """The real Serverless Devs CLI renders s.yaml (vars, env) the way `s deploy` would."""
+    if not S_CLI.exists():
+        pytest.skip("the Serverless Devs CLI is not installed: scripts/test.sh installs it into .tools/")
+    env = {**os.environ, "HOME": str(tmp_path), "DASHSCOPE_API_KEY": FAKE_KEY, "INVOKE_TOKEN": "preview-token"}
+    result = subprocess.run([str(S_CLI), "preview", "-o", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = json.loads(result.stdout[result.stdout.index("{"):])
+    props = rendered["resources"]["qwen"]["props"]
+    validate_fc3(props)
+    assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
+    assert props["environmentVariables"]["INVOKE_TOKEN"] == "preview-token"
+    assert props["region"] == s_yaml()["vars"]["region"]
+    assert props == resolved_props() | {"environmentVariables": props["environmentVariables"]}
+
+
 def test_the_key_comes_from_the_deployers_shell_never_from_the_file():
     props = function_props()
     assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == "${env('DASHSCOPE_API_KEY')}"
@@ -91,7 +110,8 @@ def test_custom_runtime_starts_gunicorn_on_port_9000():
 def test_every_setting_is_in_s_yaml_and_starts_the_function():
     env = resolved_props()["environmentVariables"]
     documented = {"INVOKE_TOKEN", "ALLOWED_MODELS", "MAX_TOKENS_CAP", "MAX_BODY_BYTES", "UPSTREAM_TIMEOUT_S",
-                  "UPSTREAM_RETRIES", "MAX_IN_FLIGHT", "CORS_ORIGINS", "LOG_CONTENT", "QWEN_MODEL", "INVOKE_MODE", "SYSTEM_PROMPT"}
+                  "UPSTREAM_RETRIES", "MAX_IN_FLIGHT", "CORS_ORIGINS", "LOG_CONTENT", "QWEN_MODEL", "INVOKE_MODE", "SYSTEM_PROMPT",
+                  "TRY_PAGE"}
     assert documented <= set(env)
     assert all(isinstance(value, str) for value in env.values())  # FC takes strings only
     config = Config.from_env(env)
@@ -198,7 +218,7 @@ def test_the_deploy_package_runs_on_a_bare_python(tmp_path, emulator):
     process, url = start_like_fc(fc_env, cwd=PACKAGE)
     try:
         response = requests.post(
-            f"{url}/invoke", data=event_bytes("console-text.txt"), headers={"Content-Type": "application/octet-stream"}, timeout=30
+            f"{url}/invoke", data=event_bytes("raw-text.txt"), headers={"Content-Type": "application/octet-stream"}, timeout=30
         )
         assert response.status_code == 200, response.text
         assert "如何做西红柿炖牛腩?" in response.json()["output"]["choices"][0]["message"]["content"]

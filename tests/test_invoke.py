@@ -19,7 +19,7 @@ def upstream_body(emulator) -> dict:
 
 def test_console_test_event_gets_the_console_shape(client, emulator):
     # What the FC console's test tab sends: the event content as raw bytes, octet-stream.
-    response = client.post("/invoke", data=event_bytes("console-text.txt"), content_type="application/octet-stream")
+    response = client.post("/invoke", data=event_bytes("raw-text.txt"), content_type="application/octet-stream")
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -61,7 +61,7 @@ def test_system_prompt_and_model_come_from_config(config, emulator):
 
 
 def test_raw_text_in_prompt_mode_on_the_prompt_route(client, emulator):
-    response = client.post("/invoke/prompt", data=event_bytes("console-text.txt"), content_type="application/octet-stream")
+    response = client.post("/invoke/prompt", data=event_bytes("raw-text.txt"), content_type="application/octet-stream")
 
     body = response.get_json()
     assert response.status_code == 200

@@ -20,7 +20,7 @@ def test_console_test_event_over_a_socket(server):
     # Exactly what FC sends for a console test: POST /invoke, the event as octet-stream.
     response = requests.post(
         f"{server}/invoke",
-        data=event_bytes("console-text.txt"),
+        data=event_bytes("raw-text.txt"),
         headers={"Content-Type": "application/octet-stream", "x-fc-request-id": "1-console-test"},
         timeout=30,
     )

@@ -1,0 +1,104 @@
+"""The try-it page, end to end in headless Chromium (Debian's, driven by Playwright): a streamed
+reply appears as it arrives, errors are shown plainly. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.fc_process import start_like_fc, stop
+from tests.conftest import ROOT, function_env
+
+pytestmark = pytest.mark.server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TOKEN = "page-test-token"
+# Chromium's own background traffic has nowhere to go on this network: keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page_server(emulator):
+    process, url = start_like_fc(function_env(emulator, TRY_PAGE="1", INVOKE_TOKEN=TOKEN))
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, page_server):
+    context = browser.new_context(viewport={"width": 900, "height": 900})
+    page = context.new_page()
+    page.goto(f"{page_server}/")
+    yield page
+    context.close()
+
+
+def test_the_page_is_served_only_when_switched_on(page_server, server):
+    response = requests.get(f"{page_server}/", timeout=10)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert "<script src" not in response.text and "<link" not in response.text  # no external assets
+    off = requests.get(f"{server}/", timeout=10)
+    assert off.status_code == 404 and off.json()["code"] == "NotFound"
+
+
+def test_a_streamed_reply_appears_as_it_arrives(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwen-plus")
+    page.fill("#system", "你是一位厨师。")
+    page.fill("#text", "如何做西红柿炖牛腩? one two three four five six seven eight [[emulate chunk_delay=0.3]]")
+    assert page.is_checked("#stream")
+    page.click("#send")
+
+    page.wait_for_function("document.getElementById('answer').textContent.length > 0")
+    partial = page.text_content("#answer")
+    assert "streaming" in page.text_content("#status")  # text is on screen while the stream goes on
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('request id')", timeout=20000)
+    whole = page.text_content("#answer")
+    assert whole.startswith(partial) and len(whole) > len(partial)
+    assert whole.endswith("one two three four five six seven eight")
+    assert "qwen-plus" in whole and page.is_hidden("#error")
+    page.screenshot(path=str(ARTIFACTS / "try-page-stream.png"), full_page=True)
+
+
+def test_prompt_mode_without_streaming(page):
+    page.fill("#token", TOKEN)
+    page.select_option("#mode", "prompt")
+    assert page.is_hidden("#system")
+    page.uncheck("#stream")
+    page.fill("#text", "写一首关于西湖的诗")
+    page.click("#send")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('request id')")
+    assert page.text_content("#answer").endswith("写一首关于西湖的诗")
+
+
+def test_errors_are_shown_plainly(page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#text", "hello")
+    page.click("#send")  # no token
+    page.wait_for_selector("#error:not(.hidden)")
+    assert page.text_content("#error").startswith("Error 401 InvalidToken:")
+
+    page.fill("#token", TOKEN)
+    page.fill("#text", "hi [[emulate status=429 code=Throttling.RateQuota message=\"Requests rate limit exceeded\"]]")
+    page.click("#send")
+    page.wait_for_function("document.getElementById('error').textContent.includes('429')")
+    assert page.text_content("#error") == "Error 429 Throttling.RateQuota: Requests rate limit exceeded"
+    assert page.text_content("#answer") == ""
+    page.screenshot(path=str(ARTIFACTS / "try-page-error.png"), full_page=True)
