@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files the deployed function is made of; s.yaml is written templated, the rest copied as they are.
-SOURCES = ["app.py", "core", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md"]
+SOURCES = ["app.py", "core", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md"]
 # publish.yaml parameter -> (the line in s.yaml it replaces, the templated line). Double quotes:
 # an unanswered secret renders as ${secret('name')...}, which has single quotes of its own.
 PLACEHOLDERS = {

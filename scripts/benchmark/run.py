@@ -11,7 +11,7 @@ SDK:
 - the resident memory of each whole server after the load, and its cold start (spawn to first 200).
 
 It prints a markdown table with the targets, writes it to docs/benchmark.md and a plot of latency
-against concurrency to docs/benchmark.png, and with --update-readme puts the table in the README.
+against concurrency to docs/benchmark.png, and with --update-readme puts the table in both READMEs.
 
     python scripts/benchmark/run.py            # about 2 minutes
     python scripts/benchmark/run.py --quick    # a smoke run: seconds, numbers not meaningful
@@ -314,10 +314,10 @@ def plot(settings: Settings, results: Results, path: Path) -> None:
 
 
 def update_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+    """Put the table between the markers of both READMEs (the table itself stays in English)."""
     pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
-    readme.write_text(pattern.sub(f"{README_START}\n{table}\n{README_END}", text))
+    for readme in (ROOT / "README.md", ROOT / "README_zh.md"):
+        readme.write_text(pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", readme.read_text()))
 
 
 def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
