@@ -65,9 +65,8 @@ class StdoutHandler(logging.StreamHandler):
 
 
 class DeferredQueueHandler(QueueHandler):
-    """Hands records to the writer thread as they are: a request pays for a queue put, while the
-    JSON formatting and the write to stdout happen off its path (the line is logged in teardown,
-    which Flask runs before the response body goes out)."""
+    """Hands records to the writer thread as they are: the thread that logs pays for a queue put;
+    the JSON formatting and the write to stdout happen on the writer thread."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         # QueueHandler would format here, on the caller's thread, to make the record picklable.
