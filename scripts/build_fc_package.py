@@ -24,9 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "build" / "fc-package"
 
 
+def fcignore(root: Path = ROOT) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines((root / ".fcignore").read_text().splitlines())
+
+
 def packaged_files(root: Path = ROOT) -> list[Path]:
-    """The files `s deploy` uploads: everything tracked or not, minus what .fcignore excludes."""
-    ignore = pathspec.GitIgnoreSpec.from_lines((root / ".fcignore").read_text().splitlines())
+    """The project's files `s deploy` uploads (./python, made by the pre-deploy action, aside)."""
+    ignore = fcignore(root)
     always_out = pathspec.GitIgnoreSpec.from_lines([".git/", "build/", "dist/", "python/"])
     files = []
     for path in sorted(root.rglob("*")):
@@ -63,6 +67,11 @@ def build(out: Path = DEFAULT_OUT) -> Path:
         for action in pre_deploy_actions():
             subprocess.run(action["run"], shell=True, check=True, cwd=out / action.get("path", "./"))
         stamp_file.write_text(_dependencies_stamp())
+    # What .fcignore keeps out of ./python is not uploaded either.
+    ignore = fcignore()
+    for path in sorted((out / "python").rglob("*"), reverse=True):
+        if path.is_file() and ignore.match_file(path.relative_to(out).as_posix()):
+            path.unlink()
     return out
 
 

@@ -154,6 +154,12 @@ def test_fcignore_keeps_tests_and_tools_out_of_the_package():
     assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke.py", "core/upstream.py"} <= packaged
     assert not any(path.startswith(("tests/", "scripts/", ".venv/", ".ci/", "docs/")) for path in packaged)
     assert not any("__pycache__" in path for path in packaged)
+    # ...but the installed requirements keep their bytecode: FC's /code is read-only, so a package
+    # uploaded without it would be compiled again at every cold start.
+    ignore = build_fc_package.fcignore()
+    assert not ignore.match_file("python/flask/__pycache__/app.cpython-311.pyc")
+    assert not ignore.match_file("python/dashscope/aigc/generation.py")
+    assert ignore.match_file("core/__pycache__/upstream.cpython-311.pyc")
 
 
 def test_publish_yaml_describes_a_one_click_project():
