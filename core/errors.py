@@ -133,7 +133,7 @@ class InternalError(ApiError):
     default_message = "internal error; quote the request id when reporting it"
 
 
-def error_body(error: ApiError) -> dict[str, Any]:
+def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
     """The JSON an error becomes, in a response body or an SSE error event.
 
     `request_id` is DashScope's when the failure came from DashScope (what Alibaba Cloud support asks
@@ -141,13 +141,14 @@ def error_body(error: ApiError) -> dict[str, Any]:
     """
     return {
         "status_code": error.status,
-        "request_id": error.upstream_request_id or current_request_id(),
+        "request_id": error.upstream_request_id or request_id,
         "code": error.code,
         "message": error.message,
     }
 
 
-ErrorBody = Callable[[ApiError], dict[str, Any]]
+# A door's error body, from the error and this function's request id.
+ErrorBody = Callable[[ApiError, str], dict[str, Any]]
 RENDERERS_KEY = "qwenfc.error_bodies"
 
 
@@ -167,30 +168,16 @@ def _error_body_for_path(path: str) -> ErrorBody:
     return error_body
 
 
-def error_body_for_request(error: ApiError) -> dict[str, Any]:
-    """The error as the door serving this request writes it."""
-    return _error_body_for_path(request.path)(error)
-
-
-def error_body_for_this_door() -> ErrorBody:
-    """How the door serving this request writes errors, for use after the request context is gone
+def error_body_for_this_door() -> Callable[[ApiError], dict[str, Any]]:
+    """How the door serving this request writes errors; usable after the request context is gone
     (a stream's error event)."""
-    path, request_id = request.path, current_request_id()
-    render = _error_body_for_path(path)
-
-    def body(error: ApiError) -> dict[str, Any]:
-        rendered = render(error)
-        # error_body reads the request id from the context; outside it, put it in ourselves.
-        if "request_id" in rendered and not rendered["request_id"]:
-            rendered["request_id"] = request_id
-        return rendered
-
-    return body
+    render, request_id = _error_body_for_path(request.path), current_request_id()
+    return lambda error: render(error, request_id)
 
 
 def error_response(error: ApiError) -> Response:
     note(error_code=error.code)
-    response = jsonify(error_body_for_request(error))
+    response = jsonify(error_body_for_this_door()(error))
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value
