@@ -1,7 +1,7 @@
 """Who may call the function: inbound bearer tokens, browser origins, and how much they may send.
 
-With INVOKE_TOKEN set, every route but /health and FC's lifecycle hooks needs
-``Authorization: Bearer <token>`` (the OpenAI door's api_key is exactly that). Tokens are compared
+With INVOKE_TOKEN set, every route but OPEN_PATHS (/health, FC's lifecycle hooks, /openapi.json and
+the try-it page) needs ``Authorization: Bearer <token>`` (the OpenAI door's api_key is exactly that). Tokens are compared
 in constant time, and every configured token is compared, so timing tells nothing about which
 token came close.
 """

@@ -16,10 +16,13 @@ import sys
 import time
 import uuid
 from logging.handlers import QueueHandler, QueueListener
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.wsgi import ClosingIterator
+
+if TYPE_CHECKING:
+    from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
 
@@ -130,6 +133,13 @@ def note_content(**fields: Any) -> None:
     """Add message content to the log line, only when the owner turned LOG_CONTENT on."""
     if logging_content():
         note(**fields)
+
+
+def note_result(completion: Completion) -> None:
+    """A finished call on the log line: DashScope's request id, the usage, and (LOG_CONTENT) the
+    reply. Streams note theirs chunk by chunk (core/sse.py)."""
+    note(upstream_request_id=completion.request_id, usage=completion.usage)
+    note_content(reply=completion.text)
 
 
 class RequestTracking:

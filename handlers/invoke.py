@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from core.config import InvokeMode
 from core.errors import ApiError, error_body_for_this_door
 from core.invoke_body import parse_invoke_body, stream_flag
-from core.observability import note, note_content
+from core.observability import note, note_result
 from core.policy import apply_owner_policy
 from core.services import services
 from core.sse import sse_event, stream_response
@@ -61,8 +61,7 @@ def _invoke(fixed_mode: InvokeMode | None) -> Response:
     if invoke_request.stream:
         return _stream_response(upstream.stream(call), cumulative=call.parameters.get("incremental_output") is False)
     completion = upstream.complete(call)
-    note(upstream_request_id=completion.request_id, usage=completion.usage)
-    note_content(reply=completion.text)
+    note_result(completion)
     return jsonify(dashscope_body(completion))
 
 

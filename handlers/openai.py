@@ -12,7 +12,7 @@ from typing import Iterator
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_this_door, use_error_body
-from core.observability import note, note_content
+from core.observability import note, note_result
 from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
 from core.policy import apply_owner_policy
 from core.services import services
@@ -42,8 +42,7 @@ def chat_completions() -> Response:
     if chat.stream:
         return _stream_response(upstream.stream(call), call.model, chat.include_usage)
     completion = upstream.complete(call)
-    note(upstream_request_id=completion.request_id, usage=completion.usage)
-    note_content(reply=completion.text)
+    note_result(completion)
     return jsonify(chat_completion(completion, call.model))
 
 
@@ -62,22 +61,17 @@ def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bo
     return stream_response(chunks, events, error_event)
 
 
-def _model_ids() -> list[str]:
-    config = services().config
-    return list(config.served_models)
-
-
 def _model(model_id: str) -> dict:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "dashscope"}
 
 
 @bp.get("/models")
 def list_models() -> Response:
-    return jsonify({"object": "list", "data": [_model(model_id) for model_id in _model_ids()]})
+    return jsonify({"object": "list", "data": [_model(model_id) for model_id in services().config.served_models]})
 
 
 @bp.get("/models/<path:model_id>")
 def retrieve_model(model_id: str) -> Response:
-    if model_id not in _model_ids():
+    if model_id not in services().config.served_models:
         raise RouteNotFound(f"the model `{model_id}` is not listed by this function", code="model_not_found")
     return jsonify(_model(model_id))
