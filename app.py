@@ -13,6 +13,7 @@ from flask import Flask
 from core.access import install_access_control
 from core.config import Config
 from core.errors import register_error_handlers
+from core.json_output import CompactJsonProvider
 from core.observability import configure_logging, install_request_tracking, note
 from core.services import EXTENSION_KEY, Services
 from core.upstream import QwenUpstream
@@ -26,8 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_logging(config.log_level)
 
     app = Flask(__name__)
-    # Chinese text stays readable in the FC console instead of \\u escapes.
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = CompactJsonProvider(app)
     upstream = QwenUpstream(
         config.dashscope_api_key,
         config.dashscope_base_url,

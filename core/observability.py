@@ -9,17 +9,17 @@ by one background thread (`flush_logs` waits for it).
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import queue
 import sys
 import time
 import uuid
 from logging.handlers import QueueHandler, QueueListener
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from flask import Flask, current_app, has_request_context, request
-from werkzeug.wsgi import ClosingIterator
+
+from core.json_output import log_json
 
 if TYPE_CHECKING:
     from core.upstream import Completion
@@ -27,14 +27,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("qwenfc")
 
 
-def _utc_time(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
-
-
 class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ms), level, logger, request id, message, and fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Only the writer thread formats; the second's text is made once per second, not per line.
+        self._second, self._second_text = -1, ""
+
+    def _utc_time(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{int(created % 1 * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": _utc_time(record.created),
+            "time": self._utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", None),
@@ -43,7 +52,7 @@ class JsonLogFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", None) or {})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return log_json(entry)
 
 
 class RequestIdFilter(logging.Filter):
@@ -142,6 +151,30 @@ def note_result(completion: Completion) -> None:
     note_content(reply=completion.text)
 
 
+class _BodyThenLine:
+    """The app's response body, plus one thing to do when the server closes it (PEP 3333).
+
+    Unlike Werkzeug's ClosingIterator it adds nothing per item: the server iterates the app's own
+    iterator, which matters for streams (one item per event).
+    """
+
+    __slots__ = ("_body", "_then")
+
+    def __init__(self, body: Iterable[bytes], then: Callable[[], None]) -> None:
+        self._body, self._then = body, then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._then()
+
+
 class RequestTracking:
     """WSGI middleware around the Flask app: the request id, the X-Request-Id header, and the one
     log line per request.
@@ -181,7 +214,7 @@ class RequestTracking:
                 # stack for a file and line number this line never shows.
                 log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
 
-        return ClosingIterator(self.app(environ, start), write_line)
+        return _BodyThenLine(self.app(environ, start), write_line)
 
 
 def install_request_tracking(app: Flask, log_content: bool = False) -> None:

@@ -167,6 +167,8 @@ def validate_parameters(parameters: dict[str, Any], reserved: frozenset[str]) ->
     for name in parameters:
         if name in reserved:
             raise InvalidRequest(f"`{name}` cannot be set by a request: it is not a generation parameter", param=name)
+    if not parameters:  # raw text, or JSON without parameters: the common case, nothing to check
+        return {}
     try:
         GenerationParameters.model_validate(parameters)
     except ValidationError as error:

@@ -9,28 +9,29 @@ upstream stream is closed however the response ends.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from typing import Any, Callable, Iterator
 
 from flask import Response
 
 from core.errors import ApiError, InternalError
+from core.json_output import compact_json
 from core.observability import current_request_id, log_fields, logging_content
 from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
+# No cache or proxy buffering may hold an event back.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def sse_event(event_id: int, event: str, data: dict[str, Any], status: int = 200) -> str:
     """One event in DashScope's own wire format (id / event / :HTTP_STATUS / data)."""
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return f"id:{event_id}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{payload}\n\n"
+    return f"id:{event_id}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{compact_json(data)}\n\n"
 
 
 def sse_data(data: dict[str, Any] | str) -> str:
     """One `data:` line event, the form OpenAI's streams use."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    payload = data if isinstance(data, str) else compact_json(data)
     return f"data: {payload}\n\n"
 
 
@@ -60,18 +61,23 @@ def stream_response(
     fields, request_id = log_fields(), current_request_id()
     upstream = _noted(itertools.chain([first] if first is not None else [], chunks), fields, logging_content(), cumulative)
 
-    def body() -> Iterator[str]:
+    def body() -> Iterator[bytes]:
         try:
-            yield from events(upstream)
+            for event in events(upstream):
+                yield event.encode()
         except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
             if not isinstance(exc, ApiError):
                 log.exception("stream failed", extra={"request_id": request_id})
             error = exc if isinstance(exc, ApiError) else InternalError()
             fields["error_code"] = error.code
-            yield error_event(error)
+            yield error_event(error).encode()
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
 
-    return Response(body(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(body(), content_type="text/event-stream", headers=STREAM_HEADERS)
+    # The body is bytes already: the server iterates it as is, without Werkzeug's two wrapping
+    # layers per event (encoding and close-forwarding; the server closes it, which runs `finally`).
+    response.direct_passthrough = True
+    return response

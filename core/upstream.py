@@ -13,6 +13,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from http import HTTPStatus
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -121,8 +122,9 @@ class Completion:
             return (choices[0].get("message") or {}).get("content") or ""
         return self.output.get("text") or ""
 
-    @property
+    @cached_property
     def finish_reason(self) -> str | None:
+        # Cached: a stream asks once per chunk to know whether it is over, and once for the log line.
         reason = self.output.get("finish_reason")
         choices = self.output.get("choices") or []
         if choices and isinstance(choices[0], dict):
@@ -131,12 +133,18 @@ class Completion:
         return reason if reason and reason != "null" else None
 
 
+_NESTED = (dict, list)
+
+
 def _plain(value: Any) -> Any:
-    """Copy SDK dict subclasses (GenerationOutput, Choice, Message) into plain dicts and lists."""
+    """Copy SDK dict subclasses (GenerationOutput, Choice, Message) into plain dicts and lists.
+
+    Runs on every stream chunk: leaves (most values) are copied inline, without a call each.
+    """
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [_plain(item) if isinstance(item, _NESTED) else item for item in value]
     return value
 
 

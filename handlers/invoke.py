@@ -40,8 +40,8 @@ def invoke_prompt() -> Response:
 
 def _stream_requested() -> bool:
     """?stream=true, Accept: text/event-stream, or DashScope's own X-DashScope-SSE: enable."""
-    # request.args parses the query string; most calls have none.
-    from_query = stream_flag(request.args.get("stream"), "stream") if request.query_string else None
+    # request.args parses the query string: only when it can hold the switch (most calls have none).
+    from_query = stream_flag(request.args.get("stream"), "stream") if b"stream" in request.query_string else None
     if from_query is not None:
         return from_query
     return (
