@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from http import HTTPStatus
 from typing import Any, Callable, Iterator, TypeVar
 
 import requests
+import requests.utils
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from urllib3.exceptions import ReadTimeoutError
@@ -237,6 +239,29 @@ def _completion(response: Any) -> Completion:
     )
 
 
+def _pooled_session(base_url: str) -> requests.Session:
+    """The one HTTP session every DashScope call goes through, with what the environment says about
+    reaching `base_url` settled now, once.
+
+    By default requests re-reads the environment on every call (`trust_env`): it walks every
+    variable for proxy settings and looks for ~/.netrc, which measured 0.4 ms a call with 35
+    variables and 0.7 ms with 75 (FC sets dozens). The proxies (HTTPS_PROXY, NO_PROXY, ...) and CA
+    bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) it would have found are read here instead, for the
+    one host this session calls. .netrc is not read at all: an entry for DashScope's host would
+    have replaced the API key with its password.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=CONNECTION_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class QwenUpstream:
     """Calls DashScope's text generation through the official SDK on a shared connection pool.
 
@@ -278,11 +303,7 @@ class QwenUpstream:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=CONNECTION_POOL_SIZE)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self._session = session
+            self._session = _pooled_session(self._base_url)
         return self._session
 
     def warm(self) -> None:

@@ -210,6 +210,13 @@ def measure_cold_starts(settings: Settings, base_url: str, results: Results) -> 
             stop(process)
 
 
+# The first-event streams arrive at a model's pace, one event every 10 ms. Sent all at once (what the
+# emulator does by default), the rest of a stream is relayed while the client is still reading the
+# first event, and on two cores the two compete: the figure would measure that contention, which a
+# real stream, whose next token is tens of milliseconds away, does not have.
+PACED_STREAM = '[[emulate reply="Hello there!" chunk_delay=0.01]]'
+
+
 def measure_latency(settings: Settings, callers: Callers, results: Results) -> None:
     targets = ["direct", "function", "floor", "official"]
     stream_targets = ["direct", "function", "floor"]
@@ -222,7 +229,7 @@ def measure_latency(settings: Settings, callers: Callers, results: Results) -> N
             callers.call(target, f"round {round_number}")
             results.latency.setdefault(target, []).append(time.perf_counter() - started)
         for target in stream_targets[round_number % 3 :] + stream_targets[: round_number % 3]:
-            results.first_event.setdefault(target, []).append(callers.first_event(target, f"round {round_number}"))
+            results.first_event.setdefault(target, []).append(callers.first_event(target, f"round {round_number} {PACED_STREAM}"))
 
 
 def measure_concurrency(settings: Settings, callers: Callers, results: Results) -> None:
