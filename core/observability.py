@@ -11,13 +11,15 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import secrets
 import sys
 import time
-import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
 from logging.handlers import QueueHandler, QueueListener
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask
 
 from core.json_output import log_json
 
@@ -59,7 +61,7 @@ class RequestIdFilter(logging.Filter):
     """Stamps the current request id on every record logged while a request is being served."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "request_id", None) is None and has_request_context():
+        if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id() or None
         return True
 
@@ -115,27 +117,38 @@ def flush_logs() -> None:
     sys.stdout.flush()
 
 
-REQUEST_ID_KEY = "qwenfc.request_id"
-LOG_FIELDS_KEY = "qwenfc.log_fields"
+@dataclass(frozen=True)
+class _RequestLine:
+    request_id: str
+    fields: dict[str, Any]  # what the views note(), added to the line when it is written
+    log_content: bool
+
+
+# The request being served on this thread, set by RequestTracking around the app. A context
+# variable rather than the request's environ behind Flask's proxies: views note() several times a
+# request, and each proxy lookup costs about a microsecond.
+_current: ContextVar[_RequestLine | None] = ContextVar("qwenfc_request_line", default=None)
 
 
 def current_request_id() -> str:
-    return request.environ.get(REQUEST_ID_KEY, "") if has_request_context() else ""
+    line = _current.get()
+    return line.request_id if line is not None else ""
 
 
 def log_fields() -> dict[str, Any]:
-    """This request's log-line fields, as a dict that code outside the request context (a stream
-    being sent) can still add to."""
-    return request.environ[LOG_FIELDS_KEY]
+    """This request's log-line fields, as a dict that code outside the request (a stream being
+    sent) can still add to."""
+    return _current.get().fields  # type: ignore[union-attr]
 
 
 def note(**fields: Any) -> None:
     """Add fields to this request's log line."""
-    request.environ[LOG_FIELDS_KEY].update(fields)
+    _current.get().fields.update(fields)  # type: ignore[union-attr]
 
 
 def logging_content() -> bool:
-    return bool(current_app.config.get("LOG_CONTENT"))
+    line = _current.get()
+    return line is not None and line.log_content
 
 
 def note_content(**fields: Any) -> None:
@@ -185,16 +198,15 @@ class RequestTracking:
     logged, so no header, body or key can be.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, log_content: bool = False) -> None:
         self.app = app
+        self.log_content = log_content
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
-        request_id = environ.get("HTTP_X_FC_REQUEST_ID") or uuid.uuid4().hex
+        request_id = environ.get("HTTP_X_FC_REQUEST_ID") or secrets.token_hex(16)
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         fields: dict[str, Any] = {}
-        environ[REQUEST_ID_KEY] = request_id
-        environ[LOG_FIELDS_KEY] = fields
         status = [500]
 
         def start(status_line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -214,9 +226,13 @@ class RequestTracking:
                 # stack for a file and line number this line never shows.
                 log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
 
-        return _BodyThenLine(self.app(environ, start), write_line)
+        serving = _current.set(_RequestLine(request_id, fields, self.log_content))
+        try:
+            body = self.app(environ, start)
+        finally:
+            _current.reset(serving)
+        return _BodyThenLine(body, write_line)
 
 
 def install_request_tracking(app: Flask, log_content: bool = False) -> None:
-    app.config["LOG_CONTENT"] = log_content
-    app.wsgi_app = RequestTracking(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RequestTracking(app.wsgi_app, log_content)  # type: ignore[method-assign]

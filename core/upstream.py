@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from http import HTTPStatus
@@ -239,6 +238,23 @@ def _completion(response: Any) -> Completion:
     )
 
 
+class _InFlightLimit:
+    """At most `limit` calls at once (None: no limit); one more is refused at once, never queued."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, limit: int | None) -> None:
+        self._slots = threading.BoundedSemaphore(limit) if limit else None
+
+    def __enter__(self) -> None:
+        if self._slots is not None and not self._slots.acquire(blocking=False):
+            raise Overloaded()
+
+    def __exit__(self, *_exc_info: object) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
+
 def _pooled_session(base_url: str) -> requests.Session:
     """The one HTTP session every DashScope call goes through, with what the environment says about
     reaching `base_url` settled now, once.
@@ -285,7 +301,7 @@ class QwenUpstream:
         self._base_url = base_url or SDK_BASE_URL
         self._timeout_s = timeout_s
         self._session: requests.Session | None = None
-        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._in_flight = _InFlightLimit(max_in_flight)
         self._on_retry = on_retry
         # Built once: tenacity keeps each call's state in the call (and thread-local statistics).
         self._retrying = (
@@ -329,18 +345,6 @@ class QwenUpstream:
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
             raise _transport_error(exc) from exc
 
-    @contextmanager
-    def _in_flight_slot(self) -> Iterator[None]:
-        if self._slots is None:
-            yield
-            return
-        if not self._slots.acquire(blocking=False):
-            raise Overloaded()
-        try:
-            yield
-        finally:
-            self._slots.release()
-
     def _report_retry(self, state: RetryCallState) -> None:
         error = _failure(state)
         if self._on_retry is not None and isinstance(error, ApiError):
@@ -373,7 +377,7 @@ class QwenUpstream:
         return _completion(response)
 
     def complete(self, call: GenerationCall) -> Completion:
-        with self._in_flight_slot():
+        with self._in_flight:
             return self._with_retries(lambda: self._complete_once(call))
 
     @staticmethod
@@ -404,7 +408,7 @@ class QwenUpstream:
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
         Opening the stream (up to its first event) is retried; nothing after that is.
         """
-        with self._in_flight_slot():
+        with self._in_flight:
             responses, chunk = self._with_retries(lambda: self._open_stream(call))
             try:
                 while chunk is not None:

@@ -40,13 +40,15 @@ def invoke_prompt() -> Response:
 
 def _stream_requested() -> bool:
     """?stream=true, Accept: text/event-stream, or DashScope's own X-DashScope-SSE: enable."""
+    environ = request.environ
     # request.args parses the query string: only when it can hold the switch (most calls have none).
-    from_query = stream_flag(request.args.get("stream"), "stream") if b"stream" in request.query_string else None
-    if from_query is not None:
-        return from_query
+    if "stream" in environ.get("QUERY_STRING", ""):
+        from_query = stream_flag(request.args.get("stream"), "stream")
+        if from_query is not None:
+            return from_query
     return (
-        "text/event-stream" in request.headers.get("Accept", "")
-        or request.headers.get("X-DashScope-SSE", "").lower() == "enable"
+        "text/event-stream" in environ.get("HTTP_ACCEPT", "")
+        or environ.get("HTTP_X_DASHSCOPE_SSE", "").lower() == "enable"
     )
 
 
