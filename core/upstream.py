@@ -255,7 +255,7 @@ class _InFlightLimit:
             self._slots.release()
 
 
-def _pooled_session(base_url: str) -> requests.Session:
+def pooled_session(base_url: str) -> requests.Session:
     """The one HTTP session every DashScope call goes through, with what the environment says about
     reaching `base_url` settled now, once.
 
@@ -319,7 +319,7 @@ class QwenUpstream:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = _pooled_session(self._base_url)
+            self._session = pooled_session(self._base_url)
         return self._session
 
     def warm(self) -> None:

@@ -27,3 +27,15 @@ def test_the_benchmark_runs_and_reports(tmp_path):
     assert sum(line.startswith("| ") for line in table.splitlines()) == 8  # the header and seven measures
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "targets met:" in result.stdout
+
+
+def test_the_own_cost_script_runs_and_reports():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark" / "own_cost.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for row in ("a call (POST /invoke)", "a stream, to its first event", "GET /health", "requests' default session", "the function's session"):
+        assert f"| {row}" in result.stdout

@@ -6,14 +6,15 @@ official FC sample rebuilt as a baseline (official_sample.py). It measures them 
 by round, so the machine's drift falls on all alike, against the same calls made directly with the
 SDK:
 
-- added latency p50/p99 over a direct SDK call, and the time to the first streamed event;
+- added latency p50/p99 over a direct SDK call, and the time to the first streamed event (of a stream
+  paced like a model's, PACED_STREAM);
 - concurrent calls and streams with a 1 s upstream, from 1 to 128 at once;
 - the resident memory of each whole server after the load, and its cold start (spawn to first 200).
 
 It prints a markdown table with the targets, writes it to docs/benchmark.md and a plot of latency
 against concurrency to docs/benchmark.png, and with --update-readme puts the table in both READMEs.
 
-    python scripts/benchmark/run.py            # about 2 minutes
+    python scripts/benchmark/run.py            # about a minute
     python scripts/benchmark/run.py --quick    # a smoke run: seconds, numbers not meaningful
 """
 
