@@ -47,8 +47,10 @@ def wait_until_ready(url: str, process: subprocess.Popen, path: str = "/health",
 def start_server(
     command: Sequence[str], env: dict[str, str], port: int, cwd: Path = ROOT, ready_path: str = "/health"
 ) -> tuple[subprocess.Popen, str]:
-    output = tempfile.TemporaryFile(mode="w+t")
-    process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+    # Binary: what a server prints is read back leniently (the official sample prints from many threads
+    # at once through one text stream, which is not thread-safe, and has written invalid UTF-8).
+    output = tempfile.TemporaryFile(mode="w+b")
+    process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
     process.output_file = output  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     try:
@@ -75,7 +77,7 @@ def stop(process: subprocess.Popen) -> str:
         process.wait()
     output = process.output_file  # type: ignore[attr-defined]
     output.seek(0)
-    text = output.read()
+    text = output.read().decode("utf-8", errors="replace")
     output.close()
     return text
 
