@@ -127,27 +127,29 @@ class _RequestLine:
 # The request being served on this thread, set by RequestTracking around the app. A context
 # variable rather than the request's environ behind Flask's proxies: views note() several times a
 # request, and each proxy lookup costs about a microsecond.
-_current: ContextVar[_RequestLine | None] = ContextVar("qwenfc_request_line", default=None)
+# Outside a request it is unset: note() and log_fields() raise LookupError, current_request_id()
+# and logging_content() answer "" and False.
+_current: ContextVar[_RequestLine] = ContextVar("qwenfc_request_line")
 
 
 def current_request_id() -> str:
-    line = _current.get()
+    line = _current.get(None)
     return line.request_id if line is not None else ""
 
 
 def log_fields() -> dict[str, Any]:
     """This request's log-line fields, as a dict that code outside the request (a stream being
     sent) can still add to."""
-    return _current.get().fields  # type: ignore[union-attr]
+    return _current.get().fields
 
 
 def note(**fields: Any) -> None:
     """Add fields to this request's log line."""
-    _current.get().fields.update(fields)  # type: ignore[union-attr]
+    _current.get().fields.update(fields)
 
 
 def logging_content() -> bool:
-    line = _current.get()
+    line = _current.get(None)
     return line is not None and line.log_content
 
 
