@@ -25,6 +25,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from core.errors import (
     ApiError,
+    InvalidRequest,
     Overloaded,
     UpstreamError,
     UpstreamStreamIncomplete,
@@ -238,6 +239,23 @@ def _completion(response: Any) -> Completion:
     )
 
 
+class CallSlot:
+    """One of the MAX_IN_FLIGHT slots, taken before a call's body is read and held until the call
+    (or its stream) has ended. `release` may be called any number of times; it frees the slot once."""
+
+    __slots__ = ("_slots", "_lock")
+
+    def __init__(self, slots: threading.BoundedSemaphore | None) -> None:
+        self._slots = slots
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            slots, self._slots = self._slots, None
+        if slots is not None:
+            slots.release()
+
+
 class _InFlightLimit:
     """At most `limit` calls at once (None: no limit); one more is refused at once, never queued."""
 
@@ -246,13 +264,10 @@ class _InFlightLimit:
     def __init__(self, limit: int | None) -> None:
         self._slots = threading.BoundedSemaphore(limit) if limit else None
 
-    def __enter__(self) -> None:
+    def take(self) -> CallSlot:
         if self._slots is not None and not self._slots.acquire(blocking=False):
             raise Overloaded()
-
-    def __exit__(self, *_exc_info: object) -> None:
-        if self._slots is not None:
-            self._slots.release()
+        return CallSlot(self._slots)
 
 
 def pooled_session(base_url: str) -> requests.Session:
@@ -281,8 +296,9 @@ def pooled_session(base_url: str) -> requests.Session:
 class QwenUpstream:
     """Calls DashScope's text generation through the official SDK on a shared connection pool.
 
-    It retries what is worth retrying (`_is_retryable`), before a stream's first event only, and
-    refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already running.
+    It retries what is worth retrying (`_is_retryable`), before a stream's first event only. `admit`
+    refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already running: the
+    doors ask before they read the body, and hold the slot until the call or its stream ends.
     """
 
     def __init__(
@@ -321,6 +337,10 @@ class QwenUpstream:
         if self._session is None:
             self._session = pooled_session(self._base_url)
         return self._session
+
+    def admit(self) -> CallSlot:
+        """A slot for one call, or Overloaded (429) when `max_in_flight` calls are running."""
+        return self._in_flight.take()
 
     def warm(self) -> None:
         """Build the connection pool ahead of the first call (FC's /initialize hook)."""
@@ -377,8 +397,7 @@ class QwenUpstream:
         return _completion(response)
 
     def complete(self, call: GenerationCall) -> Completion:
-        with self._in_flight:
-            return self._with_retries(lambda: self._complete_once(call))
+        return self._with_retries(lambda: self._complete_once(call))
 
     @staticmethod
     def _next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
@@ -401,14 +420,15 @@ class QwenUpstream:
             responses.close()
             raise
 
-    def stream(self, call: GenerationCall) -> Iterator[Completion]:
+    def stream(self, call: GenerationCall, slot: CallSlot | None = None) -> Iterator[Completion]:
         """Yield chunks as DashScope sends them.
 
         Raises an UpstreamError for an error event, and UpstreamStreamIncomplete when the stream
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
-        Opening the stream (up to its first event) is retried; nothing after that is.
+        Opening the stream (up to its first event) is retried; nothing after that is. `slot` (from
+        `admit`) is released when the stream ends, however it ends.
         """
-        with self._in_flight:
+        try:
             responses, chunk = self._with_retries(lambda: self._open_stream(call))
             try:
                 while chunk is not None:
@@ -419,6 +439,9 @@ class QwenUpstream:
             finally:
                 responses.close()
             raise UpstreamStreamIncomplete()
+        finally:
+            if slot is not None:
+                slot.release()
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -428,7 +451,17 @@ def _is_timeout(exc: Exception) -> bool:
     )
 
 
+# What the SDK raises when it cannot build the request from what it was given (a lone surrogate it
+# cannot encode, nesting it cannot copy, a value json cannot serialise): nothing was sent, and the
+# same request would fail the same way again, so it is the caller's 400 and never retried.
+REQUEST_BUILD_FAILURES = (UnicodeError, RecursionError, TypeError)
+
+
 def _transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
+    if not during_stream and isinstance(exc, REQUEST_BUILD_FAILURES):
+        return InvalidRequest(
+            f"the request could not be turned into a DashScope request ({type(exc).__name__}); nothing was sent"
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return UpstreamUnreachable("could not connect to DashScope in time (ConnectTimeout)")
     if _is_timeout(exc):
