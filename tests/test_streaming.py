@@ -152,7 +152,7 @@ def test_a_bug_mid_stream_still_ends_with_an_error_event(app, client, mocker):
     from core.services import services
     from core.upstream import Completion
 
-    def broken_stream(call):
+    def broken_stream(call, slot=None):
         yield Completion("rid", {"text": "partial", "finish_reason": "null", "choices": None}, {})
         raise RuntimeError("unexpected")
 
