@@ -452,9 +452,20 @@ def _is_timeout(exc: Exception) -> bool:
 
 
 # What the SDK raises when it cannot build the request from what it was given (a lone surrogate it
-# cannot encode, nesting it cannot copy, a value json cannot serialise): nothing was sent, and the
-# same request would fail the same way again, so it is the caller's 400 and never retried.
-REQUEST_BUILD_FAILURES = (UnicodeError, RecursionError, TypeError)
+# cannot encode, nesting it cannot copy, a value json cannot serialise, its own input checks): nothing
+# was sent, and the same request would fail the same way again, so it is the caller's 400, never retried.
+REQUEST_BUILD_FAILURES: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, TypeError)
+try:
+    from dashscope.common import error as _sdk_error
+
+    REQUEST_BUILD_FAILURES += tuple(
+        getattr(_sdk_error, name)
+        for name in ("InputRequired", "InputDataRequired", "ModelRequired", "InvalidInput", "InvalidModel",
+                     "InvalidParameter", "UnsupportedDataType", "UnsupportedModel")
+        if isinstance(getattr(_sdk_error, name, None), type)
+    )
+except ImportError:  # a future SDK without this module: the built-in failures above still apply
+    pass
 
 
 def _transport_error(exc: Exception, during_stream: bool = False) -> ApiError:

@@ -280,8 +280,9 @@ def test_a_request_the_sdk_cannot_build_is_the_callers_400_and_never_retried(app
     upstream = services_of(app).upstream
     upstream._on_retry = lambda attempt, error: retried.append(error)
     emulator.clear()
-    for content in ["\ud800", __import__("json").loads("[" * 700 + "]" * 700)]:
-        call = GenerationCall("qwen-turbo", messages=[{"role": "user", "content": content}])
+    no_input = GenerationCall("qwen-turbo")  # the SDK's own check: "prompt or messages is required"
+    for content in ["\ud800", __import__("json").loads("[" * 700 + "]" * 700), None]:
+        call = no_input if content is None else GenerationCall("qwen-turbo", messages=[{"role": "user", "content": content}])
         with pytest.raises(InvalidRequest, match="nothing was sent"):
             upstream.complete(call)
         with pytest.raises(InvalidRequest, match="nothing was sent"):
