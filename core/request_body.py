@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
 from typing import Any, Callable, Iterable, Iterator
 
@@ -102,8 +103,11 @@ def load_json(text: str | bytes, what: str) -> Any:
         raise InvalidRequest(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except UnicodeDecodeError:
         raise InvalidRequest(f"{what} is not valid UTF-8 text") from None
-    except ValueError as error:  # an integer longer than Python converts (4300 digits)
-        raise InvalidRequest(f"{what} is not usable JSON ({error})") from None
+    except ValueError:  # the one other failure: an integer longer than Python converts
+        raise InvalidRequest(
+            f"{what} holds an integer longer than {sys.get_int_max_str_digits()} digits, more than any "
+            "parameter takes"
+        ) from None
     _check_nesting_and_text(payload)
     return payload
 
