@@ -3,7 +3,10 @@
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
 the line carries what the views `note()`, which is metadata only. Lines are formatted and written
-by one background thread (`flush_logs` waits for it).
+by one background thread (`flush_logs` waits for it; it is safe from any thread, any number of times).
+
+A request id from FC is used only when it looks like one (REQUEST_ID_PATTERN): a caller can set the
+header on a direct call, and an 8 KB or control-character id would go into every header and line.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import re
 import secrets
+import threading
 import sys
 import time
 from contextvars import ContextVar
@@ -88,36 +93,81 @@ class DeferredQueueHandler(QueueHandler):
         return record
 
 
-_writer: QueueListener | None = None
+class _FlushRequest:
+    """Put through the queue by `flush_logs`: the writer reaches it once every line before it is out."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class LogWriter(QueueListener):
+    """The one thread that formats and writes log lines; it also answers flush requests.
+
+    Flushing never stops or restarts the thread (which raced when two requests flushed at once, and
+    could leave no thread writing): it waits for the thread to reach a marker. Only the exit stops it.
+    """
+
+    def handle(self, record: logging.LogRecord | _FlushRequest) -> None:  # type: ignore[override]
+        if isinstance(record, _FlushRequest):
+            sys.stdout.flush()
+            record.done.set()
+            return
+        super().handle(record)
+
+
+# How long a flush waits for the writer: a stuck stdout must not hang a request (or the exit) forever.
+FLUSH_WAIT_S = 5.0
+_writer: LogWriter | None = None
+_records: queue.SimpleQueue | None = None
+_writer_lock = threading.Lock()
+_writer_stopped = False
 
 
 def configure_logging(level: str) -> None:
     """Send the function's logs to stdout (FC collects stdout) as JSON lines, written by one
     background thread. Idempotent."""
-    global _writer
-    if _writer is None:
-        output = StdoutHandler()
-        output.setFormatter(JsonLogFormatter())
-        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        handoff = DeferredQueueHandler(records)
-        # The request id is read on the request's own thread, while its context is there.
-        handoff.addFilter(RequestIdFilter())
-        log.addHandler(handoff)
-        _writer = QueueListener(records, output)
-        _writer.start()
-        atexit.register(flush_logs)
+    global _writer, _records
+    with _writer_lock:
+        if _writer is None:
+            output = StdoutHandler()
+            output.setFormatter(JsonLogFormatter())
+            _records = queue.SimpleQueue()
+            handoff = DeferredQueueHandler(_records)
+            # The request id is read on the request's own thread, while its context is there.
+            handoff.addFilter(RequestIdFilter())
+            log.addHandler(handoff)
+            _writer = LogWriter(_records, output)
+            _writer.start()
+            atexit.register(stop_log_writer)
     log.setLevel(level)
 
 
-def flush_logs() -> None:
-    """Write out every line logged so far (FC's pre-stop hook, exit, tests)."""
-    if _writer is not None:
-        _writer.stop()  # drains the queue and joins the writer thread
-        _writer.start()
+def flush_logs(wait_s: float = FLUSH_WAIT_S) -> None:
+    """Write out every line logged so far (FC's pre-stop hook, the worker's exit, tests).
+
+    Safe from any thread, concurrently, any number of times: each call waits (at most `wait_s`)
+    for the writer thread to reach its own marker in the queue.
+    """
+    if _records is not None and not _writer_stopped:
+        request = _FlushRequest()
+        _records.put(request)
+        request.done.wait(wait_s)
     sys.stdout.flush()
 
 
-@dataclass(frozen=True)
+def stop_log_writer() -> None:
+    """At exit: write every line still queued and stop the writer thread. Once; later calls only flush."""
+    global _writer_stopped
+    with _writer_lock:
+        if _writer is not None and not _writer_stopped:
+            _writer_stopped = True
+            _writer.stop()  # drains the queue, then joins the thread
+    sys.stdout.flush()
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, a key in _unfinished
 class _RequestLine:
     request_id: str
     fields: dict[str, Any]  # what the views note(), added to the line when it is written
@@ -166,6 +216,34 @@ def note_result(completion: Completion) -> None:
     note_content(reply=completion.text)
 
 
+# What an x-fc-request-id must look like to be used: FC's ids ("1-6789abcd-...", UUIDs) do.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def request_id_from(environ: dict[str, Any]) -> str:
+    """FC's x-fc-request-id when it looks like a request id, else a new one."""
+    given = environ.get("HTTP_X_FC_REQUEST_ID")
+    if given and REQUEST_ID_PATTERN.fullmatch(given):
+        return given
+    return secrets.token_hex(16)
+
+
+# Requests whose log line is not written yet, each with the function that writes it. When the
+# instance must stop before they end, `write_unfinished_lines` writes theirs.
+_unfinished: dict[object, Callable[..., None]] = {}
+
+
+def write_unfinished_lines(reason: str) -> int:
+    """Write the log line of every request still in progress, marked unfinished (status 503, the
+    reason), then flush. Each line is written once: a request that ends later writes nothing more.
+    Returns how many there were."""
+    pending = list(_unfinished.values())
+    for write_line in pending:
+        write_line(status=503, unfinished=reason)
+    flush_logs()
+    return len(pending)
+
+
 class _BodyThenLine:
     """The app's response body, plus one thing to do when the server closes it (PEP 3333).
 
@@ -206,7 +284,7 @@ class RequestTracking:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
-        request_id = environ.get("HTTP_X_FC_REQUEST_ID") or secrets.token_hex(16)
+        request_id = request_id_from(environ)
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         fields: dict[str, Any] = {}
         status = [500]
@@ -220,17 +298,26 @@ class RequestTracking:
             headers.append(("X-Request-Id", request_id))
             return start_response(status_line, headers, *([exc_info] if exc_info is not None else []))
 
-        def write_line() -> None:
+        request_line = _RequestLine(request_id, fields, self.log_content)
+
+        def write_line(**final: Any) -> None:
+            # Whoever takes the request out of _unfinished writes its line: exactly once.
+            if _unfinished.pop(request_line, None) is None:
+                return
             if log.isEnabledFor(logging.INFO):
                 latency_ms = round((time.perf_counter() - started) * 1000, 1)
-                line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields}
+                line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields, **final}
                 # makeRecord + handle, not log.info(): the same line, without logging's walk up the
                 # stack for a file and line number this line never shows.
                 log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
 
-        serving = _current.set(_RequestLine(request_id, fields, self.log_content))
+        _unfinished[request_line] = write_line
+        serving = _current.set(request_line)
         try:
             body = self.app(environ, start)
+        except BaseException:
+            _unfinished.pop(request_line, None)
+            raise
         finally:
             _current.reset(serving)
         return _BodyThenLine(body, write_line)
