@@ -70,7 +70,8 @@ def post_worker_init(worker) -> None:  # noqa: ANN001
     from core.lifecycle import begin_stopping, watch_for_stop
     from core.observability import write_unfinished_lines
 
-    grace_s = worker.cfg.graceful_timeout - _stop_margin_s(worker.cfg)
+    margin_s = _stop_margin_s(worker.cfg)
+    grace_s = worker.cfg.graceful_timeout - margin_s
     gunicorn_handler = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame) -> None:  # noqa: ANN001
@@ -78,7 +79,9 @@ def post_worker_init(worker) -> None:  # noqa: ANN001
         gunicorn_handler(signum, frame)
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    watch_for_stop(lambda: write_unfinished_lines("the instance stopped before the call ended"))
+    # Half the margin after the streams' deadline: they have ended and written their own lines; what
+    # is still unfinished then (a call the upstream keeps silent) gets its line before the kill.
+    watch_for_stop(lambda: write_unfinished_lines("the instance stopped before the call ended"), margin_s / 2)
 
 
 def worker_int(worker) -> None:  # noqa: ANN001

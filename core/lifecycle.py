@@ -32,14 +32,15 @@ def begin_stopping(grace_s: float) -> None:
         _stopping.set()
 
 
-def watch_for_stop(at_deadline: Callable[[], None]) -> threading.Thread:
-    """Run `at_deadline` once, on a background thread, when the stop deadline has passed."""
+def watch_for_stop(after_deadline: Callable[[], None], delay_s: float = 0.0) -> threading.Thread:
+    """Run `after_deadline` once, on a background thread, `delay_s` after the stop deadline (time
+    for the streams ended at the deadline to write their own lines first)."""
 
     def watch() -> None:
         _stopping.wait()
-        deadline = _stop_deadline or time.perf_counter()
+        deadline = (_stop_deadline or time.perf_counter()) + delay_s
         time.sleep(max(deadline - time.perf_counter(), 0.0))
-        at_deadline()
+        after_deadline()
 
     watcher = threading.Thread(target=watch, name="qwenfc-stop-watch", daemon=True)
     watcher.start()
