@@ -3,7 +3,7 @@
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
 the line carries what the views `note()`, which is metadata only. Lines are formatted and written
-by one background thread (`flush_logs` waits for it; it is safe from any thread, any number of times).
+by one background thread (core/log_writer.py; `flush_logs` waits for it).
 
 A request id from FC is used only when it looks like one (REQUEST_ID_PATTERN): a caller can set the
 header on a direct call, and an 8 KB or control-character id would go into every header and line.
@@ -11,55 +11,23 @@ header on a direct call, and an 8 KB or control-character id would go into every
 
 from __future__ import annotations
 
-import atexit
 import logging
-import queue
 import re
 import secrets
-import threading
-import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from logging.handlers import QueueHandler, QueueListener
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from flask import Flask
 
-from core.json_output import log_json
+# flush_logs is also this module's: callers flush through the module that configures logging.
+from core.log_writer import flush_logs, start_log_writer
 
 if TYPE_CHECKING:
     from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC, ms), level, logger, request id, message, and fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Only the writer thread formats; the second's text is made once per second, not per line.
-        self._second, self._second_text = -1, ""
-
-    def _utc_time(self, created: float) -> str:
-        second = int(created)
-        if second != self._second:
-            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{int(created % 1 * 1000):03d}Z"
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self._utc_time(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", None),
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return log_json(entry)
 
 
 class RequestIdFilter(logging.Filter):
@@ -71,100 +39,12 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is when a record is emitted, not when the handler was made."""
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: ANN201
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value: object) -> None:
-        pass
-
-
-class DeferredQueueHandler(QueueHandler):
-    """Hands records to the writer thread as they are: the thread that logs pays for a queue put;
-    the JSON formatting and the write to stdout happen on the writer thread."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        # QueueHandler would format here, on the caller's thread, to make the record picklable.
-        # This queue never leaves the process, and our records carry data, not %-arguments.
-        return record
-
-
-class _FlushRequest:
-    """Put through the queue by `flush_logs`: the writer reaches it once every line before it is out."""
-
-    __slots__ = ("done",)
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-
-
-class LogWriter(QueueListener):
-    """The one thread that formats and writes log lines; it also answers flush requests.
-
-    Flushing never stops or restarts the thread (which raced when two requests flushed at once, and
-    could leave no thread writing): it waits for the thread to reach a marker. Only the exit stops it.
-    """
-
-    def handle(self, record: logging.LogRecord | _FlushRequest) -> None:  # type: ignore[override]
-        if isinstance(record, _FlushRequest):
-            sys.stdout.flush()
-            record.done.set()
-            return
-        super().handle(record)
-
-
-# How long a flush waits for the writer: a stuck stdout must not hang a request (or the exit) forever.
-FLUSH_WAIT_S = 5.0
-_writer: LogWriter | None = None
-_records: queue.SimpleQueue | None = None
-_writer_lock = threading.Lock()
-_writer_stopped = False
-
-
 def configure_logging(level: str) -> None:
     """Send the function's logs to stdout (FC collects stdout) as JSON lines, written by one
     background thread. Idempotent."""
-    global _writer, _records
-    with _writer_lock:
-        if _writer is None:
-            output = StdoutHandler()
-            output.setFormatter(JsonLogFormatter())
-            _records = queue.SimpleQueue()
-            handoff = DeferredQueueHandler(_records)
-            # The request id is read on the request's own thread, while its context is there.
-            handoff.addFilter(RequestIdFilter())
-            log.addHandler(handoff)
-            _writer = LogWriter(_records, output)
-            _writer.start()
-            atexit.register(stop_log_writer)
+    # The request id is read on the request's own thread, while its context is there.
+    start_log_writer(log, RequestIdFilter())
     log.setLevel(level)
-
-
-def flush_logs(wait_s: float = FLUSH_WAIT_S) -> None:
-    """Write out every line logged so far (FC's pre-stop hook, the worker's exit, tests).
-
-    Safe from any thread, concurrently, any number of times: each call waits (at most `wait_s`)
-    for the writer thread to reach its own marker in the queue.
-    """
-    if _records is not None and not _writer_stopped:
-        request = _FlushRequest()
-        _records.put(request)
-        request.done.wait(wait_s)
-    sys.stdout.flush()
-
-
-def stop_log_writer() -> None:
-    """At exit: write every line still queued and stop the writer thread. Once; later calls only flush."""
-    global _writer_stopped
-    with _writer_lock:
-        if _writer is not None and not _writer_stopped:
-            _writer_stopped = True
-            _writer.stop()  # drains the queue, then joins the thread
-    sys.stdout.flush()
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, a key in _unfinished
