@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from http import HTTPStatus
@@ -25,6 +26,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from core.errors import (
     ApiError,
+    CallDeadlineExceeded,
     InvalidRequest,
     Overloaded,
     UpstreamError,
@@ -310,12 +312,15 @@ class QwenUpstream:
         first_backoff_s: float = 0.5,
         max_in_flight: int | None = None,
         on_retry: Callable[[int, ApiError], None] | None = None,
+        call_deadline_s: float | None = None,
     ) -> None:
         self._api_key = api_key
         # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
         # DASHSCOPE_API_REGION say) unless configured otherwise.
         self._base_url = base_url or SDK_BASE_URL
         self._timeout_s = timeout_s
+        # The longest one call may take in all (retries and every chunk of a stream included).
+        self._call_deadline_s = call_deadline_s
         self._session: requests.Session | None = None
         self._in_flight = _InFlightLimit(max_in_flight)
         self._on_retry = on_retry
@@ -346,7 +351,22 @@ class QwenUpstream:
         """Build the connection pool ahead of the first call (FC's /initialize hook)."""
         _ = self.session
 
-    def _sdk_call(self, call: GenerationCall, stream: bool) -> Any:
+    def _deadline(self) -> float | None:
+        return time.perf_counter() + self._call_deadline_s if self._call_deadline_s else None
+
+    def _past_deadline(self, deadline: float | None) -> CallDeadlineExceeded | None:
+        if deadline is None or time.perf_counter() < deadline:
+            return None
+        return CallDeadlineExceeded(
+            f"the call ran longer than this function allows (CALL_DEADLINE_S, {self._call_deadline_s:g} s)"
+        )
+
+    def _sdk_call(self, call: GenerationCall, stream: bool, deadline: float | None = None) -> Any:
+        late = self._past_deadline(deadline)
+        if late is not None:
+            raise late
+        # Each read waits at most UPSTREAM_TIMEOUT_S, and never past the call's deadline.
+        timeout_s = self._timeout_s if deadline is None else min(self._timeout_s, deadline - time.perf_counter())
         kwargs: dict[str, Any] = dict(call.parameters)
         if call.messages is not None:
             kwargs["messages"] = call.messages
@@ -359,11 +379,11 @@ class QwenUpstream:
                 stream=stream,
                 base_address=self._base_url,
                 session=self.session,
-                request_timeout=self._timeout_s,
+                request_timeout=timeout_s,
                 **kwargs,
             )
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
-            raise _transport_error(exc) from exc
+            raise self._past_deadline(deadline) or _transport_error(exc) from exc
 
     def _report_retry(self, state: RetryCallState) -> None:
         error = _failure(state)
@@ -390,14 +410,15 @@ class QwenUpstream:
 
         return self._retrying(replay_first_failure_then_call)
 
-    def _complete_once(self, call: GenerationCall) -> Completion:
-        response = self._sdk_call(call, stream=False)
+    def _complete_once(self, call: GenerationCall, deadline: float | None) -> Completion:
+        response = self._sdk_call(call, stream=False, deadline=deadline)
         if response.status_code != HTTPStatus.OK:
             raise _error_from_response(response)
         return _completion(response)
 
     def complete(self, call: GenerationCall) -> Completion:
-        return self._with_retries(lambda: self._complete_once(call))
+        deadline = self._deadline()
+        return self._with_retries(lambda: self._complete_once(call, deadline))
 
     @staticmethod
     def _next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
@@ -412,10 +433,13 @@ class QwenUpstream:
             raise _error_from_response(response, in_stream=True)
         return _completion(response)
 
-    def _open_stream(self, call: GenerationCall) -> tuple[Iterator[Any], Completion | None]:
-        responses = self._sdk_call(call, stream=True)
+    def _open_stream(self, call: GenerationCall, deadline: float | None) -> tuple[Iterator[Any], Completion | None]:
+        responses = self._sdk_call(call, stream=True, deadline=deadline)
         try:
             return responses, self._next_chunk(responses, received=False)
+        except UpstreamTimeout as timeout:
+            responses.close()
+            raise self._past_deadline(deadline) or timeout from timeout
         except BaseException:
             responses.close()
             raise
@@ -426,16 +450,25 @@ class QwenUpstream:
         Raises an UpstreamError for an error event, and UpstreamStreamIncomplete when the stream
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
         Opening the stream (up to its first event) is retried; nothing after that is. `slot` (from
-        `admit`) is released when the stream ends, however it ends.
+        `admit`) is released when the stream ends, however it ends. Past the call's deadline it
+        raises CallDeadlineExceeded (checked between chunks; a silent upstream is bounded by the
+        read timeout, itself capped at the deadline).
         """
+        deadline = self._deadline()
         try:
-            responses, chunk = self._with_retries(lambda: self._open_stream(call))
+            responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
             try:
                 while chunk is not None:
                     yield chunk
                     if chunk.finish_reason is not None:
                         return
-                    chunk = self._next_chunk(responses, received=True)
+                    late = self._past_deadline(deadline)
+                    if late is not None:
+                        raise late
+                    try:
+                        chunk = self._next_chunk(responses, received=True)
+                    except UpstreamTimeout as timeout:
+                        raise self._past_deadline(deadline) or timeout from timeout
             finally:
                 responses.close()
             raise UpstreamStreamIncomplete()
