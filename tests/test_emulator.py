@@ -4,6 +4,7 @@ What the function's tests rely on has to behave as DashScope does, or they prove
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import math
@@ -84,6 +85,18 @@ def test_a_client_asking_to_close_gets_its_connection_closed(strict):
     response = connection.getresponse()
     assert response.getheader("Connection") == "close"
     assert response.read() and response.will_close
+
+
+def test_the_async_sdk_streams_over_kept_alive_connections(sdk):
+    async def stream() -> list:
+        chunks = await dashscope.AioGeneration.call(
+            model="qwen-plus", prompt="async please", stream=True, incremental_output=True,
+        )
+        return [chunk async for chunk in chunks]
+
+    chunks = asyncio.run(stream())
+    assert chunks[-1].output.finish_reason == "stop"
+    assert "".join(chunk.output.text for chunk in chunks).endswith("You said: async please")
 
 
 # -- text generation: thinking ---------------------------------------------------------------------
