@@ -18,7 +18,7 @@ from typing import Any
 
 KNOWN_PREFIXES = ("qwen", "qwq", "qvq", "deepseek")
 EMBEDDING_MODEL = re.compile(r"^(text-embedding-v[1-4]|qwen[\d.]*-text-embedding)")
-MULTIMODAL_ONLY = re.compile(r"^qvq|-vl\b|-vl-|-omni|^qwen[\d.]*-omni|-audio|^qwen3\.[5-9]|^qwen[4-9]")
+MULTIMODAL_ONLY = re.compile(r"^qvq|-vl\b|-vl-|-omni|-audio|^qwen3\.[5-9]|^qwen[4-9]")
 THINKING_ONLY = re.compile(r"^qwq|^qvq|^deepseek-r1|-thinking")
 NEVER_THINKS = re.compile(r"-instruct|coder|-mt-")
 THINKING_BY_DEFAULT = re.compile(r"^qwen3\.[5-9]|^qwen[4-9]|^qwen3-\d+(\.\d+)?b")
