@@ -15,6 +15,7 @@ import openai
 import pytest
 
 from scripts.dashscope_emulator import Emulator
+from scripts.emulator.directives import count_tokens
 from scripts.emulator.models import STREAM_ONLY_MESSAGE, THINKING_NOT_STREAMED_MESSAGE
 
 KEY = "sk-emulator-test-key-0000"
@@ -114,15 +115,9 @@ def test_a_thinking_stream_sends_reasoning_before_the_answer_with_reasoning_toke
     assert "why is the sky blue?" in reasoning and answer.startswith("This is the DashScope emulator (qwen-plus)")
     usage = chunks[-1].usage
     assert chunks[-1].output.choices[0].finish_reason == "stop"
-    assert usage["output_tokens_details"]["reasoning_tokens"] == dashscope_count(reasoning) > 0
-    assert usage["output_tokens"] == dashscope_count(reasoning) + dashscope_count(answer)
+    assert usage["output_tokens_details"]["reasoning_tokens"] == count_tokens(reasoning) > 0
+    assert usage["output_tokens"] == count_tokens(reasoning) + count_tokens(answer)
     assert sdk.last_request()["body"]["parameters"]["enable_thinking"] is True
-
-
-def dashscope_count(text: str) -> int:
-    from scripts.emulator.directives import count_tokens
-
-    return count_tokens(text)
 
 
 def test_a_model_that_does_not_think_sends_no_reasoning_fields(sdk):
