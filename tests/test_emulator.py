@@ -320,3 +320,19 @@ def test_compatible_mode_errors_are_openai_errors(oai):
         oai.chat.completions.create(model="qwen-plus", messages=user('hi [[emulate status=429]]'))
     with pytest.raises(openai.AuthenticationError):
         oai.with_options(api_key="sk-invalid").chat.completions.create(model="qwen-plus", messages=user("hi"))
+
+
+def test_structured_output_from_the_openai_parse_helper_fits_a_nested_model(oai):
+    import pydantic
+
+    class City(pydantic.BaseModel):
+        name: str
+        population: int
+
+    class Cities(pydantic.BaseModel):
+        cities: list[City]
+        capital: City
+
+    completion = oai.chat.completions.parse(model="qwen-plus", messages=user("cities"), response_format=Cities)
+    parsed = completion.choices[0].message.parsed
+    assert parsed.capital.name.endswith("You said: cities") and len(parsed.cities) == 1

@@ -168,8 +168,15 @@ def tool_call(tools: list[dict[str, Any]], parameters: dict[str, Any], said: str
     }
 
 
-def value_for(schema: dict[str, Any], text: str) -> Any:
-    """A value that satisfies a (simple) JSON schema, with the reply text in its strings."""
+def value_for(schema: dict[str, Any], text: str, root: dict[str, Any] | None = None) -> Any:
+    """A value that satisfies a (simple) JSON schema, with the reply text in its strings. Local
+    ``$ref``s (``#/$defs/...``, what pydantic and the openai client's ``parse`` send) are followed."""
+    root = schema if root is None else root
+    if isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        target: Any = root
+        for name in schema["$ref"][2:].split("/"):
+            target = target.get(name, {}) if isinstance(target, dict) else {}
+        return value_for(target, text, root)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
@@ -179,9 +186,9 @@ def value_for(schema: dict[str, Any], text: str) -> Any:
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties") or {}
-        return {name: value_for(sub, text) for name, sub in properties.items()}
+        return {name: value_for(sub, text, root) for name, sub in properties.items()}
     if kind == "array":
-        return [value_for(schema.get("items") or {}, text)] * max(1, int(schema.get("minItems", 1)))
+        return [value_for(schema.get("items") or {}, text, root)] * max(1, int(schema.get("minItems", 1)))
     if kind == "integer":
         return int(schema.get("minimum", 1))
     if kind == "number":
@@ -192,5 +199,5 @@ def value_for(schema: dict[str, Any], text: str) -> Any:
         return None
     for combined in ("anyOf", "oneOf", "allOf"):
         if schema.get(combined):
-            return value_for(schema[combined][0], text)
+            return value_for(schema[combined][0], text, root)
     return text
