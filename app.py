@@ -10,14 +10,14 @@ import logging
 
 from flask import Flask
 
-from core.access import install_access_control
 from core.config import Config
-from core.errors import register_error_handlers
-from core.json_output import CompactJsonProvider
-from core.observability import configure_logging, install_request_tracking, note
-from core.services import EXTENSION_KEY, Services
 from core.upstream import QwenUpstream
 from handlers import invoke, openai, page, system
+from web.access import install_access_control
+from web.errors import register_error_handlers
+from web.json_output import CompactJsonProvider
+from web.services import EXTENSION_KEY, Services
+from web.tracking import configure_logging, install_request_tracking, note
 
 log = logging.getLogger("qwenfc")
 

@@ -67,8 +67,8 @@ def _stop_margin_s(cfg) -> float:  # noqa: ANN001
 
 def post_worker_init(worker) -> None:  # noqa: ANN001
     """Learn of SIGTERM in the app, and write unfinished calls' lines before gunicorn's kill."""
-    from core.lifecycle import begin_stopping, watch_for_stop
-    from core.observability import write_unfinished_lines
+    from web.lifecycle import begin_stopping, watch_for_stop
+    from web.tracking import write_unfinished_lines
 
     margin_s = _stop_margin_s(worker.cfg)
     grace_s = worker.cfg.graceful_timeout - margin_s
@@ -86,7 +86,7 @@ def post_worker_init(worker) -> None:  # noqa: ANN001
 
 def worker_int(worker) -> None:  # noqa: ANN001
     """SIGINT / SIGQUIT: a quick stop. Write what is unfinished before the worker exits."""
-    from core.observability import write_unfinished_lines
+    from web.tracking import write_unfinished_lines
 
     write_unfinished_lines("the instance was stopped at once (SIGINT/SIGQUIT)")
 
@@ -95,6 +95,6 @@ def worker_exit(server, worker) -> None:  # noqa: ANN001
     """The worker is exiting: every line, unfinished calls' included, goes out before it does."""
     if worker.pid != os.getpid():
         return  # the master, tidying up after a worker that is already gone
-    from core.observability import write_unfinished_lines
+    from web.tracking import write_unfinished_lines
 
     write_unfinished_lines("the instance stopped before the call ended")

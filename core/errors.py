@@ -1,21 +1,9 @@
-"""One error hierarchy for everything a caller can be told went wrong, mapped to HTTP in one place.
-
-Views and the upstream adapter raise these; `register_error_handlers` turns them (and Flask's own
-404/405/400s, and anything unexpected) into the JSON body every route answers with:
-``{"status_code", "request_id", "code", "message"}``.
+"""The one error hierarchy: everything a caller can be told went wrong, each with its HTTP status and
+its code. A leaf module: it imports nothing of ours, nor Flask, nor logging. How an error becomes a
+response (each door's body, the request id) is the web layer's job (web/errors.py).
 """
 
 from __future__ import annotations
-
-import logging
-from typing import Any, Callable
-
-from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
-
-from core.observability import current_request_id, note
-
-log = logging.getLogger("qwenfc")
 
 
 class ApiError(Exception):
@@ -150,93 +138,3 @@ class InternalError(ApiError):
     status = 500
     code = "InternalError"
     default_message = "internal error; quote the request id when reporting it"
-
-
-def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
-    """The JSON an error becomes, in a response body or an SSE error event.
-
-    `request_id` is DashScope's when the failure came from DashScope (what Alibaba Cloud support asks
-    for), otherwise this function's own request id (also in the X-Request-Id header).
-    """
-    return {
-        "status_code": error.status,
-        "request_id": error.upstream_request_id or request_id,
-        "code": error.code,
-        "message": error.message,
-    }
-
-
-# A door's error body, from the error and this function's request id.
-ErrorBody = Callable[[ApiError, str], dict[str, Any]]
-RENDERERS_KEY = "qwenfc.error_bodies"
-
-
-def use_error_body(app: Flask, path_prefix: str, body: ErrorBody) -> None:
-    """Errors on paths under `path_prefix` get `body` instead of the default JSON shape.
-
-    A door with its own error format (OpenAI's) registers it here; the status, the code and the
-    headers still come from the one hierarchy above.
-    """
-    app.extensions[RENDERERS_KEY].append((path_prefix, body))
-
-
-def _error_body_for_path(path: str) -> ErrorBody:
-    for prefix, body in current_app.extensions[RENDERERS_KEY]:
-        if path.startswith(prefix):
-            return body
-    return error_body
-
-
-def error_body_for_this_door() -> Callable[[ApiError], dict[str, Any]]:
-    """How the door serving this request writes errors; usable after the request context is gone
-    (a stream's error event)."""
-    render, request_id = _error_body_for_path(request.path), current_request_id()
-    return lambda error: render(error, request_id)
-
-
-def error_response(error: ApiError) -> Response:
-    note(error_code=error.code)
-    response = jsonify(error_body_for_this_door()(error))
-    response.status_code = error.status
-    for name, value in error.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _from_http_exception(exc: HTTPException) -> ApiError:
-    status = exc.code or 500
-    if status == 404:
-        return RouteNotFound("no route for this path; see the README for the routes this function serves")
-    if status == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
-        # Connection: close, so the server does not read the rest of a body it refused.
-        return PayloadTooLarge(
-            f"the body is larger than {limit} bytes (MAX_BODY_BYTES)" if limit else None,
-            headers={"Connection": "close"},
-        )
-    if status == 405:
-        allow = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
-        return MethodNotAllowed(
-            f"this route accepts {allow}" if allow else None, headers={"Allow": allow} if allow else None
-        )
-    if 400 <= status < 500:
-        return InvalidRequest(exc.description or exc.name, status=status, code=exc.name.replace(" ", ""))
-    return InternalError()
-
-
-def register_error_handlers(app: Flask) -> None:
-    app.extensions[RENDERERS_KEY] = []
-
-    @app.errorhandler(ApiError)
-    def _api_error(error: ApiError) -> Response:
-        return error_response(error)
-
-    @app.errorhandler(HTTPException)
-    def _http_exception(exc: HTTPException) -> Response:
-        return error_response(_from_http_exception(exc))
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        # The traceback goes to the log with the request id; the caller gets no internals.
-        log.exception("unhandled exception")
-        return error_response(InternalError())

@@ -16,9 +16,9 @@ from typing import Any
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.openai_format import openai_fields_for_dashscope
-from core.parameters import validate_messages, validate_parameters
-from core.request_body import load_json
-from core.upstream import SDK_CONTROL_ARGUMENTS, GenerationCall
+from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
+from core.json_input import load_json
+from core.types import GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
 NATIVE_FIELDS = frozenset({"model", "input", "parameters", "stream"})
@@ -33,6 +33,9 @@ class InvokeRequest:
     mode: InvokeMode
     call: GenerationCall
     stream: bool
+
+    def log_fields(self) -> dict[str, Any]:
+        return {"mode": self.mode, "model": self.call.model, "stream": self.stream}
 
 
 def stream_flag(value: str | None, source: str) -> bool | None:
@@ -145,26 +148,14 @@ def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
     return "messages" if has_messages else "prompt"
 
 
-def _model(value: Any, config: Config) -> str:
-    if value is None:
-        return config.default_model
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"")
-    return value
-
-
 def _finish_parameters(
     parameters: dict[str, Any], mode: InvokeMode, stream: bool
 ) -> dict[str, Any]:
-    parameters = validate_parameters(openai_fields_for_dashscope(parameters), SDK_CONTROL_ARGUMENTS)
+    parameters = validate_parameters(openai_fields_for_dashscope(parameters))
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
     default_format = "text" if mode == "prompt" and not parameters.get("tools") else "message"
-    parameters.setdefault("result_format", default_format)
-    if stream:
-        # Each event carries only the new text unless the caller explicitly asks otherwise.
-        parameters.setdefault("incremental_output", True)
-    return parameters
+    return with_call_defaults(parameters, default_format, stream)
 
 
 def parse_invoke_body(
@@ -196,15 +187,13 @@ def parse_invoke_body(
 
     fields = _fields_of(payload)
     mode = _mode_of(fields, fixed_mode)
-    if fields.stream is not None and not isinstance(fields.stream, bool):
-        raise InvalidRequest(f"`stream` must be true or false, got {fields.stream!r}")
-    streaming = bool(fields.stream) or stream_requested
+    streaming = stream_switch(fields.stream) or stream_requested
     if mode == "messages":
         validate_messages(fields.messages)
     elif not isinstance(fields.prompt, str) or not fields.prompt.strip():
         raise InvalidRequest("`prompt` must be a non-empty string")
     call = GenerationCall(
-        model=_model(fields.model, config),
+        model=model_name(fields.model, config.default_model),
         messages=fields.messages if mode == "messages" else None,
         prompt=fields.prompt if mode == "prompt" else None,
         parameters=_finish_parameters(fields.parameters, mode, streaming),

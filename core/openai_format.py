@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
-from core.parameters import validate_messages, validate_parameters
-from core.upstream import SDK_CONTROL_ARGUMENTS, Completion, GenerationCall
+from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
+from core.types import Completion, GenerationCall
 
 # Fields with a meaning we handle ourselves rather than pass through.
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
@@ -61,6 +61,9 @@ class ChatRequest:
     stream: bool
     include_usage: bool
     end_user: str | None
+
+    def log_fields(self) -> dict[str, Any]:
+        return {"door": "openai", "model": self.call.model, "stream": self.stream, "user": self.end_user}
 
 
 def _text(content: Any, path: str) -> Any:
@@ -165,9 +168,7 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
             "OpenAI Chat Completions request with `messages` here",
             param="input",
         )
-    model = body.get("model", config.default_model)
-    if not isinstance(model, str) or not model.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
+    model = model_name(body.get("model"), config.default_model)
 
     parameters: dict[str, Any] = {}
     end_user = None
@@ -187,9 +188,7 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
             # (top_k, enable_search, repetition_penalty, ...) go through as they are.
             parameters[name] = value
 
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InvalidRequest("`stream` must be true or false", param="stream")
+    stream = stream_switch(body.get("stream"))
     options = body.get("stream_options")
     if options is not None:
         if not stream:
@@ -201,14 +200,12 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
     max_tokens = _max_tokens(body)
     if max_tokens is not None:
         parameters["max_tokens"] = max_tokens
-    parameters = validate_parameters(parameters, SDK_CONTROL_ARGUMENTS)
+    parameters = validate_parameters(parameters)
     if parameters.get("result_format", "message") != "message":
         raise InvalidRequest("this door always asks DashScope for messages; drop `result_format`", param="result_format")
-    parameters["result_format"] = "message"
-    if stream:
-        if parameters.get("incremental_output") is False:
-            raise InvalidRequest("OpenAI deltas are incremental; drop `incremental_output`", param="incremental_output")
-        parameters["incremental_output"] = True
+    if stream and parameters.get("incremental_output") is False:
+        raise InvalidRequest("OpenAI deltas are incremental; drop `incremental_output`", param="incremental_output")
+    with_call_defaults(parameters, "message", stream)
 
     call = GenerationCall(model=model, messages=_dashscope_messages(body.get("messages")), parameters=parameters)
     return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user)

@@ -22,6 +22,20 @@ from pydantic import (
 
 from core.errors import InvalidRequest
 
+# Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
+# that names one of them would redirect the call (base_address), swap the key (api_key) or inject
+# headers, so no request may set them, whichever door it comes through.
+SDK_CONTROL_ARGUMENTS = frozenset(
+    {
+        "api_key", "workspace", "plugins", "history", "headers", "session", "base_address",
+        "request_timeout", "api_protocol", "http_method", "async_request", "ws_stream_mode",
+        "is_binary_input", "query", "form", "resources", "flattened_output", "extra_url_parameters",
+        "user_agent", "task_id", "enable_encryption", "pre_task_id", "sdk_module", "is_service",
+        "task_group", "task", "function", "input", "customized_model_id", "model", "messages",
+        "prompt", "stream",
+    }
+)
+
 _STRICT_OPEN = ConfigDict(strict=True, extra="allow")
 
 
@@ -162,10 +176,10 @@ def validate_messages(messages: Any) -> list[dict[str, Any]]:
     return messages
 
 
-def validate_parameters(parameters: dict[str, Any], reserved: frozenset[str]) -> dict[str, Any]:
+def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """Check known parameters; return the caller's parameters without the ones set to null."""
     for name in parameters:
-        if name in reserved:
+        if name in SDK_CONTROL_ARGUMENTS:
             raise InvalidRequest(f"`{name}` cannot be set by a request: it is not a generation parameter", param=name)
     if not parameters:  # raw text, or JSON without parameters: the common case, nothing to check
         return {}
@@ -174,3 +188,30 @@ def validate_parameters(parameters: dict[str, Any], reserved: frozenset[str]) ->
     except ValidationError as error:
         raise _invalid("", error) from None
     return {name: value for name, value in parameters.items() if value is not None}
+
+
+def model_name(value: Any, default: str) -> str:
+    """The model a request names, or the function's default when it names none."""
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
+    return value
+
+
+def stream_switch(value: Any) -> bool:
+    """A body's `stream` field: true, false, or absent (false)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"`stream` must be true or false, got {value!r}", param="stream")
+    return value
+
+
+def with_call_defaults(parameters: dict[str, Any], result_format: str, stream: bool) -> dict[str, Any]:
+    """What every call asks of DashScope unless the caller said otherwise: `result_format`, and
+    incremental stream events (each carries only the new text)."""
+    parameters.setdefault("result_format", result_format)
+    if stream:
+        parameters.setdefault("incremental_output", True)
+    return parameters

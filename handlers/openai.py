@@ -2,23 +2,25 @@
 
 ``POST /v1/chat/completions`` and ``GET /v1/models``. The DashScope key stays in the function: the
 Authorization header a client sends is never forwarded. Errors use OpenAI's body, so the `openai`
-package raises BadRequestError, RateLimitError, ... as its users expect.
+package raises BadRequestError, RateLimitError, ... as its users expect. The door parses and shapes
+(core/openai_format.py); web/serve.py does the rest.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_this_door, use_error_body
-from core.observability import note, note_result
-from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
-from core.policy import apply_owner_policy
-from core.request_body import load_json, read_body
-from core.services import services
-from core.sse import sse_data, stream_response
-from core.upstream import Completion
+from core.config import Config
+from core.errors import ApiError, InvalidRequest, RouteNotFound
+from core.json_input import load_json
+from core.openai_format import ChatRequest, chat_chunks, chat_completion, openai_error_body, parse_chat_request
+from core.types import Completion
+from web.errors import use_error_body
+from web.serve import serve
+from web.services import services
+from web.sse import sse_data
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 PREFIX = "/v1/"
@@ -30,44 +32,41 @@ def register(app: Flask) -> None:
     use_error_body(app, PREFIX, openai_error_body)
 
 
-@bp.post("/chat/completions")
-def chat_completions() -> Response:
-    found = services()
-    config, upstream = found.config, found.upstream
-    # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
-    slot = upstream.admit()
-    try:
-        raw = read_body(config.max_body_bytes)
-        if not request.is_json or not raw.strip():
-            raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
-        chat = parse_chat_request(load_json(raw, "the body (an OpenAI Chat Completions request)"), config)
-        note(door="openai", model=chat.call.model, stream=chat.stream, user=chat.end_user)
-        call = apply_owner_policy(chat.call, config)
-        if chat.stream:
-            # The stream releases the slot when it ends.
-            return _stream_response(upstream.stream(call, slot), call.model, chat.include_usage)
-        completion = upstream.complete(call)
-    except BaseException:
-        slot.release()
-        raise
-    slot.release()
-    note_result(completion)
-    return jsonify(chat_completion(completion, call.model))
+class _ChatChunks:
+    """One stream as OpenAI's `chat.completion.chunk` events, ending with [DONE]."""
 
+    def __init__(self, parsed: ChatRequest) -> None:
+        self._parsed = parsed
 
-def _stream_response(chunks: Iterator[Completion], model: str, include_usage: bool) -> Response:
-    error_body = error_body_for_this_door()
-
-    def events(upstream: Iterator[Completion]) -> Iterator[str]:
-        for chunk in chat_chunks(upstream, model, include_usage):
+    def events(self, chunks: Iterator[Completion]) -> Iterator[str]:
+        for chunk in chat_chunks(chunks, self._parsed.call.model, self._parsed.include_usage):
             yield sse_data(chunk)
         yield sse_data("[DONE]")
 
-    def error_event(error: ApiError) -> str:
+    def error_event(self, error: ApiError) -> str:
         # No [DONE] after it: the stream must not look like it ended well.
-        return sse_data(error_body(error))
+        return sse_data(openai_error_body(error, ""))
 
-    return stream_response(chunks, events, error_event)
+
+class ChatDoor:
+    def parse(self, body: bytes, config: Config) -> ChatRequest:
+        if not request.is_json or not body.strip():
+            raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
+        return parse_chat_request(load_json(body, "the body (an OpenAI Chat Completions request)"), config)
+
+    def answer(self, completion: Completion, parsed: ChatRequest) -> dict[str, Any]:
+        return chat_completion(completion, parsed.call.model)
+
+    def stream_format(self, parsed: ChatRequest) -> _ChatChunks:
+        return _ChatChunks(parsed)
+
+
+CHAT = ChatDoor()
+
+
+@bp.post("/chat/completions")
+def chat_completions() -> Response:
+    return serve(CHAT)
 
 
 def _model(model_id: str) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint, Response
 
 from core.errors import RouteNotFound
-from core.services import services
+from web.services import services
 
 bp = Blueprint("page", __name__)
 PAGE = (Path(__file__).parent / "try_page.html").read_bytes()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from core.observability import flush_logs
 from core.openapi import openapi_document
-from core.services import services
+from web.services import services
+from web.tracking import flush_logs
 
 bp = Blueprint("system", __name__)
 OPENAPI = openapi_document()

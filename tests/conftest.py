@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from core.config import Config
-from core.observability import flush_logs
+from web.tracking import flush_logs
 from scripts.dashscope_emulator import Emulator
 from scripts.fc_process import process_tree, start_like_fc, stop
 

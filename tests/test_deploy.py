@@ -151,7 +151,7 @@ def test_pre_deploy_installs_linux_wheels_for_the_runtimes_python():
 
 def test_fcignore_keeps_tests_and_tools_out_of_the_package():
     packaged = {path.as_posix() for path in build_fc_package.packaged_files()}
-    assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke.py", "core/upstream.py"} <= packaged
+    assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke.py", "core/upstream/sdk.py"} <= packaged
     assert not any(path.startswith(("tests/", "scripts/", ".venv/", ".ci/", "docs/")) for path in packaged)
     assert not any("__pycache__" in path for path in packaged)
     # ...but the installed requirements keep their bytecode: FC's /code is read-only, so a package

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from app import create_app
-from core.services import services
+from web.services import services
 from scripts.fc_process import free_port
 
 ERROR_KEYS = {"status_code", "request_id", "code", "message"}
@@ -274,7 +274,7 @@ def test_malformed_tool_calls_are_a_400_on_v1(client, emulator, message, param):
 def test_a_request_the_sdk_cannot_build_is_the_callers_400_and_never_retried(app, emulator):
     # Past the doors' own checks (which refuse this first): what the SDK fails on before sending.
     from core.errors import InvalidRequest
-    from core.upstream import GenerationCall
+    from core.types import GenerationCall
 
     retried = []
     upstream = services_of(app).upstream

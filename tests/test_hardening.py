@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from app import create_app
-from core.access import token_is_valid
+from web.access import token_is_valid
 from core.config import Config, ConfigError
 from scripts.fc_process import free_port
 

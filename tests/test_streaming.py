@@ -149,8 +149,8 @@ def test_an_error_before_the_first_event_is_a_plain_json_error(client):
 
 
 def test_a_bug_mid_stream_still_ends_with_an_error_event(app, client, mocker):
-    from core.services import services
-    from core.upstream import Completion
+    from web.services import services
+    from core.types import Completion
 
     def broken_stream(call, slot=None):
         yield Completion("rid", {"text": "partial", "finish_reason": "null", "choices": None}, {})

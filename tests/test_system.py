@@ -67,7 +67,7 @@ def test_bad_configuration_is_refused_at_start(name, value):
 
 
 def test_lifecycle_hooks_act_only_when_fc_calls_them(app, client):
-    from core.services import services
+    from web.services import services
 
     with app.app_context():
         upstream = services().upstream

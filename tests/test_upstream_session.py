@@ -49,7 +49,7 @@ def test_a_netrc_entry_never_replaces_the_api_key(config, emulator, tmp_path, mo
 
 def test_a_ca_bundle_from_the_environment_is_trusted(monkeypatch, tmp_path):
     # No HTTPS upstream here to prove it end to end: the session carries the bundle requests would have used.
-    from core.upstream import pooled_session
+    from core.upstream.session import pooled_session
 
     bundle = tmp_path / "corporate-ca.pem"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))

@@ -53,7 +53,7 @@ def session_cost(generation: Any, base_url: str, count: int) -> dict[str, float]
     proxies and ~/.netrc on every call) and on the function's own (which read it once), interleaved."""
     import requests
 
-    from core.upstream import pooled_session
+    from core.upstream.session import pooled_session
 
     sessions = {"requests' default session": requests.Session(), "the function's session": pooled_session(base_url)}
     asked = {"model": "qwen-turbo", "messages": [{"role": "user", "content": "hi"}], "api_key": KEY,
@@ -100,13 +100,13 @@ def main() -> None:
     emulator = emulator_process(port)
     base_url = f"http://127.0.0.1:{port}/api/v1"
     os.environ.update(DASHSCOPE_API_KEY=KEY, DASHSCOPE_HTTP_BASE_URL=base_url, LOG_LEVEL="WARNING")
-    import core.upstream
+    import core.upstream.sdk
     from app import create_app
     from floor_app import app as floor
 
     try:
-        sessions = session_cost(core.upstream.Generation, base_url, 60 if options.quick else 1500)
-        core.upstream.Generation = record(core.upstream.Generation, base_url)
+        sessions = session_cost(core.upstream.sdk.Generation, base_url, 60 if options.quick else 1500)
+        core.upstream.sdk.Generation = record(core.upstream.sdk.Generation, base_url)
     finally:
         stop(emulator)
     function = create_app()

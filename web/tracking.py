@@ -3,7 +3,11 @@
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
 the line carries what the views `note()`, which is metadata only. Lines are formatted and written
-by one background thread (core/log_writer.py; `flush_logs` waits for it).
+by one background thread (web/logs.py; `flush_logs` waits for it).
+
+The request's context (its id and its line's fields) lasts as long as the response: it is set while
+the app runs and again while the server sends the body, so a stream's code can `note()` and log
+with the request id until its very last event.
 
 A request id from FC is used only when it looks like one (REQUEST_ID_PATTERN): a caller can set the
 header on a direct call, and an 8 KB or control-character id would go into every header and line.
@@ -15,17 +19,14 @@ import logging
 import re
 import secrets
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from flask import Flask
 
 # flush_logs is also this module's: callers flush through the module that configures logging.
-from core.log_writer import flush_logs, start_log_writer
-
-if TYPE_CHECKING:
-    from core.upstream import Completion
+from web.logs import flush_logs, start_log_writer
 
 log = logging.getLogger("qwenfc")
 
@@ -54,23 +55,17 @@ class _RequestLine:
     log_content: bool
 
 
-# The request being served on this thread, set by RequestTracking around the app. A context
-# variable rather than the request's environ behind Flask's proxies: views note() several times a
-# request, and each proxy lookup costs about a microsecond.
-# Outside a request it is unset: note() and log_fields() raise LookupError, current_request_id()
-# and logging_content() answer "" and False.
+# The request being served on this thread, set by RequestTracking around the app and around the
+# sending of its body. A context variable rather than the request's environ behind Flask's
+# proxies: views note() several times a request, and each proxy lookup costs about a microsecond.
+# Outside a request it is unset: note() raises LookupError, current_request_id() and
+# logging_content() answer "" and False.
 _current: ContextVar[_RequestLine] = ContextVar("qwenfc_request_line")
 
 
 def current_request_id() -> str:
     line = _current.get(None)
     return line.request_id if line is not None else ""
-
-
-def log_fields() -> dict[str, Any]:
-    """This request's log-line fields, as a dict that code outside the request (a stream being
-    sent) can still add to."""
-    return _current.get().fields
 
 
 def note(**fields: Any) -> None:
@@ -87,13 +82,6 @@ def note_content(**fields: Any) -> None:
     """Add message content to the log line, only when the owner turned LOG_CONTENT on."""
     if logging_content():
         note(**fields)
-
-
-def note_result(completion: Completion) -> None:
-    """A finished call on the log line: DashScope's request id, the usage, and (LOG_CONTENT) the
-    reply. Streams note theirs chunk by chunk (core/sse.py)."""
-    note(upstream_request_id=completion.request_id, usage=completion.usage)
-    note_content(reply=completion.text)
 
 
 # What an x-fc-request-id must look like to be used: FC's ids ("1-6789abcd-...", UUIDs) do.
@@ -125,27 +113,38 @@ def write_unfinished_lines(reason: str) -> int:
 
 
 class _BodyThenLine:
-    """The app's response body, plus one thing to do when the server closes it (PEP 3333).
+    """The app's response body, sent within the request's context, plus the log line to write when
+    the server closes it (PEP 3333).
 
     Unlike Werkzeug's ClosingIterator it adds nothing per item: the server iterates the app's own
-    iterator, which matters for streams (one item per event).
+    iterator, which matters for streams (one item per event). The server iterates and closes the
+    body on the thread that called the app, so the context set in `__iter__` is reset in `close`.
     """
 
-    __slots__ = ("_body", "_then")
+    __slots__ = ("_body", "_line", "_then", "_serving")
 
-    def __init__(self, body: Iterable[bytes], then: Callable[[], None]) -> None:
-        self._body, self._then = body, then
+    def __init__(self, body: Iterable[bytes], line: _RequestLine, then: Callable[[], None]) -> None:
+        self._body, self._line, self._then = body, line, then
+        self._serving: Token[_RequestLine] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
+        self._serving = _current.set(self._line)
         return iter(self._body)
 
     def close(self) -> None:
         try:
             close = getattr(self._body, "close", None)
             if close is not None:
+                if self._serving is None:  # closed unsent: its close still runs in the request's context
+                    self._serving = _current.set(self._line)
                 close()
         finally:
-            self._then()
+            try:
+                self._then()
+            finally:
+                if self._serving is not None:
+                    _current.reset(self._serving)
+                    self._serving = None
 
 
 class RequestTracking:
@@ -187,9 +186,7 @@ class RequestTracking:
             if log.isEnabledFor(logging.INFO):
                 latency_ms = round((time.perf_counter() - started) * 1000, 1)
                 line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields, **final}
-                # makeRecord + handle, not log.info(): the same line, without logging's walk up the
-                # stack for a file and line number this line never shows.
-                log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
+                log.info("request", extra={"fields": line, "request_id": request_id})
 
         _unfinished[request_line] = write_line
         serving = _current.set(request_line)
@@ -200,7 +197,7 @@ class RequestTracking:
             raise
         finally:
             _current.reset(serving)
-        return _BodyThenLine(body, write_line)
+        return _BodyThenLine(body, request_line, write_line)
 
 
 def install_request_tracking(app: Flask, log_content: bool = False) -> None:

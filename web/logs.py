@@ -16,7 +16,7 @@ import time
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
-from core.json_output import log_json
+from web.json_output import log_json
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 # Chinese text stays readable (in the FC console, in logs) instead of \\u escapes.
@@ -40,6 +40,7 @@ class CompactJsonProvider(DefaultJSONProvider):
         super().__init__(app)
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=self.default)
 
-    def response(self, *args: Any, **kwargs: Any) -> Response:
-        body = self._encoder.encode(self._prepare_response_obj(args, kwargs))
-        return self._app.response_class(body + "\n", content_type="application/json")
+    def dumps(self, obj: Any, **_kwargs: Any) -> str:
+        # Flask's `response` (jsonify) asks for compact separators or, in debug, an indent: the
+        # function always writes one way, with the encoder made once.
+        return self._encoder.encode(obj)

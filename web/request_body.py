@@ -1,11 +1,8 @@
-"""Reading what a caller sent: the body within MAX_BODY_BYTES however it is framed, and its JSON.
+"""Reading what a caller sent: the body within MAX_BODY_BYTES however it is framed.
 
 - `read_body` reads at most MAX_BODY_BYTES + 1 bytes, whether the body comes with a Content-Length
   or chunked (`Transfer-Encoding: chunked`): one byte more than the limit is a 413, never a cut body.
   A body that cannot be read (a malformed chunk size, say) is a 400.
-- `load_json` parses JSON the way every door needs it: any failure (bad syntax, nesting deeper than
-  MAX_JSON_DEPTH, an integer too long for Python, a lone surrogate that cannot be sent as UTF-8) is a
-  400 that says what is wrong, never a 500 and never a failure inside the SDK later.
 - `DrainUnreadBody` lets a client read the error it got before its body was read (a 401, a 429 from
   MAX_IN_FLIGHT, a 413): closing a socket with unread data makes the kernel send a reset, and the
   client loses the answer. After the response has gone out, up to DRAIN_MAX_BYTES of the unread body
@@ -15,9 +12,7 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import sys
 import time
 from typing import Any, Callable, Iterable, Iterator
 
@@ -31,9 +26,6 @@ MIB = 1024 * 1024
 # client (still sending) gets to read the refusal. Past either bound the connection is closed.
 DRAIN_MAX_BYTES = 16 * MIB
 DRAIN_S = 5.0
-# Deeper JSON than this is refused: nothing a chat request carries nests this deep, and the SDK
-# copies and serialises the request recursively (it fails from about 500 levels).
-MAX_JSON_DEPTH = 64
 READ_SIZE = 64 * 1024
 # Set in the WSGI environ once the body has been read to its end.
 BODY_READ_KEY = "qwenfc.body_read"
@@ -67,49 +59,6 @@ def read_body(max_bytes: int) -> bytes:
         raise _too_large(max_bytes)
     environ[BODY_READ_KEY] = True
     return b"".join(pieces)
-
-
-def _check_nesting_and_text(value: Any) -> None:
-    """Depth at most MAX_JSON_DEPTH, and every string sendable as UTF-8 (JSON's `\\ud800` is not)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InvalidRequest(
-                        "the JSON holds a lone surrogate escape (such as \\ud800), which is not text and "
-                        "cannot be sent on as UTF-8; escape characters outside the BMP as a surrogate pair"
-                    ) from None
-            continue
-        if isinstance(item, (dict, list)):
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidRequest(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children if isinstance(child, (str, dict, list)))
-
-
-def load_json(text: str | bytes, what: str) -> Any:
-    """Parse `text` as JSON; any failure is an InvalidRequest that starts with `what`."""
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidRequest(
-            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from None
-    except RecursionError:
-        raise InvalidRequest(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
-    except UnicodeDecodeError:
-        raise InvalidRequest(f"{what} is not valid UTF-8 text") from None
-    except ValueError:  # the one other failure: an integer longer than Python converts
-        raise InvalidRequest(
-            f"{what} holds an integer longer than {sys.get_int_max_str_digits()} digits, more than any "
-            "parameter takes"
-        ) from None
-    _check_nesting_and_text(payload)
-    return payload
 
 
 def _has_body(environ: dict[str, Any]) -> bool:

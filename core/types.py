@@ -1,0 +1,49 @@
+"""The neutral types every layer shares: one call to make, and what comes back. No SDK, no Flask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GenerationCall:
+    """One generation request as DashScope understands it."""
+
+    model: str
+    messages: list[dict[str, Any]] | None = None
+    prompt: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content(self) -> Any:
+        """What the caller asked (for LOG_CONTENT): the messages, or the prompt."""
+        return self.messages if self.messages is not None else self.prompt
+
+
+@dataclass
+class Completion:
+    """A DashScope result, or one chunk of a stream, as plain data."""
+
+    request_id: str
+    output: dict[str, Any]
+    usage: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """The generated text this result (or chunk) carries, in either result format."""
+        choices = self.output.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            return (choices[0].get("message") or {}).get("content") or ""
+        return self.output.get("text") or ""
+
+    @cached_property
+    def finish_reason(self) -> str | None:
+        # Cached: a stream asks once per chunk to know whether it is over, and once for the log line.
+        reason = self.output.get("finish_reason")
+        choices = self.output.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            reason = choices[0].get("finish_reason") or reason
+        # DashScope marks a chunk that is not the last with the string "null".
+        return reason if reason and reason != "null" else None

@@ -1,0 +1,125 @@
+"""QwenUpstream: DashScope calls as the rest of the function sees them.
+
+`complete(call)` and `stream(call)` send a `GenerationCall` through the SDK (core/upstream/sdk.py) on
+one pooled HTTP session (session.py), with retries, the in-flight limit and the call's deadline
+(resilience.py). They return `Completion`s and raise `core.errors`, never anything of the SDK's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import requests
+
+from core.errors import ApiError, UpstreamStreamIncomplete, UpstreamTimeout
+from core.types import Completion, GenerationCall
+from core.upstream import sdk
+from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
+from core.upstream.session import pooled_session
+
+
+class QwenUpstream:
+    """Calls DashScope through the official SDK on a shared connection pool.
+
+    It retries what is worth retrying (`resilience.is_retryable`), before a stream's first event
+    only. `admit` refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already
+    running: the request path asks before it reads the body, and holds the slot until the call or
+    its stream ends.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        timeout_s: float,
+        retries: int = 0,
+        first_backoff_s: float = 0.5,
+        max_in_flight: int | None = None,
+        on_retry: Callable[[int, ApiError], None] | None = None,
+        call_deadline_s: float | None = None,
+    ) -> None:
+        self._api_key = api_key
+        # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
+        # DASHSCOPE_API_REGION say) unless configured otherwise.
+        self._base_url = base_url or sdk.SDK_BASE_URL
+        self._timeout_s = timeout_s
+        self._call_deadline_s = call_deadline_s
+        self._session: requests.Session | None = None
+        self._in_flight = InFlightLimit(max_in_flight)
+        self._retries = Retries(retries, first_backoff_s, on_retry) if retries else None
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = pooled_session(self._base_url)
+        return self._session
+
+    def admit(self) -> CallSlot:
+        """A slot for one call, or Overloaded (429) when `max_in_flight` calls are running."""
+        return self._in_flight.take()
+
+    def warm(self) -> None:
+        """Build the connection pool ahead of the first call (FC's /initialize hook)."""
+        _ = self.session
+
+    def _send(self, call: GenerationCall, stream: bool, deadline: Deadline) -> Any:
+        deadline.check()
+        try:
+            return sdk.send(
+                call,
+                stream,
+                api_key=self._api_key,
+                base_url=self._base_url,
+                session=self.session,
+                timeout_s=deadline.read_timeout(self._timeout_s),
+            )
+        except ApiError as error:
+            raise deadline.exceeded() or error from error
+
+    def _with_retries(self, operation: Callable[[], Any]) -> Any:
+        return self._retries(operation) if self._retries is not None else operation()
+
+    def complete(self, call: GenerationCall) -> Completion:
+        deadline = Deadline(self._call_deadline_s)
+        return self._with_retries(lambda: sdk.result(self._send(call, False, deadline)))
+
+    def _open_stream(self, call: GenerationCall, deadline: Deadline) -> tuple[Iterator[Any], Completion | None]:
+        responses = self._send(call, True, deadline)
+        try:
+            return responses, sdk.next_chunk(responses, received=False)
+        except UpstreamTimeout as timeout:
+            responses.close()
+            raise deadline.exceeded() or timeout from timeout
+        except BaseException:
+            responses.close()
+            raise
+
+    def stream(self, call: GenerationCall, slot: CallSlot | None = None) -> Iterator[Completion]:
+        """Yield chunks as DashScope sends them.
+
+        Raises an UpstreamError for an error event, and UpstreamStreamIncomplete when the stream
+        ends without a finish_reason: the SDK just stops iterating when the connection is cut.
+        Opening the stream (up to its first event) is retried; nothing after that is. `slot` (from
+        `admit`) is released when the stream ends, however it ends. Past the call's deadline it
+        raises CallDeadlineExceeded (checked between chunks; a silent upstream is bounded by the
+        read timeout, itself capped at the deadline).
+        """
+        deadline = Deadline(self._call_deadline_s)
+        try:
+            responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
+            try:
+                while chunk is not None:
+                    yield chunk
+                    if chunk.finish_reason is not None:
+                        return
+                    deadline.check()
+                    try:
+                        chunk = sdk.next_chunk(responses, received=True)
+                    except UpstreamTimeout as timeout:
+                        raise deadline.exceeded() or timeout from timeout
+            finally:
+                responses.close()
+            raise UpstreamStreamIncomplete()
+        finally:
+            if slot is not None:
+                slot.release()

@@ -1,0 +1,225 @@
+"""The one module that imports `dashscope`: one SDK call, and what comes back turned into our own
+types (`Completion` for a result or a stream chunk, `core.errors` for every failure), so nothing
+else ever sees an SDK object or an SDK exception.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from http import HTTPStatus
+from typing import Any, Iterator
+
+import requests
+from urllib3.exceptions import ReadTimeoutError
+
+from core.errors import (
+    ApiError,
+    InvalidRequest,
+    UpstreamError,
+    UpstreamStreamIncomplete,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from core.types import Completion, GenerationCall
+
+
+def _import_generation() -> tuple[Any, str]:
+    """Import the SDK's Generation API without the rest of the SDK; return it and the SDK's own
+    default base URL.
+
+    `import dashscope` runs the package's __init__, which loads every API the SDK has (its 2.0
+    client, audio, embeddings, ...): about 1.1 s, most of a cold start. Generation needs about a
+    third of that. So the package module is registered without running its __init__, with a PEP 562
+    `__getattr__` that runs it the moment anything asks the package for more: nothing ever sees a
+    half-made package. The legacy call path reads only `dashscope.base_http_api_url` (when no
+    base_address is given: we always give one) and `dashscope.api_key` (when no key is given: we
+    always give one). Should any of this fail (a new SDK, say), the SDK is imported normally.
+    """
+    if "dashscope" not in sys.modules:
+        spec = importlib.util.find_spec("dashscope")
+        if spec is not None and spec.loader is not None:
+            package = importlib.util.module_from_spec(spec)
+
+            def complete_package(name: str) -> Any:
+                del package.__getattr__  # type: ignore[attr-defined]
+                spec.loader.exec_module(package)  # type: ignore[union-attr]
+                return getattr(package, name)
+
+            package.__getattr__ = complete_package  # type: ignore[attr-defined]
+            sys.modules["dashscope"] = package
+            try:
+                from dashscope.aigc.generation import Generation as generation
+                from dashscope.common import env as sdk_env
+
+                return generation, sdk_env.base_http_api_url
+            except Exception:  # noqa: BLE001 - fall back to the ordinary import below
+                for name in [name for name in sys.modules if name == "dashscope" or name.startswith("dashscope.")]:
+                    del sys.modules[name]
+    import dashscope
+
+    return dashscope.Generation, dashscope.base_http_api_url
+
+
+Generation, SDK_BASE_URL = _import_generation()
+
+# The SDK logs every transport failure with a traceback under the "dashscope" logger. We report
+# failures ourselves, once, in the request's log line; its messages would only duplicate them.
+logging.getLogger("dashscope").setLevel(logging.CRITICAL)
+
+
+def send(
+    call: GenerationCall, stream: bool, *, api_key: str | None, base_url: str, session: requests.Session, timeout_s: float
+) -> Any:
+    """One call through the SDK: its response, or (streaming) its iterator of responses. A failure
+    to send becomes one of our errors (`transport_error`)."""
+    kwargs: dict[str, Any] = dict(call.parameters)
+    if call.messages is not None:
+        kwargs["messages"] = call.messages
+    if call.prompt is not None:
+        kwargs["prompt"] = call.prompt
+    try:
+        return Generation.call(
+            model=call.model,
+            api_key=api_key,
+            stream=stream,
+            base_address=base_url,
+            session=session,
+            request_timeout=timeout_s,
+            **kwargs,
+        )
+    except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
+        raise transport_error(exc) from exc
+
+
+def result(response: Any) -> Completion:
+    """A non-streamed response as a Completion, or its error as ours."""
+    if response.status_code != HTTPStatus.OK:
+        raise _error_from_response(response)
+    return _completion(response)
+
+
+def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
+    """The next chunk of a stream, None at its end, or the failure as one of our errors.
+    `received`: whether a chunk already came (a broken connection is then a broken stream)."""
+    try:
+        response = next(responses)
+    except StopIteration:
+        return None
+    except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
+        raise transport_error(exc, during_stream=received) from exc
+    if response.status_code != HTTPStatus.OK:
+        raise _error_from_response(response, in_stream=True)
+    return _completion(response)
+
+
+_NESTED = (dict, list)
+
+
+def _plain(value: Any) -> Any:
+    """Copy SDK dict subclasses (GenerationOutput, Choice, Message) into plain dicts and lists.
+
+    Runs on every stream chunk: leaves (most values) are copied inline, without a call each.
+    """
+    if isinstance(value, dict):
+        return {key: _plain(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) if isinstance(item, _NESTED) else item for item in value]
+    return value
+
+
+def _completion(response: Any) -> Completion:
+    return Completion(
+        request_id=response.request_id or "",
+        output=_plain(response.output) or {},
+        usage=_plain(response.usage) or {},
+    )
+
+
+# HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK
+# reports those as 400 unless the event carries a status line, which DashScope's events do not.
+STATUS_BY_CODE_PREFIX = (
+    ("Throttling", 429),
+    ("InvalidApiKey", 401),
+    ("AccessDenied", 403),
+    ("ModelNotFound", 404),
+    ("InternalError", 500),
+    ("SystemError", 500),
+    ("ModelUnavailable", 503),
+    ("ServiceUnavailable", 503),
+    ("RequestTimeOut", 504),
+)
+
+
+def _status_for_code(code: str, reported: int) -> int:
+    if reported != HTTPStatus.BAD_REQUEST:
+        return reported
+    for prefix, status in STATUS_BY_CODE_PREFIX:
+        if code.startswith(prefix):
+            return status
+    return reported
+
+
+def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamError:
+    status = int(response.status_code or 502)
+    code = response.code or "UpstreamError"
+    if in_stream:
+        status = _status_for_code(code, status)
+    message = response.message
+    if code == "Unknown" or not isinstance(message, str):
+        # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
+        message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
+    retry_after = (response.headers or {}).get("Retry-After") if status == 429 else None
+    return UpstreamError(
+        message,
+        status=status,
+        code=code,
+        upstream_request_id=response.request_id,
+        headers={"Retry-After": retry_after} if retry_after else None,
+    )
+
+
+def _is_timeout(exc: Exception) -> bool:
+    # Reading a streamed body, requests re-raises urllib3's read timeout as a ConnectionError.
+    return isinstance(exc, requests.exceptions.Timeout) or any(
+        isinstance(arg, ReadTimeoutError) for arg in exc.args
+    )
+
+
+# What the SDK raises when it cannot build the request from what it was given (a lone surrogate it
+# cannot encode, nesting it cannot copy, a value json cannot serialise, its own input checks): nothing
+# was sent, and the same request would fail the same way again, so it is the caller's 400, never retried.
+REQUEST_BUILD_FAILURES: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, TypeError)
+try:
+    from dashscope.common import error as _sdk_error
+
+    REQUEST_BUILD_FAILURES += tuple(
+        getattr(_sdk_error, name)
+        for name in ("InputRequired", "InputDataRequired", "ModelRequired", "InvalidInput", "InvalidModel",
+                     "InvalidParameter", "UnsupportedDataType", "UnsupportedModel")
+        if isinstance(getattr(_sdk_error, name, None), type)
+    )
+except ImportError:  # a future SDK without this module: the built-in failures above still apply
+    pass
+
+
+def transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
+    """What a failure inside the SDK (nothing answered) means, as one of our errors."""
+    if not during_stream and isinstance(exc, REQUEST_BUILD_FAILURES):
+        return InvalidRequest(
+            f"the request could not be turned into a DashScope request ({type(exc).__name__}); nothing was sent"
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return UpstreamUnreachable("could not connect to DashScope in time (ConnectTimeout)")
+    if _is_timeout(exc):
+        return UpstreamTimeout(f"DashScope sent nothing for the configured timeout ({type(exc).__name__})")
+    if during_stream and isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)
+    ):
+        return UpstreamStreamIncomplete("the connection to DashScope broke in the middle of the stream")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return UpstreamUnreachable(f"could not connect to DashScope ({type(exc).__name__})")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return UpstreamUnreachable(f"the request to DashScope failed ({type(exc).__name__})")
+    return UpstreamError(f"the DashScope SDK failed ({type(exc).__name__})")

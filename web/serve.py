@@ -1,0 +1,91 @@
+"""The one request path every door goes through: parse → admit → call → shape → settle.
+
+A door (handlers/invoke.py, handlers/openai.py) is a parser, a shaper and an error body; `serve`
+does the rest, the same way for every door:
+
+1. admit before reading: a MAX_IN_FLIGHT slot (or an immediate 429), so a refused call costs
+   nothing, not even reading its body;
+2. parse: the door reads the body (within MAX_BODY_BYTES) into a call and the stream switch;
+3. admit the call: the owner's rules (core/policy.py);
+4. call DashScope (core/upstream), or stream from it;
+5. shape: the door's answer body, or its stream events (web/sse.py);
+6. settle: DashScope's request id, the usage and (LOG_CONTENT) the reply on the request's log
+   line; for a stream, at its real end, disconnects included.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Iterator, Protocol, TypeVar
+
+from flask import Response, jsonify
+
+from core.config import Config
+from core.types import Completion, GenerationCall
+from web.request_body import read_body
+from web.services import services
+from web.sse import StreamFormat, stream_response
+from web.tracking import note, note_content
+
+
+class ParsedCall(Protocol):
+    """What a door's parser makes of a request."""
+
+    @property
+    def call(self) -> GenerationCall: ...
+
+    @property
+    def stream(self) -> bool: ...
+
+    def log_fields(self) -> dict[str, Any]:
+        """What the request's log line should say about it (door, mode, model, ...)."""
+        ...
+
+
+P = TypeVar("P", bound=ParsedCall)
+
+
+class Door(Protocol, Generic[P]):
+    """A door: how it reads a request and how it writes answers (its error body is registered with
+    web/errors.py's `use_error_body`)."""
+
+    def parse(self, body: bytes, config: Config) -> P: ...
+
+    def answer(self, completion: Completion, parsed: P) -> dict[str, Any]: ...
+
+    def stream_format(self, parsed: P) -> StreamFormat: ...
+
+
+def settle(usage: dict[str, Any], upstream_request_id: str | None = None, reply: str | None = None) -> None:
+    """A call has ended: what it cost goes on the request's log line."""
+    if upstream_request_id is not None:
+        note(upstream_request_id=upstream_request_id)
+    note(usage=usage)
+    if reply is not None:
+        note_content(reply=reply)
+
+
+def serve(door: Door[P]) -> Response:
+    """Serve the current request through `door`."""
+    found = services()
+    config, upstream = found.config, found.upstream
+    # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
+    slot = upstream.admit()
+    try:
+        parsed = door.parse(read_body(config.max_body_bytes), config)
+        note(**parsed.log_fields())
+        call, policy_notes = found.admit(parsed.call)
+        # The call will be made: its log line counts retries from here (the client reports each one).
+        note(**policy_notes, retries=0)
+        note_content(request=call.content)
+        if parsed.stream:
+            # The stream releases the slot when it ends.
+            chunks: Iterator[Completion] = upstream.stream(call, slot)
+            cumulative = call.parameters.get("incremental_output") is False
+            return stream_response(chunks, door.stream_format(parsed), settle, cumulative=cumulative)
+        completion = upstream.complete(call)
+    except BaseException:
+        slot.release()
+        raise
+    slot.release()
+    settle(completion.usage, completion.request_id, completion.text)
+    return jsonify(door.answer(completion, parsed))
