@@ -16,7 +16,8 @@ WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256).
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '9000')}"
-worker_class = "gthread"
+# gthread, whose event loop also reads each request before a thread serves it (see core/worker.py).
+worker_class = "core.worker.RequestReadingWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("THREADS", "256"))
 # Connections one worker holds open, busy or idle (keep-alive).
