@@ -31,7 +31,7 @@ from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http_errors
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
 from core.json_output import log_json
@@ -72,7 +72,7 @@ def status_for(exc: BaseException) -> int:
 
 def json_error_response(status: int, message: str, request_id: str) -> bytes:
     """A complete HTTP/1.1 response carrying the function's error body; the connection closes."""
-    code = "InternalError" if status >= 500 and status != 501 else HTTP_STATUS_CODES[status].replace(" ", "")
+    code = "InternalError" if status == 500 else HTTP_STATUS_CODES[status].replace(" ", "")
     body = log_json({"status_code": status, "request_id": request_id, "code": code, "message": message}).encode()
     head = (
         f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\nConnection: close\r\n"
@@ -192,11 +192,19 @@ class RequestReadingWorker(ThreadWorker):
     def murder_pending(self) -> None:
         super().murder_pending()
         now = time.monotonic()
+        if not self.alive and not getattr(self, "stop_capped", False):
+            # Stopping: a request still being sent gets as long as gthread gives a kept-alive
+            # connection (a client that sends its request at once, as FC's front end does, is served).
+            self.stop_capped = True
+            for conn in self.reading:
+                self.reading[conn] = min(self.reading[conn], now + STOP_KEEPALIVE_LINGER)
         while self.reading:
             conn, deadline = next(iter(self.reading.items()))
             if deadline > now:
                 break
-            if conn.received:
+            if conn.received and not self.alive:
+                self.refuse(conn, 503, "this instance is stopping and the request was not all sent; send it again")
+            elif conn.received:
                 self.refuse(conn, 408, f"the request was not all sent within {REQUEST_READ_TIMEOUT_S:g} s")
             else:  # nothing sent: an idle connection, closed as gunicorn closes idle keep-alives
                 self.stop_reading(conn)
@@ -214,7 +222,7 @@ class RequestReadingWorker(ThreadWorker):
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, request_id = status_for(exc), secrets.token_hex(16)
-        if status >= 500 and status != 501:
+        if status == 500:
             self.log.exception("Error handling request (request_id=%s)", request_id)
             message = "internal error; quote the request id when reporting it"
         else:

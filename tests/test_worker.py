@@ -108,6 +108,23 @@ def test_a_connection_that_sends_nothing_is_closed_without_a_response(slow_read_
         assert time.monotonic() - started < READ_TIMEOUT_S + 3
 
 
+def test_a_stopping_instance_does_not_wait_for_a_half_sent_request(emulator):
+    process, url = start_like_fc(function_env(emulator))
+    try:
+        with connect(url) as half_sent:
+            half_sent.sendall(b"GET /health HTTP/1.1\r\nHost: fc\r\n")
+            time.sleep(0.5)
+            started = time.monotonic()
+            process.terminate()  # SIGTERM, as FC stops an instance
+            process.wait(timeout=15)
+            assert time.monotonic() - started < 5  # not graceful_timeout (30 s), nor the read timeout
+            status, _, body = read_response(half_sent)
+    finally:
+        stop(process)
+    assert status == 503
+    assert json.loads(body)["code"] == "ServiceUnavailable"
+
+
 def test_a_request_sent_in_pieces_within_the_timeout_is_served(slow_read_instance):
     body = b'{"prompt": "hi"}'
     request = (b"POST /invoke HTTP/1.1\r\nHost: fc\r\nConnection: close\r\nContent-Type: application/json\r\n"
