@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import selectors
+import socket
 import ssl
 import time
 from functools import partial
@@ -38,14 +39,30 @@ from core.json_output import log_json
 
 # Time a client has to send a whole request head (and a buffered body), from connecting or from
 # its first byte on a kept-alive connection. FC's front end sends a request at once.
-REQUEST_READ_TIMEOUT_S = float(os.environ.get("REQUEST_READ_TIMEOUT_S", "10"))
+def _read_timeout() -> float:
+    text = os.environ.get("REQUEST_READ_TIMEOUT_S", "10")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise SystemExit(f"REQUEST_READ_TIMEOUT_S must be a number of seconds above 0, not {text!r}")
+    return seconds
+
+
+REQUEST_READ_TIMEOUT_S = _read_timeout()
 # A head larger than this is refused (431) without reading on: it bounds the memory one connection
 # holds while it is read (gunicorn's own limits, 8190 bytes a field and 100 fields, still apply).
 MAX_HEAD_BYTES = 64 * 1024
 # Bodies of known length up to this are read by the event loop too (a chat call is a few KB);
 # 1000 connections (worker_connections) then hold at most ~128 MB of unfinished requests.
+# (Each read asks for no more than that: see on_request_bytes.)
 MAX_BUFFERED_BODY = 64 * 1024
 _RECV_SIZE = 64 * 1024
+# After a refusal, what the client still sends is read and dropped, for this long and up to this
+# much: closing with unread bytes would reset the connection before the client reads the answer.
+LINGER_S = 2.0
+LINGER_BYTES = 1024 * 1024
 
 log = logging.getLogger("qwenfc")
 
@@ -122,6 +139,8 @@ class RequestReadingWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         # Connections being read, oldest deadline first (every deadline is now + the same timeout).
         self.reading: dict[TConn, float] = {}
+        # Refused connections whose answer is out, read until the client is done (LINGER_S).
+        self.lingering: dict[TConn, float] = {}
 
     def enqueue_req(self, conn: TConn) -> None:
         if getattr(conn, "request_read", False) or self.cfg.is_ssl:
@@ -139,8 +158,13 @@ class RequestReadingWorker(ThreadWorker):
             self.check_request(conn)
 
     def on_request_bytes(self, conn: TConn, _sock: Any = None) -> None:
+        # Never more than the bounds below: a head one byte over its limit, a body exactly its length.
+        if conn.head_end < 0:
+            wanted = MAX_HEAD_BYTES + 1 - len(conn.received)
+        else:
+            wanted = conn.head_end + conn.body_wanted - len(conn.received)
         try:
-            data = conn.sock.recv(_RECV_SIZE)
+            data = conn.sock.recv(min(_RECV_SIZE, wanted))
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -185,8 +209,28 @@ class RequestReadingWorker(ThreadWorker):
         log_refused(status, message, request_id)
         try:
             conn.sock.send(json_error_response(status, message, request_id))
+            conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
-            pass
+            self.drop(conn)
+            return
+        conn.linger_left = LINGER_BYTES
+        self.lingering[conn] = time.monotonic() + LINGER_S
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_bytes, conn))
+
+    def on_linger_bytes(self, conn: TConn, _sock: Any = None) -> None:
+        try:
+            data = conn.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.linger_left -= len(data)
+        if not data or conn.linger_left <= 0:
+            self.end_linger(conn)
+
+    def end_linger(self, conn: TConn) -> None:
+        del self.lingering[conn]
+        self.poller.unregister(conn.sock)
         self.drop(conn)
 
     def murder_pending(self) -> None:
@@ -209,6 +253,11 @@ class RequestReadingWorker(ThreadWorker):
             else:  # nothing sent: an idle connection, closed as gunicorn closes idle keep-alives
                 self.stop_reading(conn)
                 self.drop(conn)
+        while self.lingering:
+            conn, deadline = next(iter(self.lingering.items()))
+            if deadline > now:
+                break
+            self.end_linger(conn)
 
     def handle(self, conn: TConn) -> Any:
         received = getattr(conn, "received", None)
