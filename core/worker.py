@@ -156,6 +156,8 @@ class RequestReadingWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_request_bytes, conn))
         if conn.received:
             self.check_request(conn)
+        else:  # a kept-alive connection came here because it is readable: no need to poll again
+            self.on_request_bytes(conn)
 
     def on_request_bytes(self, conn: TConn, _sock: Any = None) -> None:
         # Never more than the bounds below: a head one byte over its limit, a body exactly its length.
@@ -271,6 +273,7 @@ class RequestReadingWorker(ThreadWorker):
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, request_id = status_for(exc), secrets.token_hex(16)
+        req = req or getattr(exc, "req", None)  # a header error carries the request it was found in
         if status == 500:
             self.log.exception("Error handling request (request_id=%s)", request_id)
             message = "internal error; quote the request id when reporting it"

@@ -120,9 +120,13 @@ def test_a_stopping_instance_does_not_wait_for_a_half_sent_request(emulator):
             assert time.monotonic() - started < 5  # not graceful_timeout (30 s), nor the read timeout
             status, _, body = read_response(half_sent)
     finally:
-        stop(process)
+        output = stop(process)
     assert status == 503
-    assert json.loads(body)["code"] == "ServiceUnavailable"
+    error = json.loads(body)
+    assert error["code"] == "ServiceUnavailable"
+    # Its log line, like any request's: JSON, with the request id the caller got.
+    (line,) = [json.loads(text) for text in output.splitlines() if error["request_id"] in text]
+    assert (line["request_id"], line["status"]) == (error["request_id"], 503)
 
 
 def test_a_request_sent_in_pieces_within_the_timeout_is_served(slow_read_instance):
