@@ -150,14 +150,19 @@ class RequestReadingWorker(ThreadWorker):
         conn.received = bytearray()
         if conn.parser is not None:  # a kept-alive connection: bytes read ahead belong to this request
             conn.received += conn.parser.unreader.take_buffered()
-        conn.scan_from, conn.head_end = 0, -1
+        conn.scan_from, conn.head_end, conn.watched = 0, -1, False
         conn.sock.setblocking(False)
         self.reading[conn] = time.monotonic() + REQUEST_READ_TIMEOUT_S
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_request_bytes, conn))
         if conn.received:
             self.check_request(conn)
-        else:  # a kept-alive connection came here because it is readable: no need to poll again
+        else:  # a kept-alive connection came here because it is readable: read now, poll only if needed
             self.on_request_bytes(conn)
+
+    def watch(self, conn: TConn) -> None:
+        """Poll the connection until its request is all there."""
+        if not conn.watched:
+            conn.watched = True
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_request_bytes, conn))
 
     def on_request_bytes(self, conn: TConn, _sock: Any = None) -> None:
         # Never more than the bounds below: a head one byte over its limit, a body exactly its length.
@@ -168,6 +173,7 @@ class RequestReadingWorker(ThreadWorker):
         try:
             data = conn.sock.recv(min(_RECV_SIZE, wanted))
         except (BlockingIOError, InterruptedError):
+            self.watch(conn)
             return
         except OSError:
             data = b""
@@ -189,16 +195,21 @@ class RequestReadingWorker(ThreadWorker):
                 return
             if conn.head_end < 0:
                 conn.scan_from = max(0, len(received) - 3)
+                self.watch(conn)
                 return
             conn.body_wanted = buffered_body_length(bytes(received[:conn.head_end]))
         if len(received) - conn.head_end >= conn.body_wanted:
             self.stop_reading(conn)
             conn.request_read = True
             self.enqueue_req(conn)
+        else:
+            self.watch(conn)
 
     def stop_reading(self, conn: TConn) -> None:
         del self.reading[conn]
-        self.poller.unregister(conn.sock)
+        if conn.watched:
+            conn.watched = False
+            self.poller.unregister(conn.sock)
 
     def drop(self, conn: TConn) -> None:
         self.nr_conns -= 1
