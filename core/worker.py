@@ -8,7 +8,8 @@ Why a worker of our own:
    instance answered nothing else. Here the worker's event loop (one thread, non-blocking sockets)
    reads the request head, and a body of known length up to `MAX_BUFFERED_BODY`, and only a request
    that is all there goes to a pool thread. What is not all there within `REQUEST_READ_TIMEOUT_S`
-   is answered 408 and closed. A thread then only ever waits on DashScope, or on a client reading a
+   is answered 408 and closed (503 when the instance is stopping: then it waits only as long as
+   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). A thread then only ever waits on DashScope, or on a client reading a
    response, as before: keep-alive, streams and 256 threads are gthread's own.
    Bodies over `MAX_BUFFERED_BODY`, chunked bodies and `Expect: 100-continue` are read by the
    thread, as gthread does (the app refuses bodies over MAX_BODY_BYTES).
@@ -37,9 +38,9 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from core.json_output import log_json
 
-# Time a client has to send a whole request head (and a buffered body), from connecting or from
-# its first byte on a kept-alive connection. FC's front end sends a request at once.
 def _read_timeout() -> float:
+    """Time a client has to send a whole request head (and a buffered body), from connecting or
+    from its first byte on a kept-alive connection. FC's front end sends a request at once."""
     text = os.environ.get("REQUEST_READ_TIMEOUT_S", "10")
     try:
         seconds = float(text)

@@ -54,11 +54,12 @@ def slow_read_instance(emulator) -> Iterator[str]:
 
 def test_slow_and_silent_clients_do_not_starve_normal_calls(slow_read_instance):
     url = slow_read_instance
-    partial = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Type: application/octet-stream\r\nContent-Le"
+    half_a_head = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Type: application/octet-stream\r\nContent-Le"
+    half_a_body = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Length: 1000\r\n\r\nhello"
     slow = [connect(url) for _ in range(SLOW_CLIENTS)]
     opened = time.monotonic()
-    for sock in slow:
-        sock.sendall(partial)
+    for i, sock in enumerate(slow):
+        sock.sendall(half_a_body if i % 3 == 0 else half_a_head)
     trickling, stop_trickle = slow[: SLOW_CLIENTS // 2], threading.Event()
 
     def trickle() -> None:  # a byte a second on half of them, bounded by the read timeout
