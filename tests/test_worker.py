@@ -143,6 +143,27 @@ def test_a_request_sent_in_pieces_within_the_timeout_is_served(slow_read_instanc
     assert json.loads(response)["output"]
 
 
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_bodies_the_event_loop_leaves_to_the_thread_are_still_read_whole(server, framing):
+    text = "word " * 40_000  # 200 KB: over the 64 KiB the event loop reads itself
+    body = iter([text.encode()]) if framing == "chunked" else text.encode()
+    response = requests.post(f"{server}/invoke", data=body, headers={"Content-Type": "application/octet-stream"},
+                             timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["usage"]["input_tokens"] >= 40_000  # every word reached the model
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(server):
+    body = b"hello"
+    with connect(server) as sock:
+        sock.sendall(b"POST /invoke HTTP/1.1\r\nHost: fc\r\nConnection: close\r\nExpect: 100-continue\r\n"
+                     b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        status, _, response = read_response(sock)
+    assert status == 200, response
+
+
 def test_keep_alive_and_pipelined_requests_still_work(server):
     request = b"GET /health HTTP/1.1\r\nHost: fc\r\n\r\n"
     with connect(server) as sock:
