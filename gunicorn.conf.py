@@ -5,12 +5,17 @@ Worker model: one gthread worker with 256 threads. Every call spends seconds wai
 them all: a thread per call in flight, while idle keep-alive connections wait in the worker's
 poller without holding a thread. s.yaml lets FC send 128 calls at once to an instance
 (instanceConcurrency); the other 128 threads are headroom, so /health and FC's hooks never wait.
+The worker class is gthread's, extended in web/worker.py: its poller also reads each request's
+head (and a body up to 64 KiB) before a thread takes it, so a slow or silent client holds no
+thread (408 after REQUEST_READ_TIMEOUT_S, default 10 s), and gunicorn's own error responses
+(400/414/431/...) are the function's JSON errors with a request id.
 Measured against gevent (scripts/benchmark): the same added latency, concurrency as good as calling
 the SDK directly (gevent: up to 1.2x slower for 128 streams), a faster cold start, less memory, and
 no monkey-patching under the SDK's HTTPS client.
 
 Environment: PORT (default 9000, FC's customRuntimeConfig.port), HOST (default 0.0.0.0),
-WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256).
+WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256), REQUEST_READ_TIMEOUT_S
+(web/worker.py, default 10).
 
 Stopping (how FC ends an instance: GET /pre-stop, then SIGTERM): gunicorn stops accepting calls
 and gives those in flight `graceful_timeout` seconds, then kills the worker. The hooks below tell
@@ -36,7 +41,8 @@ except ConfigError as error:
     sys.exit(2)
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '9000')}"
-worker_class = "gthread"
+# gthread, whose event loop also reads each request before a thread serves it (see web/worker.py).
+worker_class = "web.worker.RequestReadingWorker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("THREADS", "256"))
 # Connections one worker holds open, busy or idle (keep-alive).

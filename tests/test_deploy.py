@@ -122,7 +122,13 @@ def test_every_setting_is_in_s_yaml_and_starts_the_function():
 def test_instance_concurrency_fits_the_worker_model():
     props = function_props()
     settings = gunicorn_settings()
-    assert settings["worker_class"] == "gthread"
+    # gthread, extended so that slow clients hold no thread (web/worker.py).
+    assert settings["worker_class"] == "web.worker.RequestReadingWorker"
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from web.worker import RequestReadingWorker
+
+    assert issubclass(RequestReadingWorker, ThreadWorker)
     assert props["instanceConcurrency"] >= 64
     # Every call FC may send at once has a thread, with as many again to spare for /health and hooks.
     assert settings["workers"] * settings["threads"] >= 2 * props["instanceConcurrency"]

@@ -1,0 +1,299 @@
+"""The gunicorn worker this function runs under (gunicorn.conf.py): gthread, with two changes.
+
+Why a worker of our own:
+
+1. **A slow client must not hold a thread.** gthread hands a connection to a pool thread as soon as
+   any byte arrives, and the thread then blocks until the whole request head is in. 300 connections
+   that send half a request and wait (or trickle a byte a second) held all 256 threads, and the
+   instance answered nothing else. Here the worker's event loop (one thread, non-blocking sockets)
+   reads the request head, and a body of known length up to `MAX_BUFFERED_BODY`, and only a request
+   that is all there goes to a pool thread. What is not all there within `REQUEST_READ_TIMEOUT_S`
+   is answered 408 and closed (503 when the instance is stopping: then it waits only as long as
+   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). A thread then only ever waits on DashScope, or on a client reading a
+   response, as before: keep-alive, streams and 256 threads are gthread's own.
+   Bodies over `MAX_BUFFERED_BODY`, chunked bodies and `Expect: 100-continue` are read by the
+   thread, as gthread does (the app refuses bodies over MAX_BODY_BYTES).
+2. **The server's own errors are JSON.** gunicorn answers a request it cannot parse (bad request
+   line 400, URI too long 414, header fields too large 431, ...) with an HTML page. Here they get
+   the function's error body ``{"status_code", "request_id", "code", "message"}`` (core/errors.py)
+   and an X-Request-Id header, and one JSON log line like any request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import selectors
+import socket
+import ssl
+import time
+from functools import partial
+from typing import Any
+
+from gunicorn import util
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
+from werkzeug.http import HTTP_STATUS_CODES
+
+from web.json_output import log_json
+
+def _read_timeout() -> float:
+    """Time a client has to send a whole request head (and a buffered body), from connecting or
+    from its first byte on a kept-alive connection. FC's front end sends a request at once."""
+    text = os.environ.get("REQUEST_READ_TIMEOUT_S", "10")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise SystemExit(f"REQUEST_READ_TIMEOUT_S must be a number of seconds above 0, not {text!r}")
+    return seconds
+
+
+REQUEST_READ_TIMEOUT_S = _read_timeout()
+# A head larger than this is refused (431) without reading on: it bounds the memory one connection
+# holds while it is read (gunicorn's own limits, 8190 bytes a field and 100 fields, still apply).
+MAX_HEAD_BYTES = 64 * 1024
+# Bodies of known length up to this are read by the event loop too (a chat call is a few KB);
+# 1000 connections (worker_connections) then hold at most ~128 MB of unfinished requests.
+# (Each read asks for no more than that: see on_request_bytes.)
+MAX_BUFFERED_BODY = 64 * 1024
+_RECV_SIZE = 64 * 1024
+# After a refusal, what the client still sends is read and dropped, for this long and up to this
+# much: closing with unread bytes would reset the connection before the client reads the answer.
+LINGER_S = 2.0
+LINGER_BYTES = 1024 * 1024
+
+log = logging.getLogger("qwenfc")
+
+# The status gunicorn gives each of its errors (workers/base.py, Worker.handle_error); anything
+# else raised before the app answers is a 500.
+_STATUS_BY_ERROR: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
+    ((http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName), 500),
+    (http_errors.LimitRequestLine, 414),
+    (http_errors.LimitRequestHeaders, 431),
+    (http_errors.UnsupportedTransferCoding, 501),
+    (http_errors.ExpectationFailed, 417),
+    (http_errors.ConfigurationProblem, 500),
+    ((http_errors.ForbiddenProxyRequest, ssl.SSLError), 403),
+    ((http_errors.ParseException, http_errors.InvalidH2CPreface), 400),
+)
+
+
+def status_for(exc: BaseException) -> int:
+    for errors, status in _STATUS_BY_ERROR:
+        if isinstance(exc, errors):
+            return status
+    return 500
+
+
+def json_error_response(status: int, message: str, request_id: str) -> bytes:
+    """A complete HTTP/1.1 response carrying the function's error body; the connection closes."""
+    code = "InternalError" if status == 500 else HTTP_STATUS_CODES[status].replace(" ", "")
+    body = log_json({"status_code": status, "request_id": request_id, "code": code, "message": message}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nX-Request-Id: {request_id}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def log_refused(status: int, message: str, request_id: str, req: Any = None) -> None:
+    """The request's one log line, as core/observability.py writes it for requests the app serves."""
+    fields = {"method": getattr(req, "method", None), "path": getattr(req, "path", None), "status": status}
+    fields["error"] = message
+    log.handle(log.makeRecord(log.name, logging.WARNING, "", 0, "request refused by the server", (), None,
+                              extra={"fields": fields, "request_id": request_id}))
+
+
+def head_is_complete(data: bytearray, scan_from: int) -> int:
+    """Where the head ends (the index after its blank line), or -1 while it has not ended."""
+    end = data.find(b"\r\n\r\n", scan_from)
+    if end >= 0:
+        return end + 4
+    # A bare-LF head never ends in CRLF CRLF; the parser refuses it, so hand it over now.
+    end = data.find(b"\n\n", scan_from)
+    return end + 2 if end >= 0 else -1
+
+
+def buffered_body_length(head: bytes) -> int:
+    """How many body bytes the event loop reads after this head: the Content-Length when it is one
+    plain number up to MAX_BUFFERED_BODY, else 0 (the thread reads it, or the parser refuses it)."""
+    length = None
+    for line in head.split(b"\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name in (b"transfer-encoding", b"expect"):
+            return 0
+        if name == b"content-length":
+            if length is not None or not value.strip().isdigit():
+                return 0
+            length = int(value.strip())
+    return length if length is not None and length <= MAX_BUFFERED_BODY else 0
+
+
+class RequestReadingWorker(ThreadWorker):
+    """gthread whose event loop reads each request before a pool thread serves it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Connections being read, oldest deadline first (every deadline is now + the same timeout).
+        self.reading: dict[TConn, float] = {}
+        # Refused connections whose answer is out, read until the client is done (LINGER_S).
+        self.lingering: dict[TConn, float] = {}
+
+    def enqueue_req(self, conn: TConn) -> None:
+        if getattr(conn, "request_read", False) or self.cfg.is_ssl:
+            conn.request_read = False
+            super().enqueue_req(conn)
+            return
+        conn.received = bytearray()
+        if conn.parser is not None:  # a kept-alive connection: bytes read ahead belong to this request
+            conn.received += conn.parser.unreader.take_buffered()
+        conn.scan_from, conn.head_end, conn.watched = 0, -1, False
+        conn.sock.setblocking(False)
+        self.reading[conn] = time.monotonic() + REQUEST_READ_TIMEOUT_S
+        if conn.received:
+            self.check_request(conn)
+        else:  # a kept-alive connection came here because it is readable: read now, poll only if needed
+            self.on_request_bytes(conn)
+
+    def watch(self, conn: TConn) -> None:
+        """Poll the connection until its request is all there."""
+        if not conn.watched:
+            conn.watched = True
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_request_bytes, conn))
+
+    def on_request_bytes(self, conn: TConn, _sock: Any = None) -> None:
+        # Never more than the bounds below: a head one byte over its limit, a body exactly its length.
+        if conn.head_end < 0:
+            wanted = MAX_HEAD_BYTES + 1 - len(conn.received)
+        else:
+            wanted = conn.head_end + conn.body_wanted - len(conn.received)
+        try:
+            data = conn.sock.recv(min(_RECV_SIZE, wanted))
+        except (BlockingIOError, InterruptedError):
+            self.watch(conn)
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away before sending a whole request
+            self.stop_reading(conn)
+            self.drop(conn)
+            return
+        conn.received += data
+        self.check_request(conn)
+
+    def check_request(self, conn: TConn) -> None:
+        received = conn.received
+        if conn.head_end < 0:
+            conn.head_end = head_is_complete(received, conn.scan_from)
+            head_size = conn.head_end if conn.head_end >= 0 else len(received)
+            if head_size > MAX_HEAD_BYTES:
+                self.refuse(conn, 414 if b"\n" not in received[:head_size] else 431,
+                            f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+                return
+            if conn.head_end < 0:
+                conn.scan_from = max(0, len(received) - 3)
+                self.watch(conn)
+                return
+            conn.body_wanted = buffered_body_length(bytes(received[:conn.head_end]))
+        if len(received) - conn.head_end >= conn.body_wanted:
+            self.stop_reading(conn)
+            conn.request_read = True
+            self.enqueue_req(conn)
+        else:
+            self.watch(conn)
+
+    def stop_reading(self, conn: TConn) -> None:
+        del self.reading[conn]
+        if conn.watched:
+            conn.watched = False
+            self.poller.unregister(conn.sock)
+
+    def drop(self, conn: TConn) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+    def refuse(self, conn: TConn, status: int, message: str) -> None:
+        """Answer from the event loop (a few hundred bytes to a socket with room for them) and close."""
+        self.stop_reading(conn)
+        request_id = secrets.token_hex(16)
+        log_refused(status, message, request_id)
+        try:
+            conn.sock.send(json_error_response(status, message, request_id))
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.drop(conn)
+            return
+        conn.linger_left = LINGER_BYTES
+        self.lingering[conn] = time.monotonic() + LINGER_S
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_bytes, conn))
+
+    def on_linger_bytes(self, conn: TConn, _sock: Any = None) -> None:
+        try:
+            data = conn.sock.recv(_RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.linger_left -= len(data)
+        if not data or conn.linger_left <= 0:
+            self.end_linger(conn)
+
+    def end_linger(self, conn: TConn) -> None:
+        del self.lingering[conn]
+        self.poller.unregister(conn.sock)
+        self.drop(conn)
+
+    def murder_pending(self) -> None:
+        super().murder_pending()
+        now = time.monotonic()
+        if not self.alive and not getattr(self, "stop_capped", False):
+            # Stopping: a request still being sent gets as long as gthread gives a kept-alive
+            # connection (a client that sends its request at once, as FC's front end does, is served).
+            self.stop_capped = True
+            for conn in self.reading:
+                self.reading[conn] = min(self.reading[conn], now + STOP_KEEPALIVE_LINGER)
+        while self.reading:
+            conn, deadline = next(iter(self.reading.items()))
+            if deadline > now:
+                break
+            if conn.received and not self.alive:
+                self.refuse(conn, 503, "this instance is stopping and the request was not all sent; send it again")
+            elif conn.received:
+                self.refuse(conn, 408, f"the request was not all sent within {REQUEST_READ_TIMEOUT_S:g} s")
+            else:  # nothing sent: an idle connection, closed as gunicorn closes idle keep-alives
+                self.stop_reading(conn)
+                self.drop(conn)
+        while self.lingering:
+            conn, deadline = next(iter(self.lingering.items()))
+            if deadline > now:
+                break
+            self.end_linger(conn)
+
+    def handle(self, conn: TConn) -> Any:
+        received = getattr(conn, "received", None)
+        if received is not None:
+            conn.received = None
+            conn.data_ready = True  # gthread would otherwise wait for bytes we already read
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(bytes(received))
+        return super().handle(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        status, request_id = status_for(exc), secrets.token_hex(16)
+        req = req or getattr(exc, "req", None)  # a header error carries the request it was found in
+        if status == 500:
+            self.log.exception("Error handling request (request_id=%s)", request_id)
+            message = "internal error; quote the request id when reporting it"
+        else:
+            # gunicorn's words for what is wrong, cut short: they quote the caller's bytes.
+            message = f"the server could not read this request: {type(exc).__name__}: {str(exc)[:200]}"
+        log_refused(status, message, request_id, req)
+        try:
+            util.write_nonblock(client, json_error_response(status, message, request_id))
+        except Exception:  # noqa: BLE001 - the client may be gone; nothing more to tell it
+            self.log.debug("Failed to send error message.")
