@@ -27,12 +27,14 @@ from core.errors import (
     ApiError,
     Overloaded,
     UpstreamError,
+    UpstreamKeyRefused,
     UpstreamStreamIncomplete,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
 
 T = TypeVar("T")
+log = logging.getLogger("qwenfc")
 # A Retry-After longer than this is not waited out: the caller gets the 429 (and the Retry-After).
 LONGEST_RETRY_AFTER_S = 10.0
 
@@ -178,6 +180,11 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
     code = response.code or "UpstreamError"
     if in_stream:
         status = _status_for_code(code, status)
+    if status == HTTPStatus.UNAUTHORIZED:
+        # The function's own key was refused: the owner's fault, said loudly (the key itself never).
+        log.error("DashScope refused this function's DASHSCOPE_API_KEY (%s %s): every call fails until "
+                  "the function is redeployed with a valid key", status, code)
+        return UpstreamKeyRefused(upstream_request_id=response.request_id)
     message = response.message
     if code == "Unknown" or not isinstance(message, str):
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
@@ -195,7 +202,7 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
 def _is_retryable(error: BaseException) -> bool:
     """429s, 5xx and failures to connect. Never a timeout or a broken stream: the model may still be
     generating (or has generated) what a retry would pay for twice. Never another 4xx."""
-    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete)):
+    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused)):
         return False
     if isinstance(error, UpstreamUnreachable):
         return True
