@@ -9,4 +9,8 @@ requirements="${1:?which requirements file: requirements.txt (run) or requiremen
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# requirements.txt pins every package the function runs, and nothing the DashScope SDK merely declares
+# (fastapi, opentelemetry, ...): installed alone it goes in as it is (--no-deps), as in the FC package.
+no_deps=()
+[ "$requirements" != requirements.txt ] || no_deps=(--no-deps)
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "${no_deps[@]}" -r "$requirements"

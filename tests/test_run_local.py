@@ -58,6 +58,7 @@ def test_running_locally_installs_the_runtime_requirements_only():
     """The dev toolchain (pytest, playwright, matplotlib, ...) is the tests' business: scripts/test.sh."""
     bootstrap_calls = [line.split() for line in RUN_LOCAL.read_text().splitlines() if line.startswith("scripts/bootstrap.sh")]
     assert bootstrap_calls == [["scripts/bootstrap.sh", "requirements.txt"]]
+    assert '[ "$requirements" != requirements.txt ] || no_deps=(--no-deps)' in (ROOT / "scripts" / "bootstrap.sh").read_text()
     test_sh = (ROOT / "scripts" / "test.sh").read_text()
     assert "scripts/bootstrap.sh requirements-dev.txt" in test_sh
     runtime = {line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
