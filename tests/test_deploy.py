@@ -3,14 +3,15 @@ publish.yaml against the registry template, and the built package on a bare Pyth
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import venv
 import zipfile
+from pathlib import Path
 
 import jsonschema
 import pathspec
@@ -210,8 +211,9 @@ def test_fcignore_rules_read_as_git_reads_them():
     rules = build_fc_package.IgnoreRules.from_file(ROOT / ".fcignore")
     spec = pathspec.GitIgnoreSpec.from_lines((ROOT / ".fcignore").read_text().splitlines())
     names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    names += [f"python/{path.relative_to(ROOT / '.venv' / 'lib' / 'python3.11' / 'site-packages').as_posix()}"
-              for path in (ROOT / ".venv" / "lib" / "python3.11" / "site-packages").glob("dashscope/**/*") if path.is_file()]
+    site_packages = Path(importlib.util.find_spec("dashscope").submodule_search_locations[0]).parent
+    names += [f"python/{path.relative_to(site_packages).as_posix()}"
+              for path in (site_packages / "dashscope").rglob("*") if path.is_file()]
     names += ["core/__pycache__/x.pyc", "__pycache__/app.pyc", "python/flask/__pycache__/app.pyc", "a/b/README.md", "python/bin/dashscope"]
     disagreements = [name for name in names if rules.ignores(name) != spec.match_file(name)]
     assert disagreements == []
