@@ -93,6 +93,11 @@ def _project_files(root: Path) -> list[str]:
     """What git tracks, or every file where there is no git (relative paths, with /)."""
     if (root / ".git").exists():
         listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+        untracked = subprocess.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], cwd=root,
+                                   capture_output=True, check=True).stdout.decode().split("\0")
+        left_out = [name for name in untracked if name and not IgnoreRules.from_file(root / ".fcignore").ignores(name)]
+        if left_out:  # a new module not yet added to git would be missing on FC: say so
+            print(f"build_fc_package: not packaged, as git does not track them: {', '.join(left_out)}", file=sys.stderr)
         return sorted(name for name in listed.decode().split("\0") if name and (root / name).is_file())
     return sorted(path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
 
