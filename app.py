@@ -36,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
         first_backoff_s=config.upstream_retry_backoff_s,
         max_in_flight=config.max_in_flight,
         on_retry=lambda attempt, error: note(retries=attempt, retried_for=error.code),
+        call_deadline_s=config.call_deadline_s,
     )
     app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream)
 

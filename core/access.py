@@ -16,6 +16,7 @@ from flask_cors import CORS
 
 from core.config import Config
 from core.errors import Unauthorized
+from core.request_body import DrainUnreadBody
 
 log = logging.getLogger("qwenfc")
 
@@ -37,7 +38,11 @@ def token_is_valid(given: str, tokens: tuple[str, ...]) -> bool:
 
 
 def install_access_control(app: Flask, config: Config) -> None:
+    # The doors read bodies with core.request_body.read_body, which enforces MAX_BODY_BYTES however
+    # the body is framed; Flask's own limit guards anything else that would parse a body.
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    # Refused before its body was read (401, 429, 413): the client still gets to read the answer.
+    app.wsgi_app = DrainUnreadBody(app.wsgi_app)  # type: ignore[method-assign]
     if config.cors_origins:
         CORS(
             app,

@@ -12,6 +12,7 @@ INVOKE_MODES: tuple[InvokeMode, ...] = ("messages", "prompt")
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
 MIB = 1024 * 1024
+DEFAULT_CALL_DEADLINE_S = 590.0
 
 
 class ConfigError(ValueError):
@@ -67,6 +68,9 @@ class Config:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     invoke_mode: InvokeMode = "messages"
     upstream_timeout_s: float = 300.0
+    # The most one call may take in all (UPSTREAM_TIMEOUT_S bounds only a silence): under s.yaml's
+    # function timeout (600 s), so a caller gets this function's 504, not FC cutting the call.
+    call_deadline_s: float = DEFAULT_CALL_DEADLINE_S
     log_level: str = "INFO"
     # Hardening. Empty or None means "off".
     invoke_tokens: tuple[str, ...] = field(default=(), repr=False)
@@ -95,6 +99,7 @@ class Config:
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
             invoke_mode=mode,  # type: ignore[arg-type]
             upstream_timeout_s=_seconds_env(env, "UPSTREAM_TIMEOUT_S", 300.0),
+            call_deadline_s=_seconds_env(env, "CALL_DEADLINE_S", DEFAULT_CALL_DEADLINE_S),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             invoke_tokens=_list_env(env, "INVOKE_TOKEN", ()),
             max_body_bytes=_int_env(env, "MAX_BODY_BYTES", MIB),  # type: ignore[arg-type]

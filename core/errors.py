@@ -134,10 +134,29 @@ class UpstreamTimeout(UpstreamError):
     default_message = "DashScope did not answer in time"
 
 
+class CallDeadlineExceeded(UpstreamTimeout):
+    """The call as a whole ran past CALL_DEADLINE_S (UPSTREAM_TIMEOUT_S only bounds a silence)."""
+
+    status = 504
+    code = "CallDeadlineExceeded"
+    default_message = "the call ran longer than this function allows (CALL_DEADLINE_S)"
+
+
 class UpstreamStreamIncomplete(UpstreamError):
     status = 502
     code = "UpstreamStreamIncomplete"
     default_message = "the DashScope stream ended before the model finished (no finish_reason)"
+
+
+class InstanceStopping(ApiError):
+    """FC is stopping this instance and the stream could not finish before it must exit."""
+
+    status = 503
+    code = "InstanceStopping"
+    default_message = (
+        "this function instance is stopping (FC is shutting it down) and the answer could not finish "
+        "before it exits; send the call again"
+    )
 
 
 class InternalError(ApiError):

@@ -10,13 +10,14 @@ Bodies come in three shapes and all of them work on every /invoke route:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
+from core.openai_format import openai_fields_for_dashscope
 from core.parameters import validate_messages, validate_parameters
+from core.request_body import load_json
 from core.upstream import SDK_CONTROL_ARGUMENTS, GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
@@ -57,27 +58,28 @@ def _decode(body: bytes) -> str:
         raise InvalidRequest("the body is not valid UTF-8 text") from None
 
 
-def _structured_payload(text: str, declared_json: bool) -> dict[str, Any] | None:
+def _structured_payload(text: str, mimetype: str) -> dict[str, Any] | None:
     """The JSON object a body carries, or None when the body is the user's raw text."""
-    if declared_json:
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidRequest(
-                f"the body is sent as application/json but is not valid JSON ({error.msg} at line "
-                f"{error.lineno} column {error.colno})"
-            ) from None
+    if _is_json_content_type(mimetype):
+        payload = load_json(text, "the body is sent as application/json but")
         if not isinstance(payload, dict):
             raise InvalidRequest("a JSON body must be an object with `messages` or `prompt`")
         return payload
+    if mimetype == "text/plain":
+        return None  # declared text is text, whatever it looks like
     # The console sends JSON test events as application/octet-stream: a body that parses as an
     # object naming our fields is structured; anything else is text to send to the model.
-    if not text.lstrip().startswith("{"):
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
         return None
+    # Shaped like a JSON object: a mistake in it is the caller's to hear about, not text for the model.
     try:
-        payload = json.loads(text)
-    except json.JSONDecodeError:
-        return None
+        payload = load_json(text, "the body looks like a JSON object but")
+    except InvalidRequest as error:
+        raise InvalidRequest(
+            f"{error.message}; to send text that starts with `{{` to the model as it is, send it with "
+            "Content-Type: text/plain"
+        ) from None
     if isinstance(payload, dict) and payload.keys() & {"messages", "prompt", "input"}:
         return payload
     return None
@@ -154,7 +156,7 @@ def _model(value: Any, config: Config) -> str:
 def _finish_parameters(
     parameters: dict[str, Any], mode: InvokeMode, stream: bool
 ) -> dict[str, Any]:
-    parameters = validate_parameters(parameters, SDK_CONTROL_ARGUMENTS)
+    parameters = validate_parameters(openai_fields_for_dashscope(parameters), SDK_CONTROL_ARGUMENTS)
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
     default_format = "text" if mode == "prompt" and not parameters.get("tools") else "message"
@@ -176,7 +178,7 @@ def parse_invoke_body(
     if not body.strip():
         raise InvalidRequest("the body is empty: send your text, or JSON with `messages` or `prompt`")
     text = _decode(body)
-    payload = _structured_payload(text, _is_json_content_type(mimetype))
+    payload = _structured_payload(text, mimetype)
 
     if payload is None:
         # Raw text: the user's words, sent in the route's mode (or INVOKE_MODE on plain /invoke).

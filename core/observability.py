@@ -3,58 +3,31 @@
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
 the line carries what the views `note()`, which is metadata only. Lines are formatted and written
-by one background thread (`flush_logs` waits for it).
+by one background thread (core/log_writer.py; `flush_logs` waits for it).
+
+A request id from FC is used only when it looks like one (REQUEST_ID_PATTERN): a caller can set the
+header on a direct call, and an 8 KB or control-character id would go into every header and line.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import queue
+import re
 import secrets
-import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from logging.handlers import QueueHandler, QueueListener
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from flask import Flask
 
-from core.json_output import log_json
+# flush_logs is also this module's: callers flush through the module that configures logging.
+from core.log_writer import flush_logs, start_log_writer
 
 if TYPE_CHECKING:
     from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
-
-
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC, ms), level, logger, request id, message, and fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        # Only the writer thread formats; the second's text is made once per second, not per line.
-        self._second, self._second_text = -1, ""
-
-    def _utc_time(self, created: float) -> str:
-        second = int(created)
-        if second != self._second:
-            self._second, self._second_text = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._second_text}.{int(created % 1 * 1000):03d}Z"
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self._utc_time(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", None),
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", None) or {})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return log_json(entry)
 
 
 class RequestIdFilter(logging.Filter):
@@ -66,58 +39,15 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is when a record is emitted, not when the handler was made."""
-
-    @property  # type: ignore[override]
-    def stream(self):  # noqa: ANN201
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value: object) -> None:
-        pass
-
-
-class DeferredQueueHandler(QueueHandler):
-    """Hands records to the writer thread as they are: the thread that logs pays for a queue put;
-    the JSON formatting and the write to stdout happen on the writer thread."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        # QueueHandler would format here, on the caller's thread, to make the record picklable.
-        # This queue never leaves the process, and our records carry data, not %-arguments.
-        return record
-
-
-_writer: QueueListener | None = None
-
-
 def configure_logging(level: str) -> None:
     """Send the function's logs to stdout (FC collects stdout) as JSON lines, written by one
     background thread. Idempotent."""
-    global _writer
-    if _writer is None:
-        output = StdoutHandler()
-        output.setFormatter(JsonLogFormatter())
-        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        handoff = DeferredQueueHandler(records)
-        # The request id is read on the request's own thread, while its context is there.
-        handoff.addFilter(RequestIdFilter())
-        log.addHandler(handoff)
-        _writer = QueueListener(records, output)
-        _writer.start()
-        atexit.register(flush_logs)
+    # The request id is read on the request's own thread, while its context is there.
+    start_log_writer(log, RequestIdFilter())
     log.setLevel(level)
 
 
-def flush_logs() -> None:
-    """Write out every line logged so far (FC's pre-stop hook, exit, tests)."""
-    if _writer is not None:
-        _writer.stop()  # drains the queue and joins the writer thread
-        _writer.start()
-    sys.stdout.flush()
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, a key in _unfinished
 class _RequestLine:
     request_id: str
     fields: dict[str, Any]  # what the views note(), added to the line when it is written
@@ -166,6 +96,34 @@ def note_result(completion: Completion) -> None:
     note_content(reply=completion.text)
 
 
+# What an x-fc-request-id must look like to be used: FC's ids ("1-6789abcd-...", UUIDs) do.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def request_id_from(environ: dict[str, Any]) -> str:
+    """FC's x-fc-request-id when it looks like a request id, else a new one."""
+    given = environ.get("HTTP_X_FC_REQUEST_ID")
+    if given and REQUEST_ID_PATTERN.fullmatch(given):
+        return given
+    return secrets.token_hex(16)
+
+
+# Requests whose log line is not written yet, each with the function that writes it. When the
+# instance must stop before they end, `write_unfinished_lines` writes theirs.
+_unfinished: dict[object, Callable[..., None]] = {}
+
+
+def write_unfinished_lines(reason: str) -> int:
+    """Write the log line of every request still in progress, marked unfinished (status 503, the
+    reason), then flush. Each line is written once: a request that ends later writes nothing more.
+    Returns how many there were."""
+    pending = list(_unfinished.values())
+    for write_line in pending:
+        write_line(status=503, unfinished=reason)
+    flush_logs()
+    return len(pending)
+
+
 class _BodyThenLine:
     """The app's response body, plus one thing to do when the server closes it (PEP 3333).
 
@@ -206,7 +164,7 @@ class RequestTracking:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.perf_counter()
-        request_id = environ.get("HTTP_X_FC_REQUEST_ID") or secrets.token_hex(16)
+        request_id = request_id_from(environ)
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         fields: dict[str, Any] = {}
         status = [500]
@@ -220,17 +178,26 @@ class RequestTracking:
             headers.append(("X-Request-Id", request_id))
             return start_response(status_line, headers, *([exc_info] if exc_info is not None else []))
 
-        def write_line() -> None:
+        request_line = _RequestLine(request_id, fields, self.log_content)
+
+        def write_line(**final: Any) -> None:
+            # Whoever takes the request out of _unfinished writes its line: exactly once.
+            if _unfinished.pop(request_line, None) is None:
+                return
             if log.isEnabledFor(logging.INFO):
                 latency_ms = round((time.perf_counter() - started) * 1000, 1)
-                line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields}
+                line = {"method": method, "path": path, "status": status[0], "latency_ms": latency_ms, **fields, **final}
                 # makeRecord + handle, not log.info(): the same line, without logging's walk up the
                 # stack for a file and line number this line never shows.
                 log.handle(log.makeRecord(log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": line, "request_id": request_id}))
 
-        serving = _current.set(_RequestLine(request_id, fields, self.log_content))
+        _unfinished[request_line] = write_line
+        serving = _current.set(request_line)
         try:
             body = self.app(environ, start)
+        except BaseException:
+            _unfinished.pop(request_line, None)
+            raise
         finally:
             _current.reset(serving)
         return _BodyThenLine(body, write_line)

@@ -80,6 +80,20 @@ def _text(content: Any, path: str) -> Any:
     return "\n".join(texts)
 
 
+def _tool_call_list(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidRequest(f"`{path}` must be a list of tool-call objects", param=path)
+    return value
+
+
+def _optional_string(value: Any, path: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidRequest(f"`{path}` must be a string", param=path)
+    return value
+
+
 def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
     if not isinstance(messages, list):
         raise InvalidRequest("`messages` must be a list of message objects", param="messages")
@@ -94,14 +108,15 @@ def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
         if "content" in message:
             message["content"] = _text(message["content"], f"messages[{index}].content")
         if message.get("role") == "assistant" and message.get("tool_calls"):
-            for call in message["tool_calls"]:
+            for position, call in enumerate(_tool_call_list(message["tool_calls"], f"messages[{index}].tool_calls")):
                 if isinstance(call, dict) and isinstance(call.get("function"), dict):
-                    tool_names[call.get("id", "")] = call["function"].get("name", "")
+                    call_id = _optional_string(call.get("id", ""), f"messages[{index}].tool_calls[{position}].id")
+                    tool_names[call_id] = call["function"].get("name", "")
             if message.get("content") is None:
                 message["content"] = ""
         if message.get("role") == "tool" and "name" not in message:
             # DashScope wants the function's name on a tool message; OpenAI only sends the call id.
-            name = tool_names.get(message.get("tool_call_id", ""))
+            name = tool_names.get(_optional_string(message.get("tool_call_id", ""), f"messages[{index}].tool_call_id"))
             if name:
                 message["name"] = name
         converted.append(message)
@@ -111,6 +126,24 @@ def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
 def _asks_for_nothing(value: Any, neutral: tuple[Any, ...]) -> bool:
     # Compared with bool kept apart from int: `n: true` is not `n: 1`, `logprobs: 0` not `false`.
     return any(value == n and isinstance(value, bool) == isinstance(n, bool) for n in neutral)
+
+
+def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's names in a DashScope call (/invoke): `max_completion_tokens` becomes `max_tokens`, and
+    a field DashScope cannot honour (UNSUPPORTED) is refused as /v1 refuses it, never passed on."""
+    for name, value in parameters.items():
+        if name in UNSUPPORTED and value is not None:
+            neutral, instead = UNSUPPORTED[name]
+            if not _asks_for_nothing(value, neutral):
+                raise InvalidRequest(f"`{name}` is not supported by DashScope: {instead}", param=name)
+    if "max_completion_tokens" not in parameters and not UNSUPPORTED.keys() & parameters.keys():
+        return parameters
+    converted = {name: value for name, value in parameters.items() if name not in UNSUPPORTED}
+    max_tokens = _max_tokens(converted)
+    converted.pop("max_completion_tokens", None)
+    if max_tokens is not None:
+        converted["max_tokens"] = max_tokens
+    return converted
 
 
 def _max_tokens(body: dict[str, Any]) -> Any:
@@ -126,6 +159,12 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
     """An OpenAI Chat Completions body -> the call to make. Raises InvalidRequest naming the field."""
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object (an OpenAI Chat Completions request)")
+    if isinstance(body.get("input"), dict) and "messages" not in body:
+        raise InvalidRequest(
+            "this is a DashScope-native body (`input`, `parameters`): send it to POST /invoke, or send an "
+            "OpenAI Chat Completions request with `messages` here",
+            param="input",
+        )
     model = body.get("model", config.default_model)
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")

@@ -262,7 +262,11 @@ def _invoke_operation(mode: str | None) -> dict[str, Any]:
     fixed = f" The mode is fixed to {mode}: a JSON body carrying the other mode's field is a 400." if mode else ""
     return {
         "summary": f"Ask Qwen ({mode} mode)" if mode else "Ask Qwen; the mode comes from the body",
-        "description": "Raw text (what the FC console's test tab sends), flat JSON, or DashScope's native JSON." + fixed,
+        "description": (
+            "Raw text (what the FC console's test tab sends), flat JSON, or DashScope's native JSON. text/plain "
+            "is always text; another non-JSON type is JSON when it is an object naming messages, prompt or input, "
+            "and a 400 when it is shaped like an object ({...}) but does not parse."
+        ) + fixed,
         "parameters": [
             {"name": "stream", "in": "query", "required": False, "schema": {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]}, "description": "Stream the answer as server-sent events"},
         ],

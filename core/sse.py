@@ -4,22 +4,31 @@
 (a 429, a bad key, an unreachable upstream) is a plain JSON error with its real status. Once the
 stream has started, any failure ends it with the door's error event, never with silence. The
 upstream stream is closed however the response ends.
+
+A stream still running when the instance must stop (core/lifecycle.py) ends with the door's
+`InstanceStopping` error event. A stream the client abandoned (the server closes the body before
+its end) is logged with status 499 and `client_closed: true`; every stream's line says how many
+events went out (`events_sent`) and carries the usage known so far.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import time
 from typing import Any, Callable, Iterator
 
 from flask import Response
 
-from core.errors import ApiError, InternalError
+from core.errors import ApiError, InstanceStopping, InternalError
+from core.lifecycle import stop_deadline
 from core.json_output import compact_json
 from core.observability import current_request_id, log_fields, logging_content
 from core.upstream import Completion
 
 log = logging.getLogger("qwenfc")
+# nginx's status for a request the client closed before the answer was complete (log lines only).
+CLIENT_CLOSED_STATUS = 499
 # No cache or proxy buffering may hold an event back.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -43,6 +52,9 @@ def _noted(chunks: Iterator[Completion], fields: dict[str, Any], keep_reply: boo
             reply = chunk.text if cumulative else reply + chunk.text
             fields["reply"] = reply
         yield chunk
+        stop_by = stop_deadline()
+        if stop_by is not None and chunk.finish_reason is None and time.perf_counter() >= stop_by:
+            raise InstanceStopping()
 
 
 def stream_response(
@@ -62,16 +74,25 @@ def stream_response(
     upstream = _noted(itertools.chain([first] if first is not None else [], chunks), fields, logging_content(), cumulative)
 
     def body() -> Iterator[bytes]:
+        sent = 0  # events the server has taken and written (it asks for the next one after)
         try:
-            for event in events(upstream):
-                yield event.encode()
-        except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
-            if not isinstance(exc, ApiError):
-                log.exception("stream failed", extra={"request_id": request_id})
-            error = exc if isinstance(exc, ApiError) else InternalError()
-            fields["error_code"] = error.code
-            yield error_event(error).encode()
+            try:
+                for event in events(upstream):
+                    yield event.encode()
+                    sent += 1
+            except Exception as exc:  # noqa: BLE001 - a stream that has started ends with an error event
+                if not isinstance(exc, ApiError):
+                    log.exception("stream failed", extra={"request_id": request_id})
+                error = exc if isinstance(exc, ApiError) else InternalError()
+                fields["error_code"] = error.code
+                yield error_event(error).encode()
+                sent += 1
+        except GeneratorExit:
+            # Closed before its end: the client went away (the server could not write to it).
+            fields.update(status=CLIENT_CLOSED_STATUS, client_closed=True)
+            raise
         finally:
+            fields["events_sent"] = sent
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()

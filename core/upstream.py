@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import types
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +27,8 @@ from urllib3.exceptions import ReadTimeoutError
 
 from core.errors import (
     ApiError,
+    CallDeadlineExceeded,
+    InvalidRequest,
     Overloaded,
     UpstreamError,
     UpstreamKeyRefused,
@@ -271,6 +274,23 @@ def _completion(response: Any) -> Completion:
     )
 
 
+class CallSlot:
+    """One of the MAX_IN_FLIGHT slots, taken before a call's body is read and held until the call
+    (or its stream) has ended. `release` may be called any number of times; it frees the slot once."""
+
+    __slots__ = ("_slots", "_lock")
+
+    def __init__(self, slots: threading.BoundedSemaphore | None) -> None:
+        self._slots = slots
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            slots, self._slots = self._slots, None
+        if slots is not None:
+            slots.release()
+
+
 class _InFlightLimit:
     """At most `limit` calls at once (None: no limit); one more is refused at once, never queued."""
 
@@ -279,13 +299,10 @@ class _InFlightLimit:
     def __init__(self, limit: int | None) -> None:
         self._slots = threading.BoundedSemaphore(limit) if limit else None
 
-    def __enter__(self) -> None:
+    def take(self) -> CallSlot:
         if self._slots is not None and not self._slots.acquire(blocking=False):
             raise Overloaded()
-
-    def __exit__(self, *_exc_info: object) -> None:
-        if self._slots is not None:
-            self._slots.release()
+        return CallSlot(self._slots)
 
 
 def pooled_session(base_url: str) -> requests.Session:
@@ -314,8 +331,9 @@ def pooled_session(base_url: str) -> requests.Session:
 class QwenUpstream:
     """Calls DashScope's text generation through the official SDK on a shared connection pool.
 
-    It retries what is worth retrying (`_is_retryable`), before a stream's first event only, and
-    refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already running.
+    It retries what is worth retrying (`_is_retryable`), before a stream's first event only. `admit`
+    refuses a call at once (Overloaded, 429) when `max_in_flight` calls are already running: the
+    doors ask before they read the body, and hold the slot until the call or its stream ends.
     """
 
     def __init__(
@@ -327,12 +345,15 @@ class QwenUpstream:
         first_backoff_s: float = 0.5,
         max_in_flight: int | None = None,
         on_retry: Callable[[int, ApiError], None] | None = None,
+        call_deadline_s: float | None = None,
     ) -> None:
         self._api_key = api_key
         # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
         # DASHSCOPE_API_REGION say) unless configured otherwise.
         self._base_url = base_url or SDK_BASE_URL
         self._timeout_s = timeout_s
+        # The longest one call may take in all (retries and every chunk of a stream included).
+        self._call_deadline_s = call_deadline_s
         self._session: requests.Session | None = None
         self._in_flight = _InFlightLimit(max_in_flight)
         self._on_retry = on_retry
@@ -355,11 +376,30 @@ class QwenUpstream:
             self._session = pooled_session(self._base_url)
         return self._session
 
+    def admit(self) -> CallSlot:
+        """A slot for one call, or Overloaded (429) when `max_in_flight` calls are running."""
+        return self._in_flight.take()
+
     def warm(self) -> None:
         """Build the connection pool ahead of the first call (FC's /initialize hook)."""
         _ = self.session
 
-    def _sdk_call(self, call: GenerationCall, stream: bool) -> Any:
+    def _deadline(self) -> float | None:
+        return time.perf_counter() + self._call_deadline_s if self._call_deadline_s else None
+
+    def _past_deadline(self, deadline: float | None) -> CallDeadlineExceeded | None:
+        if deadline is None or time.perf_counter() < deadline:
+            return None
+        return CallDeadlineExceeded(
+            f"the call ran longer than this function allows (CALL_DEADLINE_S, {self._call_deadline_s:g} s)"
+        )
+
+    def _sdk_call(self, call: GenerationCall, stream: bool, deadline: float | None = None) -> Any:
+        late = self._past_deadline(deadline)
+        if late is not None:
+            raise late
+        # Each read waits at most UPSTREAM_TIMEOUT_S, and never past the call's deadline.
+        timeout_s = self._timeout_s if deadline is None else min(self._timeout_s, deadline - time.perf_counter())
         kwargs: dict[str, Any] = dict(call.parameters)
         if call.messages is not None:
             kwargs["messages"] = call.messages
@@ -372,11 +412,11 @@ class QwenUpstream:
                 stream=stream,
                 base_address=self._base_url,
                 session=self.session,
-                request_timeout=self._timeout_s,
+                request_timeout=timeout_s,
                 **kwargs,
             )
         except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
-            raise _transport_error(exc) from exc
+            raise self._past_deadline(deadline) or _transport_error(exc) from exc
 
     def _report_retry(self, state: RetryCallState) -> None:
         error = _failure(state)
@@ -403,15 +443,15 @@ class QwenUpstream:
 
         return self._retrying(replay_first_failure_then_call)
 
-    def _complete_once(self, call: GenerationCall) -> Completion:
-        response = self._sdk_call(call, stream=False)
+    def _complete_once(self, call: GenerationCall, deadline: float | None) -> Completion:
+        response = self._sdk_call(call, stream=False, deadline=deadline)
         if response.status_code != HTTPStatus.OK:
             raise _error_from_response(response)
         return _completion(response)
 
     def complete(self, call: GenerationCall) -> Completion:
-        with self._in_flight:
-            return self._with_retries(lambda: self._complete_once(call))
+        deadline = self._deadline()
+        return self._with_retries(lambda: self._complete_once(call, deadline))
 
     @staticmethod
     def _next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
@@ -426,32 +466,48 @@ class QwenUpstream:
             raise _error_from_response(response, in_stream=True)
         return _completion(response)
 
-    def _open_stream(self, call: GenerationCall) -> tuple[Iterator[Any], Completion | None]:
-        responses = self._sdk_call(call, stream=True)
+    def _open_stream(self, call: GenerationCall, deadline: float | None) -> tuple[Iterator[Any], Completion | None]:
+        responses = self._sdk_call(call, stream=True, deadline=deadline)
         try:
             return responses, self._next_chunk(responses, received=False)
+        except UpstreamTimeout as timeout:
+            responses.close()
+            raise self._past_deadline(deadline) or timeout from timeout
         except BaseException:
             responses.close()
             raise
 
-    def stream(self, call: GenerationCall) -> Iterator[Completion]:
+    def stream(self, call: GenerationCall, slot: CallSlot | None = None) -> Iterator[Completion]:
         """Yield chunks as DashScope sends them.
 
         Raises an UpstreamError for an error event, and UpstreamStreamIncomplete when the stream
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
-        Opening the stream (up to its first event) is retried; nothing after that is.
+        Opening the stream (up to its first event) is retried; nothing after that is. `slot` (from
+        `admit`) is released when the stream ends, however it ends. Past the call's deadline it
+        raises CallDeadlineExceeded (checked between chunks; a silent upstream is bounded by the
+        read timeout, itself capped at the deadline).
         """
-        with self._in_flight:
-            responses, chunk = self._with_retries(lambda: self._open_stream(call))
+        deadline = self._deadline()
+        try:
+            responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
             try:
                 while chunk is not None:
                     yield chunk
                     if chunk.finish_reason is not None:
                         return
-                    chunk = self._next_chunk(responses, received=True)
+                    late = self._past_deadline(deadline)
+                    if late is not None:
+                        raise late
+                    try:
+                        chunk = self._next_chunk(responses, received=True)
+                    except UpstreamTimeout as timeout:
+                        raise self._past_deadline(deadline) or timeout from timeout
             finally:
                 responses.close()
             raise UpstreamStreamIncomplete()
+        finally:
+            if slot is not None:
+                slot.release()
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -461,7 +517,28 @@ def _is_timeout(exc: Exception) -> bool:
     )
 
 
+# What the SDK raises when it cannot build the request from what it was given (a lone surrogate it
+# cannot encode, nesting it cannot copy, a value json cannot serialise, its own input checks): nothing
+# was sent, and the same request would fail the same way again, so it is the caller's 400, never retried.
+REQUEST_BUILD_FAILURES: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, TypeError)
+try:
+    from dashscope.common import error as _sdk_error
+
+    REQUEST_BUILD_FAILURES += tuple(
+        getattr(_sdk_error, name)
+        for name in ("InputRequired", "InputDataRequired", "ModelRequired", "InvalidInput", "InvalidModel",
+                     "InvalidParameter", "UnsupportedDataType", "UnsupportedModel")
+        if isinstance(getattr(_sdk_error, name, None), type)
+    )
+except ImportError:  # a future SDK without this module: the built-in failures above still apply
+    pass
+
+
 def _transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
+    if not during_stream and isinstance(exc, REQUEST_BUILD_FAILURES):
+        return InvalidRequest(
+            f"the request could not be turned into a DashScope request ({type(exc).__name__}); nothing was sent"
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return UpstreamUnreachable("could not connect to DashScope in time (ConnectTimeout)")
     if _is_timeout(exc):

@@ -16,6 +16,7 @@ from core.errors import ApiError, error_body_for_this_door
 from core.invoke_body import parse_invoke_body, stream_flag
 from core.observability import note, note_result
 from core.policy import apply_owner_policy
+from core.request_body import read_body
 from core.services import services
 from core.sse import sse_event, stream_response
 from core.upstream import Completion
@@ -55,14 +56,23 @@ def _stream_requested() -> bool:
 def _invoke(fixed_mode: InvokeMode | None) -> Response:
     found = services()
     config, upstream = found.config, found.upstream
-    invoke_request = parse_invoke_body(
-        request.get_data(cache=False), request.mimetype, config, fixed_mode, _stream_requested()
-    )
-    note(mode=invoke_request.mode, model=invoke_request.call.model, stream=invoke_request.stream)
-    call = apply_owner_policy(invoke_request.call, config)
-    if invoke_request.stream:
-        return _stream_response(upstream.stream(call), cumulative=call.parameters.get("incremental_output") is False)
-    completion = upstream.complete(call)
+    # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
+    slot = upstream.admit()
+    try:
+        invoke_request = parse_invoke_body(
+            read_body(config.max_body_bytes), request.mimetype, config, fixed_mode, _stream_requested()
+        )
+        note(mode=invoke_request.mode, model=invoke_request.call.model, stream=invoke_request.stream)
+        call = apply_owner_policy(invoke_request.call, config)
+        if invoke_request.stream:
+            # The stream releases the slot when it ends.
+            chunks = upstream.stream(call, slot)
+            return _stream_response(chunks, cumulative=call.parameters.get("incremental_output") is False)
+        completion = upstream.complete(call)
+    except BaseException:
+        slot.release()
+        raise
+    slot.release()
     note_result(completion)
     return jsonify(dashscope_body(completion))
 

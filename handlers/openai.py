@@ -15,6 +15,7 @@ from core.errors import ApiError, InvalidRequest, RouteNotFound, error_body_for_
 from core.observability import note, note_result
 from core.openai_format import chat_chunks, chat_completion, openai_error_body, parse_chat_request
 from core.policy import apply_owner_policy
+from core.request_body import load_json, read_body
 from core.services import services
 from core.sse import sse_data, stream_response
 from core.upstream import Completion
@@ -33,15 +34,23 @@ def register(app: Flask) -> None:
 def chat_completions() -> Response:
     found = services()
     config, upstream = found.config, found.upstream
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
-    chat = parse_chat_request(body, config)
-    note(door="openai", model=chat.call.model, stream=chat.stream, user=chat.end_user)
-    call = apply_owner_policy(chat.call, config)
-    if chat.stream:
-        return _stream_response(upstream.stream(call), call.model, chat.include_usage)
-    completion = upstream.complete(call)
+    # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
+    slot = upstream.admit()
+    try:
+        raw = read_body(config.max_body_bytes)
+        if not request.is_json or not raw.strip():
+            raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
+        chat = parse_chat_request(load_json(raw, "the body (an OpenAI Chat Completions request)"), config)
+        note(door="openai", model=chat.call.model, stream=chat.stream, user=chat.end_user)
+        call = apply_owner_policy(chat.call, config)
+        if chat.stream:
+            # The stream releases the slot when it ends.
+            return _stream_response(upstream.stream(call, slot), call.model, chat.include_usage)
+        completion = upstream.complete(call)
+    except BaseException:
+        slot.release()
+        raise
+    slot.release()
     note_result(completion)
     return jsonify(chat_completion(completion, call.model))
 

@@ -1,8 +1,14 @@
-"""The function's own door: health, and FC's instance lifecycle hooks."""
+"""The function's own door: health, and FC's instance lifecycle hooks.
+
+FC marks its own hook calls with `x-fc-control-path: /initialize` or `/pre-stop` (and an HTTP
+trigger refuses callers' headers that start with x-fc-, so a caller cannot forge it). A hook call
+without that mark does nothing and says so: 200, so that FC would never fail an instance should it
+ever call without the mark, and nothing an outside caller can make it do.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from core.observability import flush_logs
 from core.openapi import openapi_document
@@ -33,9 +39,21 @@ def openapi() -> Response:
     return jsonify(OPENAPI)
 
 
+def _called_by_fc(hook_path: str) -> bool:
+    return request.headers.get("x-fc-control-path") == hook_path
+
+
+def _ignored(hook_path: str) -> Response:
+    return jsonify(
+        {"status": "ignored", "message": f"only FC's own call (x-fc-control-path: {hook_path}) runs this hook"}
+    )
+
+
 @bp.post("/initialize")
 def initialize() -> Response:
     """FC's initializer hook: build the connection pool before the first call arrives."""
+    if not _called_by_fc("/initialize"):
+        return _ignored("/initialize")
     services().upstream.warm()
     return jsonify({"status": "initialized"})
 
@@ -43,5 +61,7 @@ def initialize() -> Response:
 @bp.get("/pre-stop")
 def pre_stop() -> Response:
     """FC's pre-stop hook: the instance is about to go; make sure every log line is out."""
+    if not _called_by_fc("/pre-stop"):
+        return _ignored("/pre-stop")
     flush_logs()
     return jsonify({"status": "stopping"})

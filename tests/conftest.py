@@ -76,6 +76,34 @@ class Logs:
         return [line for line in self.lines() if line["message"] == "request"]
 
 
+# The app writes its log lines from a background thread, so a line can be written just after a
+# test phase ends, when pytest has stopped capturing and prints its progress. Each phase (setup, call,
+# teardown) waits for the writer before pytest stops capturing it: the lines stay with their test
+# (a failing test shows them), never in the middle of pytest's output.
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        flush_logs()
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        flush_logs()
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        flush_logs()
+
+
 @pytest.fixture
 def logs(capfd: pytest.CaptureFixture[str]) -> Logs:
     logs = Logs(capfd)

@@ -206,3 +206,90 @@ def test_an_unexpected_exception_is_a_json_500(app, client, mocker):
 def services_of(app):
     with app.app_context():
         return services()
+
+
+# -- JSON that parses badly, or that the SDK could not send: a 400, never a 5xx or a retry ---------
+
+DEEP = "[" * 1000 + "1" + "]" * 1000
+LONG_INT = "1" * 5000
+OPENAI_HELLO = [{"role": "user", "content": "hello"}]
+
+
+@pytest.mark.parametrize(
+    "raw, mentions",
+    [
+        ('{"prompt": "hi", "stop": ' + DEEP + "}", "nested"),
+        ('{"prompt": "hi", "seed": ' + LONG_INT + "}", "4300"),
+        ('{"prompt": "hi", "stop": ' + "[" * 600 + '"x"' + "]" * 600 + "}", "nested"),
+        ('{"prompt": "hi \\ud800 there"}', "surrogate"),
+        ('{"messages": [{"role": "user", "content": "\\udfff"}]}', "surrogate"),
+    ],
+)
+@pytest.mark.parametrize("content_type", ["application/json", "application/octet-stream"])
+def test_json_the_model_could_never_get_is_a_400_on_invoke(client, emulator, logs, raw, mentions, content_type):
+    emulator.clear()
+    logs.clear()
+    assert_error(client.post("/invoke", data=raw, content_type=content_type), 400, "InvalidParameter", mentions)
+    assert emulator.history == []
+    assert "retries" not in logs.requests()[0]
+
+
+@pytest.mark.parametrize(
+    "raw, mentions",
+    [
+        ('{"messages": [{"role": "user", "content": "hi"}], "stop": ' + DEEP + "}", "nested"),
+        ('{"messages": [{"role": "user", "content": "hi"}], "seed": ' + LONG_INT + "}", "4300"),
+        ('{"messages": [{"role": "user", "content": "\\ud800"}]}', "surrogate"),
+        ('{"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": ' + "[" * 700 + "]" * 700 + "}}]}", "nested"),
+    ],
+)
+def test_json_the_model_could_never_get_is_a_400_on_v1(client, emulator, raw, mentions):
+    emulator.clear()
+    response = client.post("/v1/chat/completions", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["type"] == "invalid_request_error" and mentions in error["message"], error
+    assert emulator.history == []
+
+
+@pytest.mark.parametrize(
+    "message, param",
+    [
+        ({"role": "assistant", "tool_calls": 5}, "messages[1].tool_calls"),
+        ({"role": "assistant", "tool_calls": 2.5}, "messages[1].tool_calls"),
+        ({"role": "assistant", "tool_calls": True}, "messages[1].tool_calls"),
+        ({"role": "assistant", "tool_calls": [{"id": {"x": 1}, "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "messages[1].tool_calls[0].id"),
+        ({"role": "tool", "tool_call_id": {"x": 1}, "content": "42"}, "messages[1].tool_call_id"),
+        ({"role": "tool", "tool_call_id": ["a"], "content": "42"}, "messages[1].tool_call_id"),
+    ],
+)
+def test_malformed_tool_calls_are_a_400_on_v1(client, emulator, message, param):
+    emulator.clear()
+    response = client.post("/v1/chat/completions", json={"messages": [*OPENAI_HELLO, message]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["param"] == param
+    assert emulator.history == []
+
+
+def test_a_request_the_sdk_cannot_build_is_the_callers_400_and_never_retried(app, emulator):
+    # Past the doors' own checks (which refuse this first): what the SDK fails on before sending.
+    from core.errors import InvalidRequest
+    from core.upstream import GenerationCall
+
+    retried = []
+    upstream = services_of(app).upstream
+    upstream._on_retry = lambda attempt, error: retried.append(error)
+    emulator.clear()
+    no_input = GenerationCall("qwen-turbo")  # the SDK's own check: "prompt or messages is required"
+    for content in ["\ud800", __import__("json").loads("[" * 700 + "]" * 700), None]:
+        call = no_input if content is None else GenerationCall("qwen-turbo", messages=[{"role": "user", "content": content}])
+        with pytest.raises(InvalidRequest, match="nothing was sent"):
+            upstream.complete(call)
+        with pytest.raises(InvalidRequest, match="nothing was sent"):
+            next(upstream.stream(call))
+    assert emulator.history == [] and retried == []
+
+
+def services_of(app):
+    with app.app_context():
+        return services()

@@ -8,17 +8,20 @@ import os
 import signal
 import socket
 import string
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.fc_process import start_like_fc, stop
-from tests.conftest import FAKE_KEY, function_env
+from scripts.fc_process import free_port, function_props, start_like_fc, stop
+from tests.conftest import FAKE_KEY, ROOT, function_env
 
 pytestmark = pytest.mark.server
 
@@ -211,3 +214,96 @@ def test_the_served_log_keeps_every_secret(emulator):
     assert output.count('"message":"request"') >= 7  # the lines were written, and read here
     for secret in [token, FAKE_KEY, content, *secrets.values()]:
         assert secret not in output
+
+
+def test_concurrent_pre_stop_calls_never_stop_the_logging(emulator):
+    """Anyone can reach GET /pre-stop: 100 at once (FC's mark included) must leave logging working."""
+    process, url = start_like_fc(function_env(emulator))
+    marker = uuid.uuid4().hex
+    try:
+        with ThreadPoolExecutor(max_workers=100) as pool:
+            statuses = list(
+                pool.map(
+                    lambda _: requests.get(f"{url}/pre-stop", headers={"x-fc-control-path": "/pre-stop"}, timeout=30).status_code,
+                    range(100),
+                )
+            )
+        assert requests.post(f"{url}/invoke", data="still logged?", headers={"x-fc-request-id": marker}, timeout=30).status_code == 200
+        time.sleep(0.5)  # the line is written by the writer thread, not by the exit
+    finally:
+        output = stop(process)
+
+    assert all(status == 200 for status in statuses), statuses
+    assert f'"request_id":"{marker}"' in output
+
+
+def test_sigterm_ends_streams_that_cannot_finish_with_an_error_event_and_writes_every_line(emulator):
+    # A 6 s grace instead of 30 s (gunicorn reads GUNICORN_CMD_ARGS): streams still running 1.5 s
+    # before it runs out are ended by the function itself.
+    process, url = start_like_fc(function_env(emulator, GUNICORN_CMD_ARGS="--graceful-timeout 6"))
+    long_text = " ".join(["word"] * 40) + " [[emulate chunk_delay=0.5]]"  # about 20 s of events
+    results: dict[str, object] = {}
+
+    def call(name: str, path: str, **kwargs: object) -> None:
+        try:
+            results[name] = requests.post(f"{url}{path}", timeout=30, **kwargs).text
+        except requests.RequestException as error:
+            results[name] = error
+
+    callers = [
+        threading.Thread(target=call, args=("invoke", "/invoke?stream=true"), kwargs={"data": long_text, "headers": {"x-fc-request-id": "long-invoke"}}),
+        threading.Thread(
+            target=call,
+            args=("openai", "/v1/chat/completions"),
+            kwargs={"json": {"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": long_text}]}, "headers": {"x-fc-request-id": "long-openai"}},
+        ),
+        threading.Thread(target=call, args=("short", "/invoke?stream=true"), kwargs={"data": "a b c d [[emulate chunk_delay=0.3]]", "headers": {"x-fc-request-id": "short-stream"}}),
+        threading.Thread(target=call, args=("silent", "/invoke"), kwargs={"data": "never answered [[emulate delay=15]]", "headers": {"x-fc-request-id": "silent-call"}}),
+    ]
+    for caller in callers:
+        caller.start()
+    time.sleep(1.0)  # all in flight
+    stopped_at = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    for caller in callers[:3]:
+        caller.join(timeout=30)
+    ended_within = time.monotonic() - stopped_at
+    output = stop(process)
+    callers[3].join(timeout=30)
+
+    invoke = str(results["invoke"])
+    assert "event:error" in invoke and '"code":"InstanceStopping"' in invoke and ":HTTP_STATUS/503" in invoke
+    assert '"finish_reason":"stop"' not in invoke
+    openai = str(results["openai"])
+    assert '"code":"InstanceStopping"' in openai and "[DONE]" not in openai
+    assert '"finish_reason":"stop"' in str(results["short"]) and "event:error" not in str(results["short"])
+    assert ended_within < 6, "the streams ran until gunicorn's kill"
+
+    lines = {line["request_id"]: line for line in map(json.loads, (l for l in output.splitlines() if l.startswith('{"'))) if line.get("message") == "request"}
+    assert lines["long-invoke"]["error_code"] == "InstanceStopping" and lines["long-invoke"]["events_sent"] > 3
+    assert lines["long-openai"]["error_code"] == "InstanceStopping"
+    assert lines["short-stream"]["status"] == 200 and lines["short-stream"]["finish_reason"] == "stop"
+    # The call the upstream never answered was killed with the worker, but its line was written first.
+    assert lines["silent-call"]["status"] == 503 and "stopped" in lines["silent-call"]["unfinished"]
+
+
+def test_a_bad_setting_is_one_clear_line_and_a_failed_start(emulator, tmp_path):
+    command = function_props()["customRuntimeConfig"]["command"]
+    env = {**function_env(emulator, INVOKE_MODE="chat"), "PORT": str(free_port()), "HOST": "127.0.0.1"}
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    printed = (finished.stdout + finished.stderr).strip().splitlines()
+    assert finished.returncode != 0
+    assert len(printed) == 1, printed
+    assert "INVOKE_MODE must be one of messages, prompt, got 'chat'" in printed[0]
+
+
+def test_the_test_run_keeps_the_app_log_lines_out_of_pytests_output():
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_system.py", "tests/test_streaming.py", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stdout[-2000:]
+    assert '"logger":"qwenfc"' not in finished.stdout + finished.stderr

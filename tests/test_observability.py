@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import FAKE_KEY
 
 FC_CREDENTIALS = {
@@ -85,3 +87,42 @@ def test_secrets_and_content_never_reach_a_response_or_a_log(client, logs, emula
 
 def test_config_repr_hides_the_key(config):
     assert FAKE_KEY not in repr(config)
+
+
+def test_a_stream_the_client_abandoned_is_logged_as_such(client, logs):
+    logs.clear()
+    response = client.post("/invoke", json={"prompt": " ".join(["word"] * 30) + " [[emulate chunk_delay=0.05]]", "stream": True}, buffered=False)
+    events = response.iter_encoded()
+    next(events), next(events)
+    response.close()  # what a server does when the client has gone: close the body before its end
+
+    (line,) = logs.requests()
+    assert line["status"] == 499 and line["client_closed"] is True
+    assert line["events_sent"] == 1  # the second was being written when the client went
+    assert line["usage"]["output_tokens"] > 0
+    assert "error_code" not in line
+
+
+def test_a_finished_stream_is_not_marked_closed(client, logs):
+    logs.clear()
+    client.post("/invoke", json={"prompt": "a b c", "stream": True}).get_data()
+    (line,) = logs.requests()
+    assert line["status"] == 200 and "client_closed" not in line and line["events_sent"] >= 2
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["x" * 8192, "x" * 129, "id with spaces", "id\"quote", "ïd", "a/b", ""],
+)
+def test_a_request_id_that_does_not_look_like_one_is_replaced(client, logs, given):
+    logs.clear()
+    response = client.get("/health", headers={"x-fc-request-id": given})
+    made = response.headers["X-Request-Id"]
+    assert made != given and len(made) == 32
+    (line,) = logs.requests()
+    assert line["request_id"] == made
+
+
+@pytest.mark.parametrize("given", ["1-6789abcd-0123456789abcdef", "c8a1b2d3-4e5f-6789-abcd-ef0123456789", "a" * 128, "A.b_c-9"])
+def test_a_request_id_that_looks_like_one_is_kept(client, given):
+    assert client.get("/health", headers={"x-fc-request-id": given}).headers["X-Request-Id"] == given

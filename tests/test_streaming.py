@@ -152,7 +152,7 @@ def test_a_bug_mid_stream_still_ends_with_an_error_event(app, client, mocker):
     from core.services import services
     from core.upstream import Completion
 
-    def broken_stream(call):
+    def broken_stream(call, slot=None):
         yield Completion("rid", {"text": "partial", "finish_reason": "null", "choices": None}, {})
         raise RuntimeError("unexpected")
 
@@ -162,3 +162,39 @@ def test_a_bug_mid_stream_still_ends_with_an_error_event(app, client, mocker):
     assert [event for event, _ in events] == ["result", "error"]
     assert events[-1][1]["code"] == "InternalError"
     assert "unexpected" not in events[-1][1]["message"]
+
+
+def test_a_stream_past_the_call_deadline_ends_with_a_timeout_event(config):
+    """UPSTREAM_TIMEOUT_S is an idle timeout: a stream that trickles under it still stops at
+    CALL_DEADLINE_S, with a 504 error event (and /v1 with an error chunk, no [DONE])."""
+    import dataclasses
+    import time
+
+    from app import create_app
+
+    client = create_app(dataclasses.replace(config, upstream_timeout_s=0.5, call_deadline_s=1.0)).test_client()
+    trickle = " ".join(["word"] * 30) + " [[emulate chunk_delay=0.3]]"  # about 5 s read to its end
+    started = time.monotonic()
+    _, events = stream(client, json={"prompt": trickle, "stream": True})
+    assert time.monotonic() - started < 3
+    assert [event for event, _ in events][:2] == ["result", "result"]
+    assert events[-1][0] == "error"
+    assert events[-1][1]["code"] == "CallDeadlineExceeded" and events[-1][1]["status_code"] == 504
+
+    body = client.post("/v1/chat/completions", json={"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": trickle}]}).get_data(as_text=True)
+    assert '"code":"CallDeadlineExceeded"' in body and "[DONE]" not in body
+
+
+def test_a_call_past_the_call_deadline_is_a_504(config):
+    import dataclasses
+    import time
+
+    from app import create_app
+
+    client = create_app(dataclasses.replace(config, call_deadline_s=1.0)).test_client()
+    started = time.monotonic()
+    response = client.post("/invoke", data="slow [[emulate delay=3]]")
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 504
+    assert response.get_json()["code"] == "CallDeadlineExceeded"
+    assert "CALL_DEADLINE_S" in response.get_json()["message"]

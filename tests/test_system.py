@@ -64,3 +64,27 @@ def test_config_defaults():
 def test_bad_configuration_is_refused_at_start(name, value):
     with pytest.raises(ConfigError, match=name):
         Config.from_env({name: value})
+
+
+def test_lifecycle_hooks_act_only_when_fc_calls_them(app, client):
+    from core.services import services
+
+    with app.app_context():
+        upstream = services().upstream
+    ignored = client.post("/initialize")
+    assert ignored.status_code == 200 and ignored.get_json()["status"] == "ignored"
+    assert upstream._session is None  # nothing was done
+    assert client.get("/pre-stop").get_json()["status"] == "ignored"
+
+    assert client.post("/initialize", headers={"x-fc-control-path": "/initialize"}).get_json()["status"] == "initialized"
+    assert upstream._session is not None
+    assert client.get("/pre-stop", headers={"x-fc-control-path": "/pre-stop"}).get_json()["status"] == "stopping"
+    # FC's mark for one hook does not open the other.
+    assert client.get("/pre-stop", headers={"x-fc-control-path": "/initialize"}).get_json()["status"] == "ignored"
+
+
+def test_call_deadline_setting():
+    assert Config.from_env({}).call_deadline_s == 590
+    assert Config.from_env({"CALL_DEADLINE_S": "120"}).call_deadline_s == 120
+    with pytest.raises(ConfigError, match="CALL_DEADLINE_S"):
+        Config.from_env({"CALL_DEADLINE_S": "0"})

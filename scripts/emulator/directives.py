@@ -1,0 +1,60 @@
+"""Per-request fault directives (``[[emulate key=value ...]]``) and the text helpers every answer uses.
+
+A directive rides inside the last message (or the prompt), so that concurrent tests never step on
+each other and so that it works through any client. The list of directives is in the docstring of
+scripts/dashscope_emulator.py; each is read where it acts (``directives.get("name")``).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+DIRECTIVE = re.compile(r"\[\[emulate\s+(.*?)\]\]", re.DOTALL)
+# One piece per CJK character, word or punctuation mark, trailing spaces attached, so that the
+# pieces of a reply concatenate back to exactly the reply.
+PIECE = re.compile(r"[\u3400-\u9fff]\s*|[A-Za-z0-9_']+\s*|[^\sA-Za-z0-9_'\u3400-\u9fff]\s*|\s+")
+
+DEFAULT_ERROR_MESSAGES = {
+    400: "The request is invalid.",
+    401: "Invalid API-key provided.",
+    429: "Requests rate limit exceeded, please try again later.",
+}
+INTERNAL_ERROR_MESSAGE = "An internal error has occurred, please try again later."
+
+
+def pieces(text: str) -> list[str]:
+    return PIECE.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len([piece for piece in pieces(text) if piece.strip()])
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a content list (DashScope's
+    ``{"text": ...}`` parts and OpenAI's ``{"type": "text", "text": ...}`` parts alike)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def parse(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in DIRECTIVE.finditer(text):
+        for token in shlex.split(match.group(1)):
+            key, _, value = token.partition("=")
+            found[key] = value
+    return found
+
+
+def strip(text: str) -> str:
+    """The text with its directives taken out: what the emulated model "heard"."""
+    return DIRECTIVE.sub("", text).strip()
+
+
+def error_message(status: int, directives: dict[str, str]) -> str:
+    return directives.get("message", DEFAULT_ERROR_MESSAGES.get(status, INTERNAL_ERROR_MESSAGE))

@@ -1,0 +1,121 @@
+"""DashScope's native answer shapes, for the text-generation and multimodal-generation endpoints:
+one JSON body, or the SSE stream of them (incremental or cumulative)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any, Iterator
+
+from .answers import Answer, Step
+from .directives import count_tokens, error_message
+from .sse import dashscope_event
+
+
+class NativeShape:
+    """How one request's answer is written: text or message format, text or multimodal endpoint."""
+
+    def __init__(self, answer: Answer, result_format: str, multimodal: bool, request_id: str) -> None:
+        self.answer = answer
+        # The multimodal endpoint always answers in the message format, its content a list of parts.
+        self.result_format = "message" if multimodal else result_format
+        self.multimodal = multimodal
+        self.request_id = request_id
+
+    def body(
+        self,
+        text: str,
+        reasoning: str | None,
+        finish_reason: str,
+        output_tokens: int,
+        reasoning_tokens: int,
+        tool_calls: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
+        answer = self.answer
+        usage: dict[str, Any] = {
+            "input_tokens": answer.input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": answer.input_tokens + output_tokens,
+        }
+        if answer.reasoning is not None:
+            usage["output_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+        if self.multimodal and answer.media_tokens():
+            usage.update(answer.media_tokens())
+        if self.result_format != "message":
+            return {"output": {"text": text, "finish_reason": finish_reason}, "usage": usage, "request_id": self.request_id}
+        content: Any = ([{"text": text}] if text or not reasoning else []) if self.multimodal else text
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if answer.reasoning is not None:
+            message["reasoning_content"] = reasoning or ""
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        choice = {"finish_reason": finish_reason, "message": message}
+        return {"output": {"choices": [choice]}, "usage": usage, "request_id": self.request_id}
+
+    def whole(self) -> dict[str, Any]:
+        answer = self.answer
+        return self.body(
+            answer.text, answer.reasoning, answer.finish_reason, answer.output_tokens,
+            answer.reasoning_tokens, answer.tool_calls,
+        )
+
+
+def events(
+    shape: NativeShape,
+    parameters: dict[str, Any],
+    directives: dict[str, str],
+    chunk_delay: float,
+    connection: socket.socket | None,
+    record: dict[str, Any],
+) -> Iterator[bytes]:
+    """The stream's events. `record` (its history entry) tracks how far it got: a stream whose
+    reader went away stops at its next event, with `completed` still False."""
+    answer = shape.answer
+    incremental = bool(parameters.get("incremental_output"))
+    steps = answer.steps(fragments=incremental and "tool_fragments" in directives)
+    record.update(events_sent=0, events_planned=len(steps), completed=False)
+    stop_after = {name: int(directives[name]) for name in ("fail_after", "cut_after", "end_after") if name in directives}
+    sent_text = sent_reasoning = ""
+    for index, step in enumerate(steps, start=1):
+        if index > 1 and chunk_delay:
+            time.sleep(chunk_delay)
+        sent_text += step.text
+        sent_reasoning += step.reasoning
+        last = index == len(steps)
+        text, reasoning = (step.text, step.reasoning) if incremental else (sent_text, sent_reasoning)
+        if last:
+            output_tokens, reasoning_tokens = answer.output_tokens, answer.reasoning_tokens
+        else:
+            reasoning_tokens = count_tokens(sent_reasoning)
+            output_tokens = count_tokens(sent_text) + reasoning_tokens
+        body = shape.body(
+            text, reasoning, answer.finish_reason if last else "null", output_tokens, reasoning_tokens,
+            _tool_calls_in(step, answer, last, incremental),
+        )
+        yield dashscope_event(index, "result", 200, body)
+        record["events_sent"] = index
+        if last:
+            record["completed"] = True
+            return
+        if index == stop_after.get("fail_after"):
+            status = int(directives.get("status", 500))
+            error = {
+                "code": directives.get("code", "InternalError"),
+                "message": error_message(status, directives),
+                "request_id": shape.request_id,
+            }
+            yield dashscope_event(index + 1, "error", status, error)
+            return
+        if index == stop_after.get("end_after"):
+            return
+        if index == stop_after.get("cut_after") and connection is not None:
+            # Drop the TCP connection mid-body, as a broken network path would.
+            connection.shutdown(socket.SHUT_RDWR)
+            return
+
+
+def _tool_calls_in(step: Step, answer: Answer, last: bool, incremental: bool) -> list[dict[str, Any]] | None:
+    if step.tool_calls and (incremental or last):
+        return step.tool_calls
+    # Cumulative: the whole call, once it is whole (in the last event).
+    return answer.tool_calls if last and not incremental else None
