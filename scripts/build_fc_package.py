@@ -95,7 +95,8 @@ def _project_files(root: Path) -> list[str]:
         listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
         untracked = subprocess.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], cwd=root,
                                    capture_output=True, check=True).stdout.decode().split("\0")
-        left_out = [name for name in untracked if name and not IgnoreRules.from_file(root / ".fcignore").ignores(name)]
+        rules = IgnoreRules.from_file(root / ".fcignore")
+        left_out = [name for name in untracked if name and not rules.ignores(name)]
         if left_out:  # a new module not yet added to git would be missing on FC: say so
             print(f"build_fc_package: not packaged, as git does not track them: {', '.join(left_out)}", file=sys.stderr)
         return sorted(name for name in listed.decode().split("\0") if name and (root / name).is_file())
