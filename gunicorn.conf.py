@@ -59,7 +59,7 @@ STOP_MARGIN_S = 5.0
 # FC's front end reuses connections to the instance; keep them, briefly.
 keepalive = 5
 
-# One JSON line per request comes from the app itself (core/observability.py); gunicorn's access
+# One JSON line per request comes from the app itself (web/tracking.py); gunicorn's access
 # log would be a second, unstructured line with the query string in it.
 accesslog = None
 errorlog = "-"

@@ -97,6 +97,19 @@ class UpstreamError(ApiError):
     default_message = "DashScope returned an error"
 
 
+class UpstreamKeyRefused(UpstreamError):
+    """DashScope refused the function's own key (401 InvalidApiKey). The only credential the function
+    sends DashScope is its DASHSCOPE_API_KEY, so this is the owner's to fix, never the caller's: a 5xx,
+    so that no client blames (or rotates) its own credentials, and never retried."""
+
+    status = 503
+    code = "ApiKeyRefused"
+    default_message = (
+        "DashScope refused this function's API key (DASHSCOPE_API_KEY): the function's owner must set a "
+        "valid key and redeploy. Your own credentials are not at fault"
+    )
+
+
 class UpstreamUnreachable(UpstreamError):
     status = 502
     code = "UpstreamUnreachable"

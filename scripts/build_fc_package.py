@@ -1,84 +1,157 @@
-"""Build the code package FC receives, exactly as `s deploy` would, into build/fc-package.
+"""Build the code package FC receives into dist/fc-package: s.yaml's pre-deploy runs this, and its
+`code:` points there, so what `s deploy` uploads is exactly what this builds.
 
-It copies what .fcignore lets through, then runs s.yaml's pre-deploy actions there (pip installing
-requirements.txt into ./python as Linux x86_64 wheels for the runtime's Python). The test
-tests/test_deploy.py::test_the_deploy_package_runs_on_a_bare_python then starts that package with
-s.yaml's command on an interpreter that has nothing installed, as the FC runtime has nothing.
+The package holds what runs and nothing else:
 
-    python scripts/build_fc_package.py [--out build/fc-package]
+- the project's files that git tracks (`git ls-files`; in a tree without git, such as the registry
+  package's src/, every file in it), minus what .fcignore says: never a test leftover (.hypothesis/,
+  .tools/), a build or an editor's file;
+- ./python: requirements.txt installed with --no-deps (it pins every package the function runs) as
+  Linux x86_64 wheels for the FC runtime's Python 3.11, whatever machine deploys; then what .fcignore
+  says about ./python is removed as well.
+
+Standard library only, since it runs on the deployer's machine. tests/test_deploy.py starts the
+result with s.yaml's command on an interpreter that has nothing installed, as the FC runtime has
+nothing, and calls every door.
+
+    python3 scripts/build_fc_package.py [--out dist/fc-package]
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
-import json
+import os
 import shutil
 import subprocess
-from pathlib import Path
-
-import pathspec
-import yaml
+import sys
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "build" / "fc-package"
+DEFAULT_OUT = ROOT / "dist" / "fc-package"
+# Never part of the package, whatever .fcignore says: git's own files, build outputs, and a ./python
+# the project tree may hold from an older way of building.
+ALWAYS_OUT = (".git/", "dist/", "build/", "python/")
+# requirements.txt as Linux x86_64 wheels for custom.debian12's Python 3.11 (see s.yaml's runtime).
+PIP_INSTALL = [
+    "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--upgrade",
+    "-r", "requirements.txt", "-t", "python",
+    "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+    "--python-version", "3.11", "--implementation", "cp", "--only-binary=:all:",
+]
 
 
-def fcignore(root: Path = ROOT) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines((root / ".fcignore").read_text().splitlines())
+class IgnoreRules:
+    """The .fcignore rules, with gitignore's meaning for the forms the file uses: `name` (at any
+    depth), `dir/` (a directory at any depth), a leading `/` (from the project's root only), `*`
+    and `?` within one path segment, and `**` across segments. A rule it cannot read exactly
+    (negation with `!`) is refused rather than guessed."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._rules: list[tuple[str, bool, bool]] = []  # (pattern, directories only, anchored)
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("!"):
+                raise SystemExit(f".fcignore: negated rules ({line}) are not supported")
+            directory_only = line.endswith("/")
+            pattern = line.strip("/")
+            anchored = line.startswith("/") or "/" in pattern
+            self._rules.append((pattern, directory_only, anchored))
+
+    @classmethod
+    def from_file(cls, path: Path) -> IgnoreRules:
+        return cls(path.read_text().splitlines()) if path.exists() else cls([])
+
+    def ignores(self, relative: str) -> bool:
+        """Whether a file (a path relative to the project root, with /) is left out."""
+        parts = tuple(PurePosixPath(relative).parts)
+        for pattern, directory_only, anchored in self._rules:
+            # A rule for a directory leaves out everything beneath it; a file rule also matches a
+            # directory of that name on the way down (gitignore's behaviour for both).
+            prefixes = [parts[:end] for end in range(1, len(parts))] + ([] if directory_only else [parts])
+            if anchored:
+                if any(_glob_match(prefix, tuple(pattern.split("/"))) for prefix in prefixes):
+                    return True
+            elif any(fnmatch.fnmatchcase(prefix[-1], pattern) for prefix in prefixes):
+                return True
+        return False
+
+
+def _glob_match(parts: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Segment-wise glob: `**` matches any number of segments, anything else one segment."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_match(parts[skip:], pattern[1:]) for skip in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _glob_match(parts[1:], pattern[1:])
+
+
+def _project_files(root: Path) -> list[str]:
+    """What git tracks, or every file where there is no git (relative paths, with /)."""
+    if (root / ".git").exists():
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
+        untracked = subprocess.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], cwd=root,
+                                   capture_output=True, check=True).stdout.decode().split("\0")
+        rules = IgnoreRules.from_file(root / ".fcignore")
+        left_out = [name for name in untracked if name and not rules.ignores(name)]
+        if left_out:  # a new module not yet added to git would be missing on FC: say so
+            print(f"build_fc_package: not packaged, as git does not track them: {', '.join(left_out)}", file=sys.stderr)
+        return sorted(name for name in listed.decode().split("\0") if name and (root / name).is_file())
+    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file())
 
 
 def packaged_files(root: Path = ROOT) -> list[Path]:
-    """The project's files `s deploy` uploads (./python, made by the pre-deploy action, aside)."""
-    ignore = fcignore(root)
-    always_out = pathspec.GitIgnoreSpec.from_lines([".git/", "build/", "dist/", "python/"])
-    files = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and not always_out.match_file(relative) and not ignore.match_file(relative):
-            files.append(path.relative_to(root))
-    return files
+    """The project's files the package holds (./python, installed by the build, aside)."""
+    rules = IgnoreRules.from_file(root / ".fcignore")
+    always_out = IgnoreRules(list(ALWAYS_OUT))
+    return [Path(name) for name in _project_files(root) if not always_out.ignores(name) and not rules.ignores(name)]
 
 
-def pre_deploy_actions(root: Path = ROOT) -> list[dict]:
-    resource = yaml.safe_load((root / "s.yaml").read_text())["resources"]["qwen"]
-    return resource.get("actions", {}).get("pre-deploy", [])
-
-
-def _dependencies_stamp() -> str:
-    """What ./python depends on: the requirements and the commands that install them."""
-    material = (ROOT / "requirements.txt").read_text() + json.dumps(pre_deploy_actions(), sort_keys=True)
+def _dependencies_stamp(root: Path) -> str:
+    """What ./python depends on: the requirements and the command that installs them."""
+    material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def build(out: Path = DEFAULT_OUT) -> Path:
+def install_requirements(root: Path, out: Path) -> None:
+    """requirements.txt into out/python, reused while neither it nor the command changed."""
     stamp_file = out / "python" / ".installed-from"
-    reuse = stamp_file.exists() and stamp_file.read_text() == _dependencies_stamp()
-    # The code is always copied afresh; the installed requirements only when they changed.
-    if out.exists():
-        for child in out.iterdir():
-            if not (reuse and child.name == "python"):
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    if stamp_file.exists() and stamp_file.read_text() == _dependencies_stamp(root):
+        return
+    shutil.rmtree(out / "python", ignore_errors=True)
+    shutil.copy2(root / "requirements.txt", out / "requirements.txt")
+    subprocess.run([sys.executable, *PIP_INSTALL], cwd=out, check=True)
+    stamp_file.write_text(_dependencies_stamp(root))
+
+
+def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    for relative in packaged_files():
+    # The project's files are copied afresh every time; ./python only when the requirements changed.
+    for child in out.iterdir():
+        if child.name != "python":
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    install_requirements(root, out)
+    for relative in packaged_files(root):
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / relative, out / relative)
-    if not reuse:
-        for action in pre_deploy_actions():
-            subprocess.run(action["run"], shell=True, check=True, cwd=out / action.get("path", "./"))
-        stamp_file.write_text(_dependencies_stamp())
-    # What .fcignore keeps out of ./python is not uploaded either.
-    ignore = fcignore()
+        shutil.copy2(root / relative, out / relative)
+    rules = IgnoreRules.from_file(root / ".fcignore")
     for path in sorted((out / "python").rglob("*"), reverse=True):
-        if path.is_file() and ignore.match_file(path.relative_to(out).as_posix()):
+        relative = path.relative_to(out).as_posix()
+        if path.is_file() and relative != "python/.installed-from" and rules.ignores(relative):
             path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    print(build(parser.parse_args().out))
+    out = parser.parse_args().out
+    print(build(out if out.is_absolute() else Path(os.getcwd()) / out))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files the deployed function is made of; s.yaml is written templated, the rest copied as they are.
-SOURCES = ["app.py", "core", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md"]
+# scripts/build_fc_package.py is s.yaml's pre-deploy action: it builds the code package there too.
+SOURCES = ["app.py", "core", "web", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md",
+           "scripts/build_fc_package.py"]
 # publish.yaml parameter -> (the line in s.yaml it replaces, the templated line). Double quotes:
 # an unanswered secret renders as ${secret('name')...}, which has single quotes of its own.
 PLACEHOLDERS = {
@@ -60,6 +62,7 @@ def build(out: Path) -> Path:
         if path.is_dir():
             shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, src / name)
     (src / "s.yaml").write_text(templated_s_yaml((ROOT / "s.yaml").read_text()))
     return out

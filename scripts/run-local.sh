@@ -1,17 +1,47 @@
 #!/usr/bin/env bash
 # Runs the function locally the way FC runs it: gunicorn, gunicorn.conf.py, app:create_app(), on
 # http://127.0.0.1:${PORT:-9000}. With DASHSCOPE_API_KEY set, calls go to DashScope; without it, the
-# bundled DashScope emulator answers instead.
+# bundled DashScope emulator answers instead, on ${EMULATOR_PORT:-9100}.
+# Only the runtime requirements (requirements.txt) are installed: the tests install the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+
+port="${PORT:-9000}"
+emulator_port="${EMULATOR_PORT:-9100}"
+
+# Refuse to start on a port something else holds: the function would otherwise talk to whatever
+# answers there (the emulator's port), or gunicorn would retry binding for a while and give up.
+port_is_taken() {
+  python3 - "$1" <<'PY'
+import socket, sys
+with socket.socket() as probe:
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn and the emulator bind
+    try:
+        probe.bind(("0.0.0.0", int(sys.argv[1])))
+    except OSError:
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+refuse_if_taken() {  # port, the variable that sets it, what it is for
+  if port_is_taken "$1"; then
+    echo "run-local.sh: port $1 ($3) is already in use. Stop what holds it, or choose another port: $2=<port> scripts/run-local.sh" >&2
+    exit 1
+  fi
+}
+refuse_if_taken "$port" PORT "the function"
+if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
+  [ "$emulator_port" != "$port" ] || { echo "run-local.sh: PORT and EMULATOR_PORT are both $port: give them different ports" >&2; exit 1; }
+  refuse_if_taken "$emulator_port" EMULATOR_PORT "the DashScope emulator"
+fi
+
+scripts/bootstrap.sh requirements.txt
 
 emulator_pid=""
 cleanup() { [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
-  emulator_port="${EMULATOR_PORT:-9100}"
   .venv/bin/python scripts/dashscope_emulator.py --port "$emulator_port" &
   emulator_pid=$!
   export DASHSCOPE_HTTP_BASE_URL="http://127.0.0.1:${emulator_port}/api/v1"

@@ -4,7 +4,7 @@
 # arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh requirements-dev.txt
 # The Serverless Devs CLI, from npm, so that tests render s.yaml exactly as `s deploy` would.
 if [ ! -x .tools/node_modules/.bin/s ] && command -v npm > /dev/null; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error @serverless-devs/s@3.1.10 > /dev/null

@@ -22,9 +22,10 @@ def test_the_benchmark_runs_and_reports(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "benchmark.md").read_text()
-    for measure in ("added latency p50", "added latency p99", "first streamed event", "concurrent", "RSS", "cold start"):
+    for measure in ("added latency p50", "added latency p99", "first streamed event", "concurrent", "RSS", "cold start",
+                    "FC package, zipped", "package cold start, bare Python"):
         assert measure in table
-    assert sum(line.startswith("| ") for line in table.splitlines()) == 8  # the header and seven measures
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 10  # the header and nine measures
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "targets met:" in result.stdout
 

@@ -209,7 +209,6 @@ def test_image_parts_are_refused_by_name(oai):
 @pytest.mark.parametrize(
     "directive, error_class, status",
     [
-        ("status=401 code=InvalidApiKey", openai.AuthenticationError, 401),
         ("status=403 code=AccessDenied", openai.PermissionDeniedError, 403),
         ("status=404 code=ModelNotFound", openai.NotFoundError, 404),
         ("status=429 code=Throttling.RateQuota", openai.RateLimitError, 429),

@@ -3,6 +3,9 @@ reply appears as it arrives, errors are shown plainly. Screenshots go to tests/a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,16 +25,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="module")
-def page_server(emulator):
+def page_function(emulator):
     process, url = start_like_fc(function_env(emulator, TRY_PAGE="1", INVOKE_TOKEN=TOKEN))
-    yield url
+    yield process, url
     stop(process)
+
+
+@pytest.fixture(scope="module")
+def page_server(page_function):
+    return page_function[1]
+
+
+def printed_so_far(process) -> str:
+    """What the server has printed until now (pread: the server's own write offset stays put)."""
+    output = process.output_file
+    return os.pread(output.fileno(), 1 << 24, 0).decode("utf-8", errors="replace")
 
 
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+        what = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+        pytest.fail(f"{what}; CI must run every check") if os.environ.get("CI") else pytest.skip(what)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -52,7 +67,8 @@ def page(browser, page_server):
 def test_the_page_is_served_only_when_switched_on(page_server, server):
     response = requests.get(f"{page_server}/", timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
-    assert "<script src" not in response.text and "<link" not in response.text  # no external assets
+    assert "<script src" not in response.text  # no external assets: the one <link> is an inline icon
+    assert response.text.count("<link") == 1 and '<link rel="icon" href="data:,">' in response.text
     off = requests.get(f"{server}/", timeout=10)
     assert off.status_code == 404 and off.json()["code"] == "NotFound"
 
@@ -102,3 +118,26 @@ def test_errors_are_shown_plainly(page):
     assert page.text_content("#error") == "Error 429 Throttling.RateQuota: Requests rate limit exceeded"
     assert page.text_content("#answer") == ""
     page.screenshot(path=str(ARTIFACTS / "try-page-error.png"), full_page=True)
+
+
+def test_loading_the_page_requests_nothing_that_fails(browser, page_function):
+    """Browsers ask for /favicon.ico unless the page names an icon, and the function serves none. The
+    browser's own icon request is not a page event: the function's log shows it."""
+    process, url = page_function
+    context = browser.new_context()
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.goto(f"{url}/")
+    page.wait_for_load_state("networkidle")
+    time.sleep(1.5)  # Chromium asks for the icon after the load, when it asks at all
+    context.close()
+    assert failed == []
+    assert '"path":"/favicon.ico"' not in printed_so_far(process)
+
+
+def test_chinese_is_drawn_in_a_cjk_font(browser):
+    """Without a CJK font Chromium draws Chinese as boxes, and the screenshots show what no user sees
+    (.ci/run installs fonts-wqy-microhei)."""
+    families = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    assert families.strip(), "no CJK font: install one (apt-get install fonts-wqy-microhei)"

@@ -100,7 +100,7 @@ def json_error_response(status: int, message: str, request_id: str) -> bytes:
 
 
 def log_refused(status: int, message: str, request_id: str, req: Any = None) -> None:
-    """The request's one log line, as core/observability.py writes it for requests the app serves."""
+    """The request's one log line, as web/tracking.py writes it for requests the app serves."""
     fields = {"method": getattr(req, "method", None), "path": getattr(req, "path", None), "status": status}
     fields["error"] = message
     log.handle(log.makeRecord(log.name, logging.WARNING, "", 0, "request refused by the server", (), None,

@@ -15,6 +15,7 @@ from core.errors import (
     CallDeadlineExceeded,
     Overloaded,
     UpstreamError,
+    UpstreamKeyRefused,
     UpstreamStreamIncomplete,
     UpstreamTimeout,
     UpstreamUnreachable,
@@ -27,8 +28,9 @@ LONGEST_RETRY_AFTER_S = 10.0
 
 def is_retryable(error: BaseException) -> bool:
     """429s, 5xx and failures to connect. Never a timeout or a broken stream: the model may still be
-    generating (or has generated) what a retry would pay for twice. Never another 4xx."""
-    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete)):
+    generating (or has generated) what a retry would pay for twice. Never the function's own key
+    refused (it will be refused again). Never another 4xx."""
+    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused)):
         return False
     if isinstance(error, UpstreamUnreachable):
         return True

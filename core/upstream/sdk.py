@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+import types
 from http import HTTPStatus
 from typing import Any, Iterator
 
@@ -18,11 +19,14 @@ from core.errors import (
     ApiError,
     InvalidRequest,
     UpstreamError,
+    UpstreamKeyRefused,
     UpstreamStreamIncomplete,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
 from core.types import Completion, GenerationCall
+
+log = logging.getLogger("qwenfc")
 
 
 def _import_generation() -> tuple[Any, str]:
@@ -35,7 +39,8 @@ def _import_generation() -> tuple[Any, str]:
     `__getattr__` that runs it the moment anything asks the package for more: nothing ever sees a
     half-made package. The legacy call path reads only `dashscope.base_http_api_url` (when no
     base_address is given: we always give one) and `dashscope.api_key` (when no key is given: we
-    always give one). Should any of this fail (a new SDK, say), the SDK is imported normally.
+    always give one). Should any of this fail (a new SDK, say), the SDK is imported normally, which
+    needs every extra the SDK declares (the FC package ships none of them: requirements.txt).
     """
     if "dashscope" not in sys.modules:
         spec = importlib.util.find_spec("dashscope")
@@ -49,6 +54,7 @@ def _import_generation() -> tuple[Any, str]:
 
             package.__getattr__ = complete_package  # type: ignore[attr-defined]
             sys.modules["dashscope"] = package
+            _without_request_encryption()
             try:
                 from dashscope.aigc.generation import Generation as generation
                 from dashscope.common import env as sdk_env
@@ -60,6 +66,29 @@ def _import_generation() -> tuple[Any, str]:
     import dashscope
 
     return dashscope.Generation, dashscope.base_http_api_url
+
+
+class _RequestEncryptionNotShipped:
+    """Stands in for the SDK's `Encryption` where `cryptography` is not installed (the FC package)."""
+
+    def __init__(self, *_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("DashScope request encryption needs the cryptography package, which this function does not ship")
+
+
+def _without_request_encryption() -> None:
+    """Let the SDK's request modules import without `cryptography` (about 5 MB of the FC package).
+
+    They import `dashscope.api_entities.encryption` at the top, which imports `cryptography`, but use
+    it only for `enable_encryption=True`: an SDK control argument no caller can pass
+    (core/parameters.py's SDK_CONTROL_ARGUMENTS) and the function never does. Where `cryptography`
+    is installed (the dev environment) the SDK's own module is used.
+    """
+    name = "dashscope.api_entities.encryption"
+    if name in sys.modules or importlib.util.find_spec("cryptography") is not None:
+        return
+    placeholder = types.ModuleType(name, "DashScope request encryption, not shipped: see core/upstream/sdk.py")
+    placeholder.Encryption = _RequestEncryptionNotShipped  # type: ignore[attr-defined]
+    sys.modules[name] = placeholder
 
 
 Generation, SDK_BASE_URL = _import_generation()
@@ -166,6 +195,11 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
     code = response.code or "UpstreamError"
     if in_stream:
         status = _status_for_code(code, status)
+    if status == HTTPStatus.UNAUTHORIZED:
+        # The function's own key was refused: the owner's fault, said loudly (the key itself never).
+        log.error("DashScope refused this function's DASHSCOPE_API_KEY (%s %s): every call fails until "
+                  "the function is redeployed with a valid key", status, code)
+        return UpstreamKeyRefused(upstream_request_id=response.request_id)
     message = response.message
     if code == "Unknown" or not isinstance(message, str):
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
