@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -39,28 +40,41 @@ SDK_CONTROL_ARGUMENTS = frozenset(
 _STRICT_OPEN = ConfigDict(strict=True, extra="allow")
 
 
-class _FunctionSpec(BaseModel):
+class FunctionSpec(BaseModel):
     model_config = _STRICT_OPEN
     name: Annotated[str, Field(min_length=1)]
     description: str | None = None
     parameters: dict[str, Any] | None = None
 
 
-class _Tool(BaseModel):
+class Tool(BaseModel):
     model_config = _STRICT_OPEN
     type: Literal["function"]
-    function: _FunctionSpec
+    function: FunctionSpec
 
 
-class _NamedFunction(BaseModel):
+class NamedFunction(BaseModel):
     model_config = _STRICT_OPEN
     name: Annotated[str, Field(min_length=1)]
 
 
-class _ToolChoiceFunction(BaseModel):
+class NamedToolChoice(BaseModel):
     model_config = _STRICT_OPEN
     type: Literal["function"]
-    function: _NamedFunction
+    function: NamedFunction
+
+
+# What OpenAPI says of the two fields checked by a function rather than by their type.
+STOP_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+        {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}, "minItems": 1},
+    ]
+}
+# (The object form is NamedToolChoice; parameters_json_schema names it, as a ref pydantic cannot make here.)
+TOOL_CHOICE_SCHEMA = {"oneOf": [{"enum": ["auto", "none"]}, {"type": "object"}]}
 
 
 def _check_stop(value: Any) -> Any:
@@ -87,7 +101,7 @@ def _check_tool_choice(value: Any) -> Any:
         return value
     if not isinstance(value, dict):
         raise ValueError('must be "auto", "none" or {"type": "function", "function": {"name": ...}}')
-    _ToolChoiceFunction.model_validate(value)
+    NamedToolChoice.model_validate(value)
     return value
 
 
@@ -99,7 +113,7 @@ def _check_content(value: Any) -> Any:
     raise ValueError("must be a string or a list of content-part objects")
 
 
-class _ResponseFormat(BaseModel):
+class ResponseFormat(BaseModel):
     model_config = _STRICT_OPEN
     type: Literal["text", "json_object", "json_schema"]
 
@@ -115,14 +129,14 @@ class GenerationParameters(BaseModel):
     max_tokens: Annotated[int, Field(ge=1)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**64 - 1)] | None = None
     # A string, strings, token ids, or lists of token ids; never a mix (the reference forbids it).
-    stop: Annotated[Any, AfterValidator(_check_stop)] = None
+    stop: Annotated[Any, AfterValidator(_check_stop), WithJsonSchema(STOP_SCHEMA)] = None
     repetition_penalty: Annotated[float, Field(gt=0)] | None = None
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     enable_search: bool | None = None
     result_format: Literal["text", "message"] | None = None
-    tools: Annotated[list[_Tool], Field(min_length=1)] | None = None
-    tool_choice: Annotated[Any, AfterValidator(_check_tool_choice)] = None
-    response_format: _ResponseFormat | None = None
+    tools: Annotated[list[Tool], Field(min_length=1)] | None = None
+    tool_choice: Annotated[Any, AfterValidator(_check_tool_choice), WithJsonSchema(TOOL_CHOICE_SCHEMA)] = None
+    response_format: ResponseFormat | None = None
     incremental_output: bool | None = None
 
 
@@ -141,6 +155,20 @@ class _Message(BaseModel):
         elif self.content is None or self.content == "" or self.content == []:
             raise ValueError(f"a {self.role} message needs non-empty `content`")
         return self
+
+
+def parameters_json_schema(ref_prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What OpenAPI says of the documented parameters, made from the definitions above (never typed
+    twice): each parameter's schema, and the schemas they refer to, with refs under `ref_prefix`.
+    A parameter may also be null (validation drops it: the same as leaving it out)."""
+    template = ref_prefix + "{model}"
+    schema = GenerationParameters.model_json_schema(ref_template=template)
+    definitions = schema.get("$defs", {})
+    choice = NamedToolChoice.model_json_schema(ref_template=template)
+    definitions.update(choice.pop("$defs", {}), NamedToolChoice=choice)
+    properties = schema["properties"]
+    properties["tool_choice"] = {"oneOf": [TOOL_CHOICE_SCHEMA["oneOf"][0], {"$ref": ref_prefix + "NamedToolChoice"}]}
+    return properties, definitions
 
 
 _MESSAGES = TypeAdapter(Annotated[list[_Message], Field(min_length=1)])

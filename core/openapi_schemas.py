@@ -1,0 +1,220 @@
+"""The schemas of the OpenAPI document: bodies, answers, errors and stream events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.parameters import parameters_json_schema
+
+REF = "#/components/schemas/"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def error_responses(schema_name: str, *statuses: int) -> dict[str, Any]:
+    meaning = {
+        400: "The request is invalid; the message names what is wrong",
+        401: "INVOKE_TOKEN is set and no valid bearer token was sent, or DashScope refused the key",
+        403: "DashScope refused access",
+        404: "No such route, model or DashScope resource",
+        405: "The route does not take this method",
+        413: "The body is larger than MAX_BODY_BYTES",
+        429: "Throttled by DashScope, or the instance is at MAX_IN_FLIGHT (see Retry-After)",
+        500: "DashScope's internal error, or a bug here (the log line with the request id has it)",
+        502: "DashScope could not be reached, or its stream broke",
+        503: "DASHSCOPE_API_KEY is not set, or the model is unavailable",
+        504: "DashScope sent nothing for UPSTREAM_TIMEOUT_S",
+    }
+    return {str(status): json_response(ref(schema_name), meaning[status]) for status in statuses}
+
+
+CALL_ERRORS = (400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504)
+
+# The documented parameters and the schemas they refer to (Tool, NamedToolChoice, ...), made from
+# core/parameters.py's definitions: validation and this document cannot disagree.
+PARAMETERS, PARAMETER_DEFINITIONS = parameters_json_schema(REF)
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "description": "Every error on /invoke, /health and the hooks. request_id is DashScope's when the failure came from DashScope.",
+        "properties": {
+            "status_code": {"type": "integer"},
+            "request_id": {"type": "string"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+        },
+        "required": ["status_code", "request_id", "code", "message"],
+    },
+    "OpenAIError": {
+        "type": "object",
+        "description": "Every error under /v1/, in OpenAI's shape.",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                    "param": {"type": ["string", "null"]},
+                    "code": {"type": ["string", "null"]},
+                },
+                "required": ["message", "type", "param", "code"],
+            }
+        },
+        "required": ["error"],
+    },
+    "Message": {
+        "type": "object",
+        "properties": {
+            "role": {"enum": ["system", "user", "assistant", "tool"]},
+            "content": {"type": ["string", "array", "null"], "items": {"type": "object"}},
+            "tool_calls": {"type": "array", "items": {"type": "object"}},
+            "tool_call_id": {"type": "string"},
+            "name": {"type": "string"},
+        },
+        "required": ["role"],
+        "additionalProperties": True,
+    },
+    **PARAMETER_DEFINITIONS,
+    "Parameters": {
+        "type": "object",
+        "description": "DashScope's generation parameters: known ones are checked, others pass through untouched.",
+        "properties": PARAMETERS,
+        "additionalProperties": True,
+    },
+    "FlatBody": {
+        "description": "`messages` (messages mode) or `prompt` (prompt mode), with parameters beside them.",
+        "allOf": [
+            ref("Parameters"),
+            {
+                "type": "object",
+                "properties": {
+                    "messages": {"type": "array", "minItems": 1, "items": ref("Message")},
+                    "prompt": {"type": "string", "minLength": 1},
+                    "model": {"type": "string", "minLength": 1},
+                    "stream": {"type": "boolean"},
+                    "parameters": ref("Parameters"),
+                },
+            },
+        ],
+    },
+    "NativeBody": {
+        "type": "object",
+        "description": "DashScope's own HTTP body: a system that calls DashScope changes the URL and drops its key.",
+        "properties": {
+            "model": {"type": "string", "minLength": 1},
+            "input": {
+                "type": "object",
+                "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}},
+            },
+            "parameters": ref("Parameters"),
+            "stream": {"type": "boolean"},
+        },
+        "required": ["input"],
+        "additionalProperties": False,
+    },
+    "Completion": {
+        "type": "object",
+        "description": "What the FC console shows for the official samples; request_id is DashScope's.",
+        "properties": {
+            "status_code": {"const": 200},
+            "request_id": {"type": "string"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "output": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": ["string", "null"]},
+                    "finish_reason": {"type": ["string", "null"]},
+                    "choices": {"type": ["array", "null"], "items": {"type": "object"}},
+                },
+            },
+            "usage": {"type": "object"},
+        },
+        "required": ["status_code", "request_id", "code", "message", "output", "usage"],
+    },
+    "ChatCompletionRequest": {
+        "type": "object",
+        "description": "OpenAI's Chat Completions request. Fields DashScope cannot honour are a 400; DashScope's own (top_k, enable_search, ...) are accepted.",
+        "properties": {
+            "model": {"type": "string"},
+            "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+            "temperature": PARAMETERS["temperature"],
+            "top_p": PARAMETERS["top_p"],
+            "max_tokens": PARAMETERS["max_tokens"],
+            "max_completion_tokens": PARAMETERS["max_tokens"],
+            "seed": PARAMETERS["seed"],
+            "stop": PARAMETERS["stop"],
+            "presence_penalty": PARAMETERS["presence_penalty"],
+            "tools": PARAMETERS["tools"],
+            "tool_choice": PARAMETERS["tool_choice"],
+            "response_format": PARAMETERS["response_format"],
+            "stream": {"type": "boolean"},
+            "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+            "user": {"type": "string"},
+        },
+        "required": ["messages"],
+        "additionalProperties": True,
+    },
+    "ChatCompletion": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"const": "chat.completion"},
+            "created": {"type": "integer"},
+            "model": {"type": "string"},
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": {"type": "object"},
+        },
+        "required": ["id", "object", "created", "model", "choices", "usage"],
+    },
+    "Model": {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "object": {"const": "model"}, "created": {"type": "integer"}, "owned_by": {"type": "string"}},
+        "required": ["id", "object", "created", "owned_by"],
+    },
+    "ModelList": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": ref("Model")}}, "required": ["object", "data"]},
+    "Health": {
+        "type": "object",
+        "properties": {
+            "status": {"const": "ok"},
+            "api_key_configured": {"type": "boolean"},
+            "upstream": {"enum": ["dashscope", "custom"]},
+            "default_model": {"type": "string"},
+            "invoke_mode": {"enum": ["messages", "prompt"]},
+        },
+        "required": ["status", "api_key_configured"],
+    },
+    "Status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
+}
+
+# One server-sent event, as a stream is read: DashScope's form on /invoke, OpenAI's on /v1/.
+DASHSCOPE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "event": {"enum": ["result", "error"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"anyOf": [ref("Completion"), ref("Error")]},
+        },
+    },
+    "required": ["event", "data"],
+}
+OPENAI_EVENT = {
+    "type": "object",
+    "properties": {
+        "data": {
+            "type": "string",
+            "description": "A chat.completion.chunk, an {\"error\": ...} object if the stream fails, or [DONE] at its end",
+        }
+    },
+    "required": ["data"],
+}
