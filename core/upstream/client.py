@@ -13,7 +13,7 @@ import requests
 
 from core.errors import ApiError, UpstreamStreamIncomplete, UpstreamTimeout
 from core.types import Completion, GenerationCall
-from core.upstream import sdk
+from core.upstream.sdk import SDK_BASE_URL, next_chunk, result, send
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
 from core.upstream.session import pooled_session
 
@@ -41,7 +41,7 @@ class QwenUpstream:
         self._api_key = api_key
         # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
         # DASHSCOPE_API_REGION say) unless configured otherwise.
-        self._base_url = base_url or sdk.SDK_BASE_URL
+        self._base_url = base_url or SDK_BASE_URL
         self._timeout_s = timeout_s
         self._call_deadline_s = call_deadline_s
         self._session: requests.Session | None = None
@@ -65,7 +65,7 @@ class QwenUpstream:
     def _send(self, call: GenerationCall, stream: bool, deadline: Deadline) -> Any:
         deadline.check()
         try:
-            return sdk.send(
+            return send(
                 call,
                 stream,
                 api_key=self._api_key,
@@ -81,12 +81,12 @@ class QwenUpstream:
 
     def complete(self, call: GenerationCall) -> Completion:
         deadline = Deadline(self._call_deadline_s)
-        return self._with_retries(lambda: sdk.result(self._send(call, False, deadline)))
+        return self._with_retries(lambda: result(self._send(call, False, deadline)))
 
     def _open_stream(self, call: GenerationCall, deadline: Deadline) -> tuple[Iterator[Any], Completion | None]:
         responses = self._send(call, True, deadline)
         try:
-            return responses, sdk.next_chunk(responses, received=False)
+            return responses, next_chunk(responses, received=False)
         except UpstreamTimeout as timeout:
             responses.close()
             raise deadline.exceeded() or timeout from timeout
@@ -114,7 +114,7 @@ class QwenUpstream:
                         return
                     deadline.check()
                     try:
-                        chunk = sdk.next_chunk(responses, received=True)
+                        chunk = next_chunk(responses, received=True)
                     except UpstreamTimeout as timeout:
                         raise deadline.exceeded() or timeout from timeout
             finally:
