@@ -61,17 +61,17 @@ def parse_model_limits(raw: str) -> dict[str, dict[str, int]]:
     return limits
 
 
-def _caller_option(text: str) -> object:
-    return text if not text.isdigit() else _positive_int(text)
-
-
 def parse_callers(raw: str) -> dict[str, Caller]:
     """CALLERS -> {key hash: Caller}. Errors name the entry, never echo the secret."""
     callers: dict[str, Caller] = {}
     names: set[str] = set()
     for number, entry in enumerate(filter(None, (part.strip() for part in raw.split(";"))), start=1):
         name, _, rest = entry.partition(":")
-        secret, _, options_text = rest.partition(":")
+        rest = rest.strip()
+        # A hash has a colon of its own (sha256:<hex>).
+        skip = len(HASH_PREFIX) if rest.startswith(HASH_PREFIX) else 0
+        secret, _, options_text = rest[skip:].partition(":")
+        secret = rest[:skip] + secret
         where = f"entry {number} ({name.strip() or 'no name'})"
         try:
             name = check_name(name.strip())
@@ -92,10 +92,13 @@ def parse_callers(raw: str) -> dict[str, Caller]:
         if digest in callers:
             raise ValueError(f"CALLERS: {where}: the same key is given to two callers")
         options = _options(options_text, "CALLERS", where, CALLER_OPTIONS, str)
-        try:
-            numbers = {k: _positive_int(v) for k, v in options.items() if k != "models"}
-        except ValueError as error:
-            raise ValueError(f"CALLERS: {where}: {error}") from None
+        numbers = {}
+        for option, value in options.items():
+            if option != "models":
+                try:
+                    numbers[option] = _positive_int(value)
+                except ValueError as error:
+                    raise ValueError(f"CALLERS: {where}: {option}: {error}") from None
         models = tuple(m.strip() for m in options["models"].split("|") if m.strip()) if "models" in options else None
         callers[digest] = Caller(name, numbers.get("rpm"), numbers.get("tpm"), numbers.get("budget_tokens"), models or None)
         names.add(name)
