@@ -112,7 +112,9 @@ def test_tpm_budget_models_and_revoke() -> None:
     with pytest.raises(CallerLimitExceeded) as refused:
         store.admit(caller, "qwen-turbo")
     assert refused.value.code == "insufficient_quota"
+    assert store.find_by_name("a") == caller and store.find_by_name("b") is None
     assert store.revoke("a") and store.find(KEY) is None and not store.revoke("a")
+    assert store.find_by_name("a") is None
     with pytest.raises(CallerKeyRevoked):
         store.admit(caller, "qwen-turbo")
 

@@ -138,7 +138,9 @@ def test_a_revoke_from_another_instance_takes_effect_at_once(url: str) -> None:
     instance_a, instance_b = RedisCallerStore(url), RedisCallerStore(url)
     caller, key = instance_a.add("leaky")
     assert instance_a.find(key) == caller
+    assert instance_b.find_by_name("leaky") == caller and instance_b.find_by_name("nobody") is None
     assert instance_b.revoke("leaky") is True
+    assert instance_a.find_by_name("leaky") is None
     assert instance_a.find(key) is None  # no cache: the very next lookup
     with pytest.raises(CallerKeyRevoked):  # a call looked up just before the revoke
         instance_a.admit(caller, "qwen-plus")

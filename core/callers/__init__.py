@@ -23,6 +23,8 @@ How the request path uses it (no Flask here; the web layer wires it in):
 - Errors are `core.errors.ApiError`s (see errors.py): 401 revoked, 403 model not in the caller's
   list, 429 with Retry-After (code rate_limit_exceeded, or insufficient_quota for a spent budget,
   which has no Retry-After), 503 when the store cannot be reached (fail closed, within ~0.3 s).
+- `store.find_by_name(name)` instead of `find` when FC's JWT trigger vouches for the caller's name in a
+  header (no key): same limits and usage.
 - `store.healthy()` for /health; `store.kind` is "redis" or "memory". The memory store's limits
   are per instance.
 """

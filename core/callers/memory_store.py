@@ -60,6 +60,9 @@ class MemoryCallerStore(CallerStore):
     def find(self, key: str) -> Caller | None:
         return self._by_hash.get(key_hash(key))
 
+    def find_by_name(self, name: str) -> Caller | None:
+        return next((c for c in self._by_hash.values() if c.name == name), None)
+
     def admit(self, caller: Caller, model: str) -> None:
         check_model(caller, model)
         now = int(self._clock())

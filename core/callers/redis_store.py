@@ -10,6 +10,7 @@ every such pass is logged loudly.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timezone
@@ -57,6 +58,7 @@ class RedisCallerStore(CallerStore):
         self._settle = self._redis.register_script(redis_scripts.SETTLE)
         # Only read while Redis is down and fail_open is set: revocation cannot happen then anyway.
         self._last_known: OrderedDict[str, Caller] = OrderedDict()
+        self._last_known_lock = threading.Lock()
         self._last_warning = 0.0
 
     def _call(self, operation: str, action: Callable[[], T]) -> T:
@@ -77,23 +79,30 @@ class RedisCallerStore(CallerStore):
         try:
             fields = self._call("find", lambda: self._find(keys=[f"{PREFIX}key:{digest}"], args=[PREFIX]))
         except CallerStoreUnavailable:
-            if self._fail_open and digest in self._last_known:
+            known = self._last_known.get(digest) if self._fail_open else None
+            if known is not None:
                 self._warn_open("a known caller key passes unchecked")
-                return self._last_known[digest]
+                return known
             raise
         if not fields:
-            self._last_known.pop(digest, None)
+            with self._last_known_lock:
+                self._last_known.pop(digest, None)
             return None
         record = dict(zip(fields[::2], fields[1::2]))
         if record.get("revoked"):
             return None
         caller = _caller_from(record)
         if self._fail_open:
-            self._last_known[digest] = caller
-            self._last_known.move_to_end(digest)
-            while len(self._last_known) > LAST_KNOWN_MAX:
-                self._last_known.popitem(last=False)
+            with self._last_known_lock:
+                self._last_known[digest] = caller
+                self._last_known.move_to_end(digest)
+                while len(self._last_known) > LAST_KNOWN_MAX:
+                    self._last_known.popitem(last=False)
         return caller
+
+    def find_by_name(self, name: str) -> Caller | None:
+        record = self._call("find", lambda: self._redis.hgetall(f"{PREFIX}caller:{name}"))
+        return _caller_from(record) if record and not record.get("revoked") else None
 
     def admit(self, caller: Caller, model: str) -> None:
         check_model(caller, model)

@@ -41,6 +41,11 @@ class CallerStore(abc.ABC):
         Raises CallerStoreUnavailable when the store cannot be asked (fail-closed)."""
 
     @abc.abstractmethod
+    def find_by_name(self, name: str) -> Caller | None:
+        """The active caller named so (for an identity FC's JWT trigger vouched for, with no key);
+        None for an unknown or revoked name. Raises CallerStoreUnavailable like find."""
+
+    @abc.abstractmethod
     def admit(self, caller: Caller, model: str) -> None:
         """Count one request of `caller` for `model`, or refuse it: ModelNotAllowedForCaller (403),
         CallerLimitExceeded (429), CallerKeyRevoked (401), CallerStoreUnavailable (503). Atomic: the
