@@ -56,6 +56,21 @@ def _bool_env(environ: Mapping[str, str], name: str) -> bool:
     return _raw(environ, name).lower() in {"1", "true", "yes", "on"}
 
 
+def _check_caller_settings(config: "Config") -> None:
+    """Refuse to start on a malformed CALLERS, MODEL_LIMITS or MODEL_PRICES (messages never echo a key)."""
+    from core.callers.pricing import parse_prices
+    from core.callers.settings import parse_callers, parse_model_limits
+
+    try:
+        parse_callers(config.callers)
+        parse_model_limits(config.model_limits)
+        parse_prices(config.model_prices)
+        if config.redis_url and config.callers:
+            raise ValueError("CALLERS is for runs without Redis: with REDIS_URL, add callers with scripts/callers")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Config:
     # repr=False: a config printed in a log or traceback must never show a secret.
@@ -84,6 +99,12 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     log_content: bool = False
     try_page: bool = False
+    # Callers (core/callers/): REDIS_URL shares them across instances; CALLERS is the in-process store.
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
+    callers: str = field(default="", repr=False)  # may hold keys
+    model_limits: str = ""
+    model_prices: str = ""
+    callers_fail_open: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -111,7 +132,13 @@ class Config:
             cors_origins=_list_env(env, "CORS_ORIGINS", ()),
             log_content=_bool_env(env, "LOG_CONTENT"),
             try_page=_bool_env(env, "TRY_PAGE"),
+            redis_url=_raw(env, "REDIS_URL") or None,
+            callers=_raw(env, "CALLERS"),
+            model_limits=_raw(env, "MODEL_LIMITS"),
+            model_prices=_raw(env, "MODEL_PRICES"),
+            callers_fail_open=_bool_env(env, "CALLERS_FAIL_OPEN"),
         )
+        _check_caller_settings(config)
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"

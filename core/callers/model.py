@@ -1,0 +1,86 @@
+"""A caller (one system calling the function with its own key), its key, and the tokens of a call."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+KEY_PREFIX = "qfc_"
+HASH_PREFIX = "sha256:"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    rpm: int | None = None  # requests per minute; None: no limit
+    tpm: int | None = None  # tokens (input + output) per minute, settled after each call
+    budget_tokens: int | None = None  # total tokens this caller may spend; None: no budget
+    models: tuple[str, ...] | None = None  # allow-list; None: every model the function serves
+    created: str = ""  # ISO 8601, UTC
+
+    def may_use(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+
+def new_key() -> str:
+    """A new caller key: the prefix makes it recognisable (in a leak scan, in a log), 256 random bits
+    make it unguessable."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    """What is stored instead of the key. A plain sha256 is enough here (no salt, no slow KDF): keys
+    are 256-bit random secrets, not passwords, so there is no dictionary to try and brute force is
+    hopeless; a fast hash also keeps the per-request lookup cheap."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def looks_like_key(token: str) -> bool:
+    """Whether a bearer token is meant as a caller key (as opposed to the owner's INVOKE_TOKEN)."""
+    return token.startswith(KEY_PREFIX)
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise ValueError(
+            f"caller name {name!r}: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The usage of one call. Reasoning tokens are part of the output tokens (DashScope bills them as
+    output); they are counted apart only to be reported."""
+
+    input: int = 0
+    output: int = 0
+    reasoning: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output
+
+    @classmethod
+    def from_usage(cls, usage: Mapping[str, Any] | None) -> "Tokens":
+        """DashScope's usage (input_tokens, output_tokens, output_tokens_details.reasoning_tokens) or
+        OpenAI's (prompt_tokens, completion_tokens, completion_tokens_details.reasoning_tokens)."""
+        usage = usage or {}
+
+        def number(*names: str) -> int:
+            for name in names:
+                value = usage.get(name)
+                if isinstance(value, int) and value >= 0:
+                    return value
+            return 0
+
+        details = usage.get("output_tokens_details") or usage.get("completion_tokens_details") or {}
+        reasoning = number("reasoning_tokens")
+        if not reasoning and isinstance(details, Mapping):
+            value = details.get("reasoning_tokens")
+            reasoning = value if isinstance(value, int) and value >= 0 else 0
+        return cls(number("input_tokens", "prompt_tokens"), number("output_tokens", "completion_tokens"), reasoning)

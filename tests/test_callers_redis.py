@@ -1,0 +1,267 @@
+"""Callers against a real redis-server: keys only as hashes, exact limits across processes, usage,
+live revocation, and Redis lost mid-run (fail closed, or open when asked)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from core.callers import CallerKeyRevoked, CallerLimitExceeded, CallerStoreUnavailable, ModelNotAllowedForCaller
+from core.callers.redis_store import RedisCallerStore
+from core.callers.store import build_store
+from tests.conftest import ROOT
+from tests.redis_fixture import RedisServer, start_redis
+
+PLUS = {"input_tokens": 1000, "output_tokens": 500, "output_tokens_details": {"reasoning_tokens": 200}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    running = start_redis(tmp_path_factory.mktemp("redis"))
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def url(server: RedisServer) -> str:
+    server.client().flushall()
+    return server.url
+
+
+def all_stored_text(server: RedisServer) -> str:
+    client, parts = server.client(), []
+    for name in client.scan_iter("*"):
+        kind = client.type(name)
+        value = {"string": client.get, "hash": client.hgetall, "set": client.smembers}[kind](name)
+        parts.append(f"{name} {value}")
+    return "\n".join(parts)
+
+
+def test_a_key_is_never_stored_in_clear(url: str, server: RedisServer) -> None:
+    store = RedisCallerStore(url)
+    caller, key = store.add("app", rpm=5, tpm=1000, budget_tokens=10_000, models=("qwen-plus",))
+    assert key.startswith("qfc_") and len(key) > 40
+    assert store.find(key) == caller
+    store.admit(caller, "qwen-plus")
+    store.settle(caller, "qwen-plus", PLUS)
+    stored = all_stored_text(server)
+    assert "app" in stored and caller.name in stored  # the scan did see the caller's records
+    assert key not in stored and key[len("qfc_"):] not in stored
+    assert store.find(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+
+
+BURST = """
+import os, sys, time, threading
+from core.callers.redis_store import RedisCallerStore
+from core.callers.errors import CallerLimitExceeded
+store = RedisCallerStore(os.environ["URL"], timeout_s=5)
+caller = store.find(os.environ["KEY"])
+admitted = []
+def fire():
+    for _ in range(5):
+        try:
+            store.admit(caller, "qwen-plus"); admitted.append(1)
+        except CallerLimitExceeded:
+            pass
+threads = [threading.Thread(target=fire) for _ in range(4)]
+time.sleep(max(0, float(os.environ["START"]) - time.time()))
+[t.start() for t in threads]; [t.join() for t in threads]
+print(len(admitted))
+"""
+
+
+def test_rpm_is_exact_under_a_burst_from_two_processes(url: str) -> None:
+    store = RedisCallerStore(url)
+    _, key = store.add("burst", rpm=10)
+    env = {**os.environ, "URL": url, "KEY": key, "START": str(time.time() + 1.5), "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-c", BURST], env=env, stdout=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    counts = [int(w.communicate(timeout=60)[0]) for w in workers]
+    assert sum(counts) == 10, counts  # 40 attempts, exactly 10 through
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(store.find(key), "qwen-plus")
+    assert refused.value.limit == "rpm" and refused.value.status == 429
+    assert refused.value.code == "rate_limit_exceeded"
+    assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
+    assert "10 requests per minute" in refused.value.message
+
+
+def test_tpm_is_settled_with_real_usage(url: str) -> None:
+    store = RedisCallerStore(url)
+    caller, _ = store.add("tokens", tpm=100)
+    store.admit(caller, "qwen-turbo")
+    store.settle(caller, "qwen-turbo", {"input_tokens": 50, "output_tokens": 30})
+    store.admit(caller, "qwen-turbo")  # 80 < 100: admitted
+    store.settle(caller, "qwen-turbo", {"prompt_tokens": 20, "completion_tokens": 10})  # OpenAI's names
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(caller, "qwen-turbo")
+    assert refused.value.limit == "tpm" and 1 <= refused.value.retry_after_s <= 60
+    assert "100 tokens per minute" in refused.value.message
+
+
+def test_budget_is_spent_by_settled_tokens_with_at_most_one_call_over(url: str) -> None:
+    store = RedisCallerStore(url)
+    caller, key = store.add("budgeted", budget_tokens=100)
+    store.admit(caller, "qwen-plus")
+    store.settle(caller, "qwen-plus", {"input_tokens": 60, "output_tokens": 30})
+    store.admit(caller, "qwen-plus")  # 90 spent < 100: still admitted
+    store.settle(caller, "qwen-plus", {"input_tokens": 40, "output_tokens": 10})
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(caller, "qwen-plus")
+    assert refused.value.code == "insufficient_quota" and refused.value.limit == "budget"
+    assert "Retry-After" not in refused.value.headers and "100 tokens" in refused.value.message
+    assert [state["spent_tokens"] for c, state in store.callers() if c.name == "budgeted"] == [140]
+    assert store.find(key) == caller  # the key still works: only calls are refused
+
+
+def test_models_allow_list(url: str) -> None:
+    store = RedisCallerStore(url)
+    caller, key = store.add("narrow", models=("qwen-turbo", "qwen-plus"))
+    assert store.find(key).models == ("qwen-turbo", "qwen-plus")
+    store.admit(caller, "qwen-plus")
+    with pytest.raises(ModelNotAllowedForCaller) as refused:
+        store.admit(caller, "qwen-max")
+    assert refused.value.status == 403 and refused.value.param == "model"
+    assert "qwen-max" in refused.value.message and "qwen-turbo, qwen-plus" in refused.value.message
+
+
+def test_a_revoke_from_another_instance_takes_effect_at_once(url: str) -> None:
+    instance_a, instance_b = RedisCallerStore(url), RedisCallerStore(url)
+    caller, key = instance_a.add("leaky")
+    assert instance_a.find(key) == caller
+    assert instance_b.find_by_name("leaky") == caller and instance_b.find_by_name("nobody") is None
+    assert instance_b.revoke("leaky") is True
+    assert instance_a.find_by_name("leaky") is None
+    assert instance_a.find(key) is None  # no cache: the very next lookup
+    with pytest.raises(CallerKeyRevoked):  # a call looked up just before the revoke
+        instance_a.admit(caller, "qwen-plus")
+    assert instance_b.revoke("leaky") is False
+    again, new_key = instance_b.add("leaky")  # a revoked name can be given a new key
+    assert instance_a.find(key) is None and instance_a.find(new_key) == again
+
+
+def test_usage_totals_and_estimated_cost(url: str) -> None:
+    store = build_store(redis_url=url, model_prices="my-model:input=1,output=2")
+    a, _ = store.add("a")
+    b, _ = store.add("b")
+    for _ in range(2):
+        store.admit(a, "qwen-plus")
+        store.settle(a, "qwen-plus", PLUS)
+    store.settle(a, "qwen-plus-0723", {"input_tokens": 1000})  # a dated snapshot: qwen-plus's price
+    store.settle(a, "unpriced-model", {"input_tokens": 5})
+    store.settle(b, "my-model", {"input_tokens": 1000, "output_tokens": 1000})
+    store.settle(b, "qwen-turbo", None)  # an upstream error: a request, no tokens
+    rows = {(r.caller, r.model): r for r in store.usage()}
+    plus = rows[("a", "qwen-plus")]
+    assert (plus.requests, plus.input_tokens, plus.output_tokens, plus.reasoning_tokens) == (2, 2000, 1000, 400)
+    assert plus.cost == pytest.approx(2 * (1000 * 0.004 + 500 * 0.012) / 1000)
+    assert rows[("a", "qwen-plus-0723")].cost == pytest.approx(0.004)
+    assert rows[("a", "unpriced-model")].cost is None
+    assert rows[("b", "my-model")].cost == pytest.approx(3.0)
+    assert rows[("b", "qwen-turbo")].requests == 1 and rows[("b", "qwen-turbo")].cost == 0
+    assert {r.model for r in store.usage("b")} == {"my-model", "qwen-turbo"}
+    assert plus.day == time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_model_limits_are_account_wide(url: str) -> None:
+    store = build_store(redis_url=url, model_limits="qwen-max:rpm=3;qwen-plus:tpm=100")
+    a, _ = store.add("a")
+    b, _ = store.add("b")
+    store.admit(a, "qwen-max")
+    store.admit(b, "qwen-max")
+    store.admit(a, "qwen-max")
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(b, "qwen-max")
+    assert refused.value.limit == "model_rpm" and "MODEL_LIMITS" in refused.value.message
+    store.admit(b, "qwen-turbo")  # other models are not limited
+    store.admit(a, "qwen-plus")
+    store.settle(a, "qwen-plus", {"input_tokens": 90, "output_tokens": 30})
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(b, "qwen-plus")
+    assert refused.value.limit == "model_tpm" and "Retry-After" in refused.value.headers
+
+
+def test_redis_killed_mid_run_fails_closed_fast(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    server = start_redis(tmp_path)
+    store, open_store = RedisCallerStore(server.url), RedisCallerStore(server.url, fail_open=True)
+    caller, key = store.add("app", rpm=1)
+    assert open_store.find(key) == caller and store.healthy()
+    server.kill()
+    for attempt in (lambda: store.find(key), lambda: store.admit(caller, "qwen-plus")):
+        started = time.monotonic()
+        with pytest.raises(CallerStoreUnavailable) as refused:
+            attempt()
+        assert time.monotonic() - started < 1.0
+        assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "1"}
+    assert store.healthy() is False
+    store.settle(caller, "qwen-plus", PLUS)  # never raises: the call is served already
+    assert "usage NOT recorded for caller 'app'" in caplog.text and key not in caplog.text
+    # Fail-open: a caller this instance knows passes, unlimited (rpm=1, twice), loudly; unknown keys don't.
+    with caplog.at_level(logging.WARNING, logger="qwenfc"):
+        assert open_store.find(key) == caller
+        open_store.admit(caller, "qwen-plus")
+        open_store.admit(caller, "qwen-plus")
+    assert "CALLER LIMITS NOT ENFORCED" in caplog.text
+    with pytest.raises(CallerStoreUnavailable):
+        open_store.find("qfc_" + "x" * 43)
+
+
+def test_a_hung_redis_fails_closed_within_a_second() -> None:
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        store = RedisCallerStore(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        started = time.monotonic()
+        with pytest.raises(CallerStoreUnavailable):
+            store.find("qfc_" + "x" * 43)
+        assert time.monotonic() - started < 1.0
+        assert store.healthy() is False
+
+
+def run_cli(url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if url:
+        env["REDIS_URL"] = url
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "callers"), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_end_to_end(url: str, server: RedisServer) -> None:
+    added = run_cli(url, "add", "batch", "--rpm", "2", "--tpm", "5000", "--budget-tokens", "90000", "--models", "qwen-plus,qwen-max")
+    assert added.returncode == 0, added.stderr
+    key = added.stdout.split()[-1]
+    assert key.startswith("qfc_") and key not in all_stored_text(server)
+    store = RedisCallerStore(url)
+    caller = store.find(key)
+    assert (caller.rpm, caller.tpm, caller.budget_tokens, caller.models) == (2, 5000, 90000, ("qwen-plus", "qwen-max"))
+    assert run_cli(url, "add", "batch").returncode == 1  # the name is taken
+    store.admit(caller, "qwen-plus")
+    store.settle(caller, "qwen-plus", PLUS)
+    listed = run_cli(url, "list").stdout
+    assert "batch" in listed and "active" in listed and "1500" in listed and key not in listed
+    usage = json.loads(run_cli(url, "usage", "--json").stdout)
+    assert usage == [{"caller": "batch", "model": "qwen-plus", "day": time.strftime("%Y-%m-%d", time.gmtime()),
+                      "requests": 1, "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 200, "cost": 0.01}]
+    assert "qwen-plus" in run_cli(url, "usage", "batch").stdout
+    assert json.loads(run_cli(url, "usage", "--json", "nobody").stdout) == []
+    assert run_cli(url, "revoke", "batch").returncode == 0
+    assert store.find(key) is None and "revoked" in run_cli(url, "list").stdout
+    assert run_cli(url, "revoke", "batch").returncode == 1
+    missing = run_cli(None, "list")
+    assert missing.returncode == 2 and "REDIS_URL" in missing.stderr
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    unreachable = run_cli(f"redis://127.0.0.1:{port}/0", "list")
+    assert unreachable.returncode == 2 and "cannot reach Redis" in unreachable.stderr
+    assert run_cli(url, "add", "bad:name").returncode == 2
