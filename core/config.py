@@ -84,6 +84,10 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     log_content: bool = False
     try_page: bool = False
+    # Model names or globs forced onto DashScope's multimodal / text endpoint (core/models.py), for
+    # models DashScope adds after this release; they come before the built-in rules.
+    multimodal_models: tuple[str, ...] = ()
+    text_models: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -111,7 +115,12 @@ class Config:
             cors_origins=_list_env(env, "CORS_ORIGINS", ()),
             log_content=_bool_env(env, "LOG_CONTENT"),
             try_page=_bool_env(env, "TRY_PAGE"),
+            multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
+            text_models=_list_env(env, "TEXT_MODELS", ()),
         )
+        both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
+        if both:
+            raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"
