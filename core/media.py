@@ -29,6 +29,10 @@ MEDIA_KEYS = ("image", "video", "audio")
 OPENAI_MEDIA_KEYS = ("image_url", "video_url")
 # The scheme must open the value: no leading space, dot-slash or anything else before it.
 _ALLOWED_SCHEME = re.compile(r"(?:https?://|data:)", re.IGNORECASE)
+# data:<type>/<subtype>[;name=value...];base64,<base64>. Media is binary, so base64 it is; and with
+# no "." in the payload and one "/" in the type, such a value can never read as a path with "..".
+_TOKEN = r"[a-z0-9][a-z0-9!#$&^_.+-]*"
+_DATA_URL = re.compile(rf"data:{_TOKEN}/{_TOKEN}(;{_TOKEN}={_TOKEN})*;base64,[a-z0-9+/_-]+={{0,2}}", re.IGNORECASE)
 _SHOWN_CHARS = 60
 
 
@@ -63,9 +67,8 @@ def safe_media_url(value: Any, path: str) -> str:
     prefix = scheme.group(0).lower()
     url = prefix + value[len(prefix):]
     if prefix == "data:":
-        header, comma, data = url.partition(",")
-        if not comma or not data:
-            raise _unsafe(path, value, "a data: URL needs `data:<type>;base64,<data>`")
+        if not _DATA_URL.fullmatch(url):
+            raise _unsafe(path, value, "a data: URL must be `data:<type>/<subtype>;base64,<base64 data>`")
     elif not _host(url):
         raise _unsafe(path, value, "it has no host")
     return url

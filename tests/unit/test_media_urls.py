@@ -40,6 +40,11 @@ UNSAFE = [
     "data:",
     "data:image/png;base64",  # no comma, no data
     "data:image/png;base64,",
+    "data:,hello",  # media is binary: base64 only
+    "data:image/png,raw",
+    "data:image/png;base64,../../etc/passwd",
+    "data:../..;base64,AAAA",
+    "data:image/png;base64,AAAA.",
     "httpsx://example.com",
     "",
 ]
@@ -50,7 +55,7 @@ SAFE = [
     "https://user@example.com/a.png",
     "data:image/png;base64,iVBORw0KGgo=",
     "data:audio/mp3;base64,SUQz",
-    "data:,hello",
+    "data:image/svg+xml;charset=utf-8;base64,PHN2Zz4=",
 ]
 
 
