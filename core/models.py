@@ -21,7 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
+
+if TYPE_CHECKING:
+    from core.config import Config
 
 Endpoint = Literal["text", "multimodal"]
 
@@ -146,11 +149,12 @@ class ModelRules:
     text_models: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, config: Any) -> "ModelRules":
+    def from_config(cls, config: "Config") -> "ModelRules":
         return cls(tuple(config.multimodal_models), tuple(config.text_models))
 
     def endpoint(self, model: str) -> Endpoint:
-        """"text" (Generation, text-generation) or "multimodal" (MultiModalConversation)."""
+        """Which DashScope endpoint serves the model: "text" (the SDK's Generation) or "multimodal"
+        (MultiModalConversation)."""
         name = model.strip().lower()
         multimodal = _best_match(name, self.multimodal_models)
         text = _best_match(name, self.text_models)

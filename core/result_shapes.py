@@ -253,6 +253,18 @@ class OpenAIDeltas:
             })
         return deltas
 
+    def chunk_choices(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        """A chunk's choices as OpenAI chunk choices: index, delta, finish_reason, logprobs if any.
+        A choice with an empty delta and no finish_reason is kept: the caller may skip it."""
+        shaped = []
+        for position, choice in enumerate(choices(chunk)):
+            index = choice.get("index", position)
+            entry = {"index": index, "delta": self.delta(choice, index), "finish_reason": finish_reason(choice)}
+            if isinstance(choice.get("logprobs"), dict):
+                entry["logprobs"] = choice["logprobs"]
+            shaped.append(entry)
+        return shaped
+
     def delta(self, choice: dict[str, Any], choice_index: int = 0) -> dict[str, Any]:
         """What this chunk's choice adds: reasoning_content, content, tool_calls (each only if any)."""
         message = choice.get("message") or {}

@@ -86,7 +86,8 @@ def test_a_text_model_gets_its_text_parts_joined() -> None:
 
 
 def test_a_text_model_refuses_media_parts_naming_the_model() -> None:
-    content = [{"type": "text", "text": "what is it"}, {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}]
+    image = {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}
+    content = [{"type": "text", "text": "what is it"}, image]
     with pytest.raises(InvalidRequest) as refused:
         dashscope_content(content, PATH, "qwen-plus", multimodal=False)
     assert refused.value.param == f"{PATH}[1]"

@@ -43,9 +43,10 @@ MULTIMODAL_THINKING = [
     chunk({"content": [{"text": "杭州"}]}, finish="stop", usage=usage(4, 2)),
 ]
 # Parallel tool calls in fragments (CAP single-generation-message-with-parallel-tools-sse).
+WEATHER = "get_current_weather"
 TOOL_FRAGMENTS = [
     chunk({"content": "", "tool_calls": [{"index": 0, "id": "call_29a8", "type": "function",
-                                          "function": {"name": "get_current_weather", "arguments": "{\"location\": \""}}]},
+                                          "function": {"name": WEATHER, "arguments": "{\"location\": \""}}]},
           usage=usage(5)),
     chunk({"content": "", "tool_calls": [{"index": 0, "id": "", "type": "function",
                                           "function": {"arguments": "浙江省杭州市\"}"}}]}, usage=usage(9)),
@@ -64,7 +65,8 @@ def test_content_text_whatever_the_shape() -> None:
     assert content_text([]) == "" and content_text(None) == ""
     assert chunk_text(MULTIMODAL_THINKING[0]) == "" and chunk_text(MULTIMODAL_THINKING[1]) == "告别"
     assert chunk_reasoning(MULTIMODAL_THINKING[1]) == "想" and chunk_reasoning(TEXT_THINKING[3]) == ""
-    assert chunk_text({"request_id": "r", "output": {"text": "legacy", "finish_reason": "null"}, "usage": {}}) == "legacy"
+    legacy = {"request_id": "r", "output": {"text": "legacy", "finish_reason": "null"}, "usage": {}}
+    assert chunk_text(legacy) == "legacy"
 
 
 def test_assemble_a_text_thinking_stream() -> None:
@@ -120,7 +122,8 @@ def test_assemble_keeps_other_output_fields_and_logprobs() -> None:
     search = {"search_results": [{"index": 1, "title": "t", "url": "https://e.com"}]}
     first = chunk({"content": "A"}, logprobs={"content": [{"token": "A", "logprob": -0.1, "top_logprobs": []}]})
     first["output"]["search_info"] = search
-    last = chunk({"content": "B"}, finish="stop", logprobs={"content": [{"token": "B", "logprob": -0.2, "top_logprobs": []}]})
+    second = {"content": [{"token": "B", "logprob": -0.2, "top_logprobs": []}]}
+    last = chunk({"content": "B"}, finish="stop", logprobs=second)
     last["output"]["search_info"] = None
     result = assemble([first, last])
     assert result["output"]["search_info"] == search
@@ -186,8 +189,23 @@ def test_a_first_fragment_without_an_id_gets_one_and_empty_later_fragments_are_s
 def test_openai_deltas_for_reasoning_then_content() -> None:
     deltas = OpenAIDeltas()
     shaped = [deltas.delta(c["output"]["choices"][0]) for c in MULTIMODAL_THINKING]
-    assert shaped == [{"reasoning_content": "用户"}, {"reasoning_content": "想", "content": "告别"}, {"content": "杭州"}]
+    assert shaped == [
+        {"reasoning_content": "用户"}, {"reasoning_content": "想", "content": "告别"}, {"content": "杭州"}
+    ]
     assert deltas.delta(TEXT_THINKING[0]["output"]["choices"][0]) == {"reasoning_content": "嗯"}
+
+
+def test_chunk_choices_keep_each_choices_index_finish_reason_and_logprobs() -> None:
+    deltas = OpenAIDeltas()
+    logprobs = {"content": [{"token": "x", "logprob": -1.0, "top_logprobs": []}]}
+    first = chunk({"content": "x"}, index=1, logprobs=logprobs)
+    last = chunk({"content": ""}, index=1, finish="stop")
+    assert deltas.chunk_choices(first) == [
+        {"index": 1, "delta": {"content": "x"}, "finish_reason": None, "logprobs": logprobs}
+    ]
+    assert deltas.chunk_choices(last) == [{"index": 1, "delta": {}, "finish_reason": "stop"}]
+    tool = deltas.chunk_choices(TOOL_FRAGMENTS[3])[0]
+    assert tool["finish_reason"] == "tool_calls" and tool["delta"]["tool_calls"][0]["id"]  # index 1 is new here
 
 
 def test_openai_choices_from_a_non_streamed_result() -> None:
