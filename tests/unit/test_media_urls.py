@@ -46,6 +46,9 @@ UNSAFE = [
     "data:../..;base64,AAAA",
     "data:image/png;base64,AAAA.",
     "httpsx://example.com",
+    "/etc/passwd#https://example.com",  # the scheme must open the value, not appear inside it
+    "file:///etc/passwd?u=https://example.com",
+    "~/x.png?data:image/png;base64,AAAA",
     "",
 ]
 SAFE = [
