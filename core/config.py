@@ -105,6 +105,10 @@ class Config:
     model_limits: str = ""
     model_prices: str = ""
     callers_fail_open: bool = False
+    # Model names or globs forced onto DashScope's multimodal / text endpoint (core/models.py), for
+    # models DashScope adds after this release; they come before the built-in rules.
+    multimodal_models: tuple[str, ...] = ()
+    text_models: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -137,8 +141,13 @@ class Config:
             model_limits=_raw(env, "MODEL_LIMITS"),
             model_prices=_raw(env, "MODEL_PRICES"),
             callers_fail_open=_bool_env(env, "CALLERS_FAIL_OPEN"),
+            multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
+            text_models=_list_env(env, "TEXT_MODELS", ()),
         )
         _check_caller_settings(config)
+        both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
+        if both:
+            raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"

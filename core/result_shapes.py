@@ -1,0 +1,281 @@
+"""DashScope results and stream chunks, as plain dicts ``{"request_id", "output", "usage"}``: their
+text whatever the content shape, one result assembled from a stream, and the OpenAI shapes /v1
+needs (usage with reasoning tokens, choices, deltas with reasoning and tool-call fragments).
+
+Shapes (docs/models.md has the captures they come from): a choice is ``{"index"?, "message":
+{"role", "content", "reasoning_content"?, "tool_calls"?}, "finish_reason", "logprobs"?}``. Content
+is a string on the text endpoint and a list of ``{"text"}`` parts on the multimodal one (``[]``
+while the model thinks). A chunk that is not the last has ``finish_reason: "null"`` (a string).
+Streams are incremental (``incremental_output: true``): each chunk carries only what is new,
+except usage, which is a running total.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable
+
+_NOT_FINISHED = (None, "", "null")
+
+
+def content_text(content: Any) -> str:
+    """A message's content as text: a string as it is, the text of a list of parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
+    return ""
+
+
+def choices(result: dict[str, Any]) -> list[dict[str, Any]]:
+    found = (result.get("output") or {}).get("choices")
+    return [choice for choice in found if isinstance(choice, dict)] if isinstance(found, list) else []
+
+
+def finish_reason(choice: dict[str, Any]) -> str | None:
+    reason = choice.get("finish_reason")
+    return None if reason in _NOT_FINISHED else reason
+
+
+def chunk_text(chunk: dict[str, Any]) -> str:
+    """The answer text a result or chunk carries (first choice, or the legacy `output.text`)."""
+    found = choices(chunk)
+    if found:
+        return content_text((found[0].get("message") or {}).get("content"))
+    text = (chunk.get("output") or {}).get("text")
+    return text if isinstance(text, str) else ""
+
+
+def chunk_reasoning(chunk: dict[str, Any]) -> str:
+    found = choices(chunk)
+    reasoning = (found[0].get("message") or {}).get("reasoning_content") if found else None
+    return reasoning if isinstance(reasoning, str) else ""
+
+
+class _Choice:
+    """One choice of a stream, accumulated."""
+
+    def __init__(self) -> None:
+        self.role = "assistant"
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+        self.list_content = False
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.logprobs: list[Any] | None = None
+        self.finish_reason: str | None = None
+        self.indexed = False
+        self.usage: dict[str, Any] | None = None
+
+    def add(self, choice: dict[str, Any]) -> None:
+        message = choice.get("message") or {}
+        self.role = message.get("role") or self.role
+        content = message.get("content")
+        self.list_content = self.list_content or isinstance(content, list)
+        self.text.append(content_text(content))
+        if isinstance(message.get("reasoning_content"), str):
+            self.reasoning.append(message["reasoning_content"])
+        for position, fragment in enumerate(message.get("tool_calls") or []):
+            if isinstance(fragment, dict):
+                self._add_tool_fragment(fragment, position)
+        logprobs = choice.get("logprobs")
+        if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
+            self.logprobs = (self.logprobs or []) + logprobs["content"]
+        self.finish_reason = finish_reason(choice) or self.finish_reason
+        self.indexed = self.indexed or "index" in choice
+
+    def _add_tool_fragment(self, fragment: dict[str, Any], position: int) -> None:
+        index = fragment.get("index", position)
+        call = self.tool_calls.setdefault(index, {"index": index, "id": "", "type": "function", "function": {}})
+        call["id"] = call["id"] or fragment.get("id") or ""
+        call["type"] = fragment.get("type") or call["type"]
+        function, merged = fragment.get("function") or {}, call["function"]
+        # DashScope sends the name whole on a call's first fragment, later ones carry none (or "").
+        if function.get("name") and not merged.get("name"):
+            merged["name"] = function["name"]
+        merged["arguments"] = merged.get("arguments", "") + (function.get("arguments") or "")
+
+    def result(self, index: int) -> dict[str, Any]:
+        text = "".join(self.text)
+        content: Any = ([{"text": text}] if text else []) if self.list_content else text
+        message: dict[str, Any] = {"role": self.role, "content": content}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.tool_calls:
+            message["tool_calls"] = [self.tool_calls[key] for key in sorted(self.tool_calls)]
+        choice: dict[str, Any] = {"index": index} if self.indexed else {}
+        choice.update({"finish_reason": self.finish_reason, "message": message})
+        if self.logprobs is not None:
+            choice["logprobs"] = {"content": self.logprobs}
+        return choice
+
+
+def _total_usage(by_choice: dict[int, dict[str, Any]], last: dict[str, Any]) -> dict[str, Any]:
+    """One choice: the last chunk's usage (a running total). Several (`n` > 1, each packet carrying
+    its own choice's usage): output tokens summed, input counted once, as the SDK does."""
+    if len(by_choice) <= 1:
+        return last
+    usages = list(by_choice.values())
+    total = dict(usages[0])
+    total["output_tokens"] = sum(int(usage.get("output_tokens") or 0) for usage in usages)
+    total["total_tokens"] = int(total.get("input_tokens") or 0) + total["output_tokens"]
+    reasoning = [(usage.get("output_tokens_details") or {}).get("reasoning_tokens") for usage in usages]
+    if any(tokens is not None for tokens in reasoning):
+        details = dict(total.get("output_tokens_details") or {})
+        details["reasoning_tokens"] = sum(int(tokens or 0) for tokens in reasoning)
+        total["output_tokens_details"] = details
+    return total
+
+
+def assemble(chunks: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """An incremental stream -> the one result DashScope gives for a non-streamed call.
+
+    Content, reasoning and logprobs are concatenated per choice; tool calls merged by `index` (id,
+    type and name from the first fragment, arguments concatenated); finish_reason is the last real
+    one (None if the stream never finished: the caller decides that is an error); usage is the last
+    chunk's. Other output fields (search_info, model_name, ...) keep their last non-null value.
+    """
+    request_id, usage, extra = "", {}, {}
+    by_index: dict[int, _Choice] = {}
+    usage_by_choice: dict[int, dict[str, Any]] = {}
+    legacy_text: list[str] | None = None
+    legacy_finish: str | None = None
+    for chunk in chunks:
+        request_id = chunk.get("request_id") or request_id
+        output = chunk.get("output") or {}
+        found = choices(chunk)
+        for position, choice in enumerate(found):
+            index = choice.get("index", position)
+            by_index.setdefault(index, _Choice()).add(choice)
+        if chunk.get("usage"):
+            usage = chunk["usage"]
+            if found:
+                usage_by_choice[found[0].get("index", 0)] = usage
+        if not found and isinstance(output.get("text"), str):  # result_format "text"
+            legacy_text = (legacy_text or []) + [output["text"]]
+        legacy_finish = finish_reason(output) or legacy_finish
+        for key, value in output.items():
+            if key not in ("choices", "text", "finish_reason") and value is not None:
+                extra[key] = value
+    assembled: dict[str, Any] = dict(extra)
+    if by_index:
+        assembled["choices"] = [by_index[index].result(index) for index in sorted(by_index)]
+    elif legacy_text is not None:
+        assembled.update(text="".join(legacy_text), finish_reason=legacy_finish)
+    return {"request_id": request_id, "output": assembled, "usage": _total_usage(usage_by_choice, usage)}
+
+
+def assembled_finish_reason(result: dict[str, Any]) -> str | None:
+    found = choices(result)
+    return finish_reason(found[0]) if found else finish_reason(result.get("output") or {})
+
+
+def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """DashScope usage -> OpenAI's, with reasoning and cached tokens when DashScope reports them."""
+    prompt = int(usage.get("input_tokens") or 0)
+    completion = int(usage.get("output_tokens") or 0)
+    shaped: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": int(usage.get("total_tokens") or prompt + completion),
+    }
+    reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
+    if reasoning is not None:
+        shaped["completion_tokens_details"] = {"reasoning_tokens": int(reasoning)}
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    if cached is not None:
+        shaped["prompt_tokens_details"] = {"cached_tokens": int(cached)}
+    return shaped
+
+
+def openai_tool_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Whole tool calls (a non-streamed or assembled message) in OpenAI's shape, without `index`."""
+    return [
+        {
+            "id": call.get("id") or _new_call_id(),
+            "type": call.get("type") or "function",
+            "function": call.get("function") or {},
+        }
+        for call in calls
+    ]
+
+
+def openai_choices(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A DashScope result's choices (one, or `n`) as OpenAI `chat.completion` choices."""
+    shaped = []
+    for position, choice in enumerate(choices(result)):
+        message = choice.get("message") or {}
+        calls = message.get("tool_calls") or []
+        text = content_text(message.get("content"))
+        answer: dict[str, Any] = {"role": "assistant", "content": None if calls and not text else text}
+        if message.get("reasoning_content"):
+            answer["reasoning_content"] = message["reasoning_content"]
+        if calls:
+            answer["tool_calls"] = openai_tool_calls(calls)
+        logprobs = choice.get("logprobs")
+        shaped.append({
+            "index": choice.get("index", position),
+            "message": answer,
+            "finish_reason": finish_reason(choice),
+            "logprobs": logprobs if isinstance(logprobs, dict) else None,
+        })
+    return shaped
+
+
+def _new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+class OpenAIDeltas:
+    """DashScope stream choices -> OpenAI `delta`s, remembering which tool calls have started: a
+    call's first delta carries index, id, type and name, later ones only argument fragments."""
+
+    def __init__(self) -> None:
+        self._started: set[tuple[int, int]] = set()
+
+    def tool_call_deltas(self, fragments: list[dict[str, Any]], choice_index: int = 0) -> list[dict[str, Any]]:
+        deltas = []
+        for position, fragment in enumerate(fragments):
+            if not isinstance(fragment, dict):
+                continue
+            index = fragment.get("index", position)
+            function = fragment.get("function") or {}
+            arguments = function.get("arguments") or ""
+            if (choice_index, index) in self._started:
+                if arguments:
+                    deltas.append({"index": index, "function": {"arguments": arguments}})
+                continue
+            self._started.add((choice_index, index))
+            deltas.append({
+                "index": index,
+                "id": fragment.get("id") or _new_call_id(),
+                "type": fragment.get("type") or "function",
+                "function": {"name": function.get("name") or "", "arguments": arguments},
+            })
+        return deltas
+
+    def chunk_choices(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        """A chunk's choices as OpenAI chunk choices: index, delta, finish_reason, logprobs if any.
+        A choice with an empty delta and no finish_reason is kept: the caller may skip it."""
+        shaped = []
+        for position, choice in enumerate(choices(chunk)):
+            index = choice.get("index", position)
+            entry = {"index": index, "delta": self.delta(choice, index), "finish_reason": finish_reason(choice)}
+            if isinstance(choice.get("logprobs"), dict):
+                entry["logprobs"] = choice["logprobs"]
+            shaped.append(entry)
+        return shaped
+
+    def delta(self, choice: dict[str, Any], choice_index: int = 0) -> dict[str, Any]:
+        """What this chunk's choice adds: reasoning_content, content, tool_calls (each only if any)."""
+        message = choice.get("message") or {}
+        delta: dict[str, Any] = {}
+        reasoning = message.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            delta["reasoning_content"] = reasoning
+        text = content_text(message.get("content"))
+        if text:
+            delta["content"] = text
+        calls = self.tool_call_deltas(message.get("tool_calls") or [], choice_index)
+        if calls:
+            delta["tool_calls"] = calls
+        return delta
