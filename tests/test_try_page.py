@@ -3,11 +3,16 @@ reply appears as it arrives, errors are shown plainly. Screenshots go to tests/a
 
 from __future__ import annotations
 
+import base64
+import json
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 import requests
 
+from scripts.dashscope_emulator import MULTIMODAL_PATH
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
 
@@ -102,3 +107,199 @@ def test_errors_are_shown_plainly(page):
     assert page.text_content("#error") == "Error 429 Throttling.RateQuota: Requests rate limit exceeded"
     assert page.text_content("#answer") == ""
     page.screenshot(path=str(ARTIFACTS / "try-page-error.png"), full_page=True)
+
+
+# -- thinking models and images (issue 12) ------------------------------------------------------
+
+def png(width: int = 96, height: int = 64) -> bytes:
+    """A small real PNG (orange and white stripes), made here so that no test file is needed."""
+    rows = b"".join(
+        b"\x00" + b"".join(b"\xff\x6a\x00" if (x // 8 + y // 8) % 2 else b"\xff\xff\xff" for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def sent_to_dashscope(emulator, marker: str) -> dict:
+    """The body of the model call that carried `marker`, whichever endpoint it reached."""
+    for seen in reversed(emulator.history):
+        if marker in json.dumps(seen["body"], ensure_ascii=False):
+            return seen["body"]
+    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
+
+
+def wait_for_the_answer(page) -> None:
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('request id')", timeout=20000)
+
+
+def test_reasoning_streams_into_a_block_that_folds_away_when_the_answer_starts(page, emulator):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwq-plus")
+    page.fill("#text", "为什么天空是蓝色的? [[emulate chunk_delay=0.3]]")
+    page.click("#send")
+
+    page.wait_for_function("document.getElementById('reasoning').textContent.length > 0")
+    assert page.is_visible("#thinking") and page.get_attribute("#thinking", "open") is not None
+    assert page.text_content("#thinking-summary") == "Thinking…" and page.text_content("#answer") == ""
+    assert page.text_content("#status") == "thinking…"
+    page.screenshot(path=str(ARTIFACTS / "try-page-thinking.png"), full_page=True)
+
+    wait_for_the_answer(page)
+    reasoning, answer = page.text_content("#reasoning"), page.text_content("#answer")
+    assert reasoning == "The user said: 为什么天空是蓝色的? I should answer plainly and name the emulator."
+    assert answer == "This is the DashScope emulator (qwq-plus). You said: 为什么天空是蓝色的?"
+    assert page.get_attribute("#thinking", "open") is None  # folded once the answer began
+    assert page.text_content("#thinking-summary").startswith("Thought for ")
+    page.screenshot(path=str(ARTIFACTS / "try-page-thought.png"), full_page=True)
+    page.click("#thinking-summary")  # and it opens again
+    assert page.is_visible("#reasoning")
+    assert "enable_thinking" not in sent_to_dashscope(emulator, "天空")["parameters"]  # the model's default
+
+
+def test_the_thinking_switch_sets_enable_thinking(page, emulator):
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwen-plus")
+    page.select_option("#thinking-mode", "on")
+    page.fill("#text", "thinking on, please")
+    page.click("#send")
+    wait_for_the_answer(page)
+    assert sent_to_dashscope(emulator, "thinking on, please")["parameters"]["enable_thinking"] is True
+    assert page.is_visible("#thinking") and "thinking on, please" in page.text_content("#reasoning")
+
+    page.fill("#model", "qwen3.5-plus")  # thinks by default
+    page.select_option("#thinking-mode", "off")
+    page.fill("#text", "thinking off, please")
+    page.click("#send")
+    wait_for_the_answer(page)
+    assert sent_to_dashscope(emulator, "thinking off, please")["parameters"]["enable_thinking"] is False
+    assert page.is_hidden("#thinking") and page.text_content("#answer").endswith("thinking off, please")
+
+
+def test_an_image_url_is_sent_as_a_dashscope_part(page, emulator):
+    # The browser asks for the preview; it is answered here, so nothing leaves the machine.
+    page.route("https://img.example.com/stripes.png", lambda route: route.fulfill(body=png(), content_type="image/png"))
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwen-vl-plus")
+    page.fill("#system", "只用中文回答。")
+    page.fill("#image-url", "https://img.example.com/stripes.png")
+    page.wait_for_function("document.getElementById('preview').naturalWidth === 96")
+    page.fill("#text", "图里有什么? url")
+    page.click("#send")
+    wait_for_the_answer(page)
+
+    messages = sent_to_dashscope(emulator, "图里有什么? url")["input"]["messages"]
+    assert messages == [
+        {"role": "system", "content": [{"text": "只用中文回答。"}]},
+        {"role": "user", "content": [{"image": "https://img.example.com/stripes.png"}, {"text": "图里有什么? url"}]},
+    ]
+    assert page.text_content("#answer").endswith("You said: 图里有什么? url (shown: 1 image)")
+    assert page.is_hidden("#error")
+
+
+def test_a_picked_file_is_sent_as_a_data_url(page, emulator):
+    ARTIFACTS.mkdir(exist_ok=True)
+    picture = png()
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwen3.5-plus")  # sees images and thinks by default
+    page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture}])
+    page.wait_for_function("document.getElementById('preview').naturalWidth === 96")
+    assert page.text_content("#image-note") == "stripes.png, 1 KB, sent as a data: URL"
+    page.fill("#text", "这张图是什么颜色? file")
+    page.click("#send")
+    wait_for_the_answer(page)
+
+    user = sent_to_dashscope(emulator, "这张图是什么颜色? file")["input"]["messages"][-1]
+    assert user["content"] == [
+        {"image": "data:image/png;base64," + base64.b64encode(picture).decode()},
+        {"text": "这张图是什么颜色? file"},
+    ]
+    assert page.text_content("#answer").endswith("(shown: 1 image)")
+    assert "这张图是什么颜色?" in page.text_content("#reasoning")
+    assert page.text_content("#thinking-summary").startswith("Thought for ")
+    page.screenshot(path=str(ARTIFACTS / "try-page-image.png"), full_page=True)
+
+    page.click("#image-clear")  # and without it, the next question is plain text again
+    assert page.is_hidden("#image-preview") and page.is_hidden("#image-clear")
+    page.fill("#text", "no picture now")
+    page.click("#send")
+    wait_for_the_answer(page)
+    assert sent_to_dashscope(emulator, "no picture now")["input"]["messages"][-1]["content"] == "no picture now"
+
+
+def test_prompt_mode_sends_no_image(page, emulator):
+    page.fill("#token", TOKEN)
+    page.fill("#image-url", "https://img.example.com/unused.png")
+    page.select_option("#mode", "prompt")
+    assert page.is_hidden("#image-row") and page.is_hidden("#image-preview")
+    page.fill("#text", "a prompt, no picture")
+    page.click("#send")
+    wait_for_the_answer(page)
+    sent = sent_to_dashscope(emulator, "a prompt, no picture")
+    assert "unused.png" not in json.dumps(sent)
+
+
+def test_an_image_too_big_for_the_function_gets_its_error(page, emulator):
+    calls_before = len(emulator.history)
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwen-vl-plus")
+    big = b"\x89PNG\r\n\x1a\n" + bytes(900 * 1024)  # a data: URL of it is over MAX_BODY_BYTES (1 MiB)
+    page.set_input_files("#image-file", files=[{"name": "big.png", "mimeType": "image/png", "buffer": big}])
+    page.wait_for_selector("#image-preview:not(.hidden)")
+    page.fill("#text", "too big")
+    page.click("#send")
+    page.wait_for_selector("#error:not(.hidden)")
+    assert page.text_content("#error").startswith("Error 413 ")
+    assert page.text_content("#answer") == "" and len(emulator.history) == calls_before
+
+
+def test_an_error_page_from_a_gateway_is_shown_as_text(page):
+    # What a proxy or gateway in front of the function may answer: not JSON.
+    page.route("**/invoke/messages", lambda route: route.fulfill(status=502, body="<html>Bad Gateway</html>", content_type="text/html"))
+    page.fill("#text", "hi")
+    page.click("#send")
+    page.wait_for_selector("#error:not(.hidden)")
+    assert page.text_content("#error") == "Error 502: <html>Bad Gateway</html>"
+
+
+def test_a_non_streamed_reasoning_is_shown_folded(page):
+    page.fill("#token", TOKEN)
+    page.fill("#model", "deepseek-r1")  # thinks, and answers without streaming too
+    page.uncheck("#stream")
+    page.fill("#text", "一加一等于几?")
+    page.click("#send")
+    wait_for_the_answer(page)
+    assert page.text_content("#thinking-summary") == "Reasoning" and page.get_attribute("#thinking", "open") is None
+    assert page.text_content("#reasoning").startswith("The user said: 一加一等于几?")
+    assert page.text_content("#answer") == "This is the DashScope emulator (deepseek-r1). You said: 一加一等于几?"
+
+
+def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
+    """DashScope's multimodal endpoint sends `content` as [{"text": ...}]. Until the function routes
+    vision models there, the page's call is handed straight to the emulator's multimodal endpoint
+    (the browser stands in for the function), so the page reads that endpoint's real stream."""
+
+    def to_the_multimodal_endpoint(route) -> None:
+        sent = route.request.post_data_json
+        native = {"model": sent["model"], "input": {"messages": sent["messages"]},
+                  "parameters": {"result_format": "message", "incremental_output": True}}
+        route.fulfill(response=route.fetch(
+            url=f"http://127.0.0.1:{emulator.port}{MULTIMODAL_PATH}", method="POST", post_data=json.dumps(native),
+            headers={"Authorization": "Bearer page-test", "Content-Type": "application/json", "X-DashScope-SSE": "enable"},
+        ))
+
+    page.route("**/invoke/messages", to_the_multimodal_endpoint)
+    page.fill("#model", "qvq-max")  # sees images, thinks
+    page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": png()}])
+    page.wait_for_selector("#image-preview:not(.hidden)")
+    page.fill("#text", "数一数条纹")
+    page.click("#send")
+    page.wait_for_function("document.getElementById('answer').textContent.endsWith('(shown: 1 image)')")
+    assert emulator.last_request()["path"] == MULTIMODAL_PATH and sent_to_dashscope(emulator, "数一数条纹")
+    assert page.text_content("#answer") == "This is the DashScope emulator (qvq-max). You said: 数一数条纹 (shown: 1 image)"
+    assert page.text_content("#reasoning").startswith("The user said: 数一数条纹")
