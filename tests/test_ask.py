@@ -138,6 +138,13 @@ def test_reasoning_is_dimmed_on_a_terminal(server):
     assert re.sub(r"\x1b\[\d+m", "", text) == "thinking: The user said: 你好 I should answer plainly and name the emulator.\r\n"
 
 
+def test_an_error_while_the_model_thinks(server):
+    result = ask("a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed]]", "--model", "qwq-plus", "--stream", "--url", server)
+    assert result.returncode == 1 and result.stdout == ""
+    thought, error = result.stderr.split("\n")[:2]
+    assert thought.startswith("thinking: The user said") and error.startswith("error ") and "DataInspectionFailed" in error
+
+
 def test_think_and_no_think_set_enable_thinking(server, emulator):
     on = ask("think about it", "--model", "qwen-plus", "--think", "--stream", "--url", server)
     assert on.returncode == 0, on.stderr

@@ -303,3 +303,14 @@ def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
     assert emulator.last_request()["path"] == MULTIMODAL_PATH and sent_to_dashscope(emulator, "数一数条纹")
     assert page.text_content("#answer") == "This is the DashScope emulator (qvq-max). You said: 数一数条纹 (shown: 1 image)"
     assert page.text_content("#reasoning").startswith("The user said: 数一数条纹")
+
+
+def test_an_error_while_the_model_thinks_is_shown_and_the_reasoning_kept(page):
+    page.fill("#token", TOKEN)
+    page.fill("#model", "qwq-plus")
+    page.fill("#text", "a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed message=\"Output data may contain inappropriate content.\"]]")
+    page.click("#send")
+    page.wait_for_selector("#error:not(.hidden)")
+    assert page.text_content("#error").endswith("DataInspectionFailed: Output data may contain inappropriate content.")
+    assert page.text_content("#reasoning").startswith("The user said") and page.text_content("#answer") == ""
+    assert page.text_content("#thinking-summary").startswith("Thinking stopped after ")
