@@ -82,15 +82,17 @@ def test_a_streamed_reply_appears_as_it_arrives(page):
     page.screenshot(path=str(ARTIFACTS / "try-page-stream.png"), full_page=True)
 
 
-def test_prompt_mode_without_streaming(page):
+def test_prompt_mode_without_streaming(page, emulator):
     page.fill("#token", TOKEN)
+    page.fill("#image-url", "https://img.example.com/unused.png")
     page.select_option("#mode", "prompt")
-    assert page.is_hidden("#system")
+    assert page.is_hidden("#system") and page.is_hidden("#image-row") and page.is_hidden("#image-preview")
     page.uncheck("#stream")
     page.fill("#text", "写一首关于西湖的诗")
     page.click("#send")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('request id')")
     assert page.text_content("#answer").endswith("写一首关于西湖的诗")
+    assert "unused.png" not in json.dumps(sent_to_dashscope(emulator, "写一首关于西湖的诗"))  # a prompt is text only
 
 
 def test_errors_are_shown_plainly(page):
@@ -133,16 +135,21 @@ def sent_to_dashscope(emulator, marker: str) -> dict:
     raise AssertionError(f"no call carrying {marker!r} reached the emulator")
 
 
+def send(page, text: str, model: str | None = None) -> None:
+    page.fill("#token", TOKEN)
+    if model:
+        page.fill("#model", model)
+    page.fill("#text", text)
+    page.click("#send")
+
+
 def wait_for_the_answer(page) -> None:
     page.wait_for_function("document.getElementById('status').textContent.startsWith('request id')", timeout=20000)
 
 
 def test_reasoning_streams_into_a_block_that_folds_away_when_the_answer_starts(page, emulator):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwq-plus")
-    page.fill("#text", "为什么天空是蓝色的? [[emulate chunk_delay=0.3]]")
-    page.click("#send")
+    send(page, "为什么天空是蓝色的? [[emulate chunk_delay=0.3]]", model="qwq-plus")
 
     page.wait_for_function("document.getElementById('reasoning').textContent.length > 0")
     assert page.is_visible("#thinking") and page.get_attribute("#thinking", "open") is not None
@@ -163,19 +170,14 @@ def test_reasoning_streams_into_a_block_that_folds_away_when_the_answer_starts(p
 
 
 def test_the_thinking_switch_sets_enable_thinking(page, emulator):
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwen-plus")
     page.select_option("#thinking-mode", "on")
-    page.fill("#text", "thinking on, please")
-    page.click("#send")
+    send(page, "thinking on, please", model="qwen-plus")
     wait_for_the_answer(page)
     assert sent_to_dashscope(emulator, "thinking on, please")["parameters"]["enable_thinking"] is True
     assert page.is_visible("#thinking") and "thinking on, please" in page.text_content("#reasoning")
 
-    page.fill("#model", "qwen3.5-plus")  # thinks by default
     page.select_option("#thinking-mode", "off")
-    page.fill("#text", "thinking off, please")
-    page.click("#send")
+    send(page, "thinking off, please", model="qwen3.5-plus")  # thinks by default
     wait_for_the_answer(page)
     assert sent_to_dashscope(emulator, "thinking off, please")["parameters"]["enable_thinking"] is False
     assert page.is_hidden("#thinking") and page.text_content("#answer").endswith("thinking off, please")
@@ -184,13 +186,10 @@ def test_the_thinking_switch_sets_enable_thinking(page, emulator):
 def test_an_image_url_is_sent_as_a_dashscope_part(page, emulator):
     # The browser asks for the preview; it is answered here, so nothing leaves the machine.
     page.route("https://img.example.com/stripes.png", lambda route: route.fulfill(body=png(), content_type="image/png"))
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwen-vl-plus")
     page.fill("#system", "只用中文回答。")
     page.fill("#image-url", "https://img.example.com/stripes.png")
     page.wait_for_function("document.getElementById('preview').naturalWidth === 96")
-    page.fill("#text", "图里有什么? url")
-    page.click("#send")
+    send(page, "图里有什么? url", model="qwen-vl-plus")
     wait_for_the_answer(page)
 
     messages = sent_to_dashscope(emulator, "图里有什么? url")["input"]["messages"]
@@ -205,13 +204,10 @@ def test_an_image_url_is_sent_as_a_dashscope_part(page, emulator):
 def test_a_picked_file_is_sent_as_a_data_url(page, emulator):
     ARTIFACTS.mkdir(exist_ok=True)
     picture = png()
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwen3.5-plus")  # sees images and thinks by default
     page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": picture}])
     page.wait_for_function("document.getElementById('preview').naturalWidth === 96")
     assert page.text_content("#image-note") == "stripes.png, 1 KB, sent as a data: URL"
-    page.fill("#text", "这张图是什么颜色? file")
-    page.click("#send")
+    send(page, "这张图是什么颜色? file", model="qwen3.5-plus")  # sees images and thinks by default
     wait_for_the_answer(page)
 
     user = sent_to_dashscope(emulator, "这张图是什么颜色? file")["input"]["messages"][-1]
@@ -226,33 +222,17 @@ def test_a_picked_file_is_sent_as_a_data_url(page, emulator):
 
     page.click("#image-clear")  # and without it, the next question is plain text again
     assert page.is_hidden("#image-preview") and page.is_hidden("#image-clear")
-    page.fill("#text", "no picture now")
-    page.click("#send")
+    send(page, "no picture now")
     wait_for_the_answer(page)
     assert sent_to_dashscope(emulator, "no picture now")["input"]["messages"][-1]["content"] == "no picture now"
 
 
-def test_prompt_mode_sends_no_image(page, emulator):
-    page.fill("#token", TOKEN)
-    page.fill("#image-url", "https://img.example.com/unused.png")
-    page.select_option("#mode", "prompt")
-    assert page.is_hidden("#image-row") and page.is_hidden("#image-preview")
-    page.fill("#text", "a prompt, no picture")
-    page.click("#send")
-    wait_for_the_answer(page)
-    sent = sent_to_dashscope(emulator, "a prompt, no picture")
-    assert "unused.png" not in json.dumps(sent)
-
-
 def test_an_image_too_big_for_the_function_gets_its_error(page, emulator):
     calls_before = len(emulator.history)
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwen-vl-plus")
     big = b"\x89PNG\r\n\x1a\n" + bytes(900 * 1024)  # a data: URL of it is over MAX_BODY_BYTES (1 MiB)
     page.set_input_files("#image-file", files=[{"name": "big.png", "mimeType": "image/png", "buffer": big}])
     page.wait_for_selector("#image-preview:not(.hidden)")
-    page.fill("#text", "too big")
-    page.click("#send")
+    send(page, "too big", model="qwen-vl-plus")
     page.wait_for_selector("#error:not(.hidden)")
     assert page.text_content("#error").startswith("Error 413 ")
     assert page.text_content("#answer") == "" and len(emulator.history) == calls_before
@@ -261,18 +241,14 @@ def test_an_image_too_big_for_the_function_gets_its_error(page, emulator):
 def test_an_error_page_from_a_gateway_is_shown_as_text(page):
     # What a proxy or gateway in front of the function may answer: not JSON.
     page.route("**/invoke/messages", lambda route: route.fulfill(status=502, body="<html>Bad Gateway</html>", content_type="text/html"))
-    page.fill("#text", "hi")
-    page.click("#send")
+    send(page, "hi")
     page.wait_for_selector("#error:not(.hidden)")
     assert page.text_content("#error") == "Error 502: <html>Bad Gateway</html>"
 
 
 def test_a_non_streamed_reasoning_is_shown_folded(page):
-    page.fill("#token", TOKEN)
-    page.fill("#model", "deepseek-r1")  # thinks, and answers without streaming too
     page.uncheck("#stream")
-    page.fill("#text", "一加一等于几?")
-    page.click("#send")
+    send(page, "一加一等于几?", model="deepseek-r1")  # thinks, and answers without streaming too
     wait_for_the_answer(page)
     assert page.text_content("#thinking-summary") == "Reasoning" and page.get_attribute("#thinking", "open") is None
     assert page.text_content("#reasoning").startswith("The user said: 一加一等于几?")
@@ -280,9 +256,8 @@ def test_a_non_streamed_reasoning_is_shown_folded(page):
 
 
 def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
-    """DashScope's multimodal endpoint sends `content` as [{"text": ...}]. Until the function routes
-    vision models there, the page's call is handed straight to the emulator's multimodal endpoint
-    (the browser stands in for the function), so the page reads that endpoint's real stream."""
+    """The multimodal endpoint's `content` is [{"text": ...}]. Until the function routes vision models
+    there, the page's call goes straight to the emulator's multimodal endpoint, whose stream it reads."""
 
     def to_the_multimodal_endpoint(route) -> None:
         sent = route.request.post_data_json
@@ -294,11 +269,9 @@ def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
         ))
 
     page.route("**/invoke/messages", to_the_multimodal_endpoint)
-    page.fill("#model", "qvq-max")  # sees images, thinks
     page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": png()}])
     page.wait_for_selector("#image-preview:not(.hidden)")
-    page.fill("#text", "数一数条纹")
-    page.click("#send")
+    send(page, "数一数条纹", model="qvq-max")  # sees images, thinks
     page.wait_for_function("document.getElementById('answer').textContent.endsWith('(shown: 1 image)')")
     assert emulator.last_request()["path"] == MULTIMODAL_PATH and sent_to_dashscope(emulator, "数一数条纹")
     assert page.text_content("#answer") == "This is the DashScope emulator (qvq-max). You said: 数一数条纹 (shown: 1 image)"
@@ -306,10 +279,7 @@ def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
 
 
 def test_an_error_while_the_model_thinks_is_shown_and_the_reasoning_kept(page):
-    page.fill("#token", TOKEN)
-    page.fill("#model", "qwq-plus")
-    page.fill("#text", "a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed message=\"Output data may contain inappropriate content.\"]]")
-    page.click("#send")
+    send(page, "a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed message=\"Output data may contain inappropriate content.\"]]", model="qwq-plus")
     page.wait_for_selector("#error:not(.hidden)")
     assert page.text_content("#error").endswith("DataInspectionFailed: Output data may contain inappropriate content.")
     assert page.text_content("#reasoning").startswith("The user said") and page.text_content("#answer") == ""
