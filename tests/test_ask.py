@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
+import importlib.util
+import json
 import os
+import pty
+import re
+import select
 import subprocess
 import sys
+from importlib.machinery import SourceFileLoader
 
 import pytest
 
+from scripts.dashscope_emulator import MULTIMODAL_PATH
 from scripts.fc_process import free_port
 from tests.conftest import ROOT
 
@@ -51,3 +60,125 @@ def test_errors_are_clear(server):
 def test_an_unreachable_function(server):
     result = ask("hi", "--url", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2 and "could not reach" in result.stderr
+
+
+# -- images and thinking models (issue 12) ------------------------------------------------------
+
+PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # what matters here is the bytes, sent as they are
+
+
+def sent_to_dashscope(emulator, marker: str) -> dict:
+    """The body of the model call that carried `marker`, whichever endpoint it reached."""
+    for seen in reversed(emulator.history):
+        if marker in json.dumps(seen["body"], ensure_ascii=False):
+            return seen["body"]
+    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
+
+
+def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
+    (tmp_path / "photo.png").write_bytes(PICTURE)
+    result = ask("图里有什么? local", "--image", str(tmp_path / "photo.png"), "--model", "qwen-vl-plus", "--system", "用中文。", "--url", server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("You said: 图里有什么? local (shown: 1 image)")
+    messages = sent_to_dashscope(emulator, "图里有什么? local")["input"]["messages"]
+    assert messages == [
+        {"role": "system", "content": [{"text": "用中文。"}]},
+        {"role": "user", "content": [
+            {"image": "data:image/png;base64," + base64.b64encode(PICTURE).decode()}, {"text": "图里有什么? local"},
+        ]},
+    ]
+
+
+def test_image_urls_go_as_they_are_and_files_without_a_telling_name_are_recognised(server, emulator, tmp_path):
+    (tmp_path / "upload").write_bytes(PICTURE)  # no extension: the PNG signature says what it is
+    result = ask("two pictures", "--image", "https://img.example.com/a.jpg", "--image", f"file://{tmp_path}/upload",
+                 "--model", "qwen-vl-max", "--url", server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(shown: 2 images)")
+    parts = sent_to_dashscope(emulator, "two pictures")["input"]["messages"][-1]["content"]
+    assert parts[0] == {"image": "https://img.example.com/a.jpg"}
+    assert parts[1]["image"].startswith("data:image/png;base64,iVBORw0KGgo") and parts[2] == {"text": "two pictures"}
+
+
+def test_an_image_that_cannot_be_sent_is_named_before_any_call(server, emulator, tmp_path):
+    calls = len(emulator.history)
+    missing = ask("hi", "--image", str(tmp_path / "nope.png"), "--url", server)
+    assert missing.returncode == 2 and "--image" in missing.stderr and "nope.png" in missing.stderr
+    (tmp_path / "notes.txt").write_text("not a picture")
+    not_an_image = ask("hi", "--image", str(tmp_path / "notes.txt"), "--url", server)
+    assert not_an_image.returncode == 2 and "notes.txt does not look like an image" in not_an_image.stderr
+    prompt = ask("hi", "--image", "https://img.example.com/a.jpg", "--mode", "prompt", "--url", server)
+    assert prompt.returncode == 2 and "--image needs messages mode" in prompt.stderr
+    assert len(emulator.history) == calls
+
+
+def test_streamed_reasoning_goes_to_stderr_marked(server):
+    result = ask("为什么天空是蓝色的?", "--model", "qwq-plus", "--stream", "--url", server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "This is the DashScope emulator (qwq-plus). You said: 为什么天空是蓝色的?\n"  # the answer alone
+    assert result.stderr == "thinking: The user said: 为什么天空是蓝色的? I should answer plainly and name the emulator.\n"
+
+
+def test_reasoning_is_dimmed_on_a_terminal(server):
+    main, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, str(ASK), "你好", "--model", "qwq-plus", "--stream", "--url", server],
+                               stdout=subprocess.PIPE, stderr=terminal, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+    os.close(terminal)
+    out, _ = process.communicate(timeout=30)
+    shown = b""
+    while select.select([main], [], [], 0.5)[0]:
+        try:
+            shown += os.read(main, 4096)
+        except OSError:  # the terminal's other end is closed
+            break
+    os.close(main)
+    assert process.returncode == 0 and out.decode().endswith("You said: 你好\n")
+    text = shown.decode()
+    assert text.startswith("\x1b[2mthinking:\x1b[0m \x1b[2m") and text.endswith("\x1b[0m\r\n")  # dim, then back to normal
+    assert re.sub(r"\x1b\[\d+m", "", text) == "thinking: The user said: 你好 I should answer plainly and name the emulator.\r\n"
+
+
+def test_an_error_while_the_model_thinks(server):
+    result = ask("a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed]]", "--model", "qwq-plus", "--stream", "--url", server)
+    assert result.returncode == 1 and result.stdout == ""
+    thought, error = result.stderr.split("\n")[:2]
+    assert thought.startswith("thinking: The user said") and error.startswith("error ") and "DataInspectionFailed" in error
+
+
+def test_think_and_no_think_set_enable_thinking(server, emulator):
+    on = ask("think about it", "--model", "qwen-plus", "--think", "--stream", "--url", server)
+    assert on.returncode == 0, on.stderr
+    assert sent_to_dashscope(emulator, "think about it")["parameters"]["enable_thinking"] is True
+    assert on.stderr.startswith("thinking: The user said: think about it")
+
+    off = ask("do not think", "--model", "qwen3.5-plus", "--no-think", "--stream", "--url", server)
+    assert off.returncode == 0, off.stderr
+    assert sent_to_dashscope(emulator, "do not think")["parameters"]["enable_thinking"] is False
+    assert off.stderr == "" and off.stdout.strip().endswith("You said: do not think")
+
+    neither = ask("default thinking", "--model", "qwen-plus", "--url", server)
+    assert "enable_thinking" not in sent_to_dashscope(emulator, "default thinking")["parameters"]
+
+
+def test_reasoning_in_a_whole_answer(server):
+    result = ask("一加一?", "--model", "deepseek-r1", "--url", server)  # thinks, and answers unstreamed too
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "This is the DashScope emulator (deepseek-r1). You said: 一加一?\n"
+    assert result.stderr.startswith("thinking: The user said: 一加一?")
+
+
+def test_the_multimodal_endpoints_content_lists_are_read(emulator, capsys):
+    """DashScope's multimodal endpoint sends `content` as [{"text": ...}]: ask's stream reader, fed
+    that endpoint's real stream (until the function routes vision models there)."""
+    loader = SourceFileLoader("ask_script", str(ASK))
+    script = importlib.util.module_from_spec(importlib.util.spec_from_loader("ask_script", loader))
+    loader.exec_module(script)
+    body = {"model": "qvq-max", "input": {"messages": [{"role": "user", "content": [{"image": "https://img.example.com/a.png"}, {"text": "数一数"}]}]},
+            "parameters": {"result_format": "message", "incremental_output": True}}
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
+    connection.request("POST", MULTIMODAL_PATH, body=json.dumps(body), headers={
+        "Authorization": "Bearer ask-test", "Content-Type": "application/json", "X-DashScope-SSE": "enable"})
+    assert script._print_stream(connection.getresponse()) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "This is the DashScope emulator (qvq-max). You said: 数一数 (shown: 1 image)\n"
+    assert printed.err.startswith("thinking: The user said: 数一数")
