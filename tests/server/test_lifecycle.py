@@ -299,7 +299,7 @@ def test_a_bad_setting_is_one_clear_line_and_a_failed_start(emulator, tmp_path):
 
 def test_the_test_run_keeps_the_app_log_lines_out_of_pytests_output():
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_system.py", "tests/test_streaming.py", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "tests/app/test_system.py", "tests/app/test_streaming.py", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT,
         capture_output=True,
         text=True,

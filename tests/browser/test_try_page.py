@@ -14,7 +14,7 @@ import requests
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
