@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from app import create_app
 from tests.conftest import FAKE_KEY
+
+TOKENS = ("first-invoke-token", "second-invoke-token")
 
 FC_CREDENTIALS = {
     "x-fc-access-key-id": "LTAI-fc-access-key-id-value",
@@ -63,30 +68,33 @@ def test_an_error_line_names_the_code(client, logs):
     assert line["status"] == 400 and line["error_code"] == "InvalidParameter"
 
 
-def test_secrets_and_content_never_reach_a_response_or_a_log(client, logs, emulator):
+def test_secrets_and_content_never_reach_a_response_or_a_log(config, client, logs, emulator):
+    """The one in-process check of every secret: DashScope's key, inbound tokens (right and wrong),
+    a caller's own bearer token and FC's credential headers, on calls that pass, stream, fail and
+    are refused. (tests/server/test_served_log.py checks gunicorn's own output the same way.)"""
+    guarded = create_app(dataclasses.replace(config, invoke_tokens=TOKENS)).test_client()
     logs.clear()
     content = "my-private-question-text"
     headers = {**FC_CREDENTIALS, "Authorization": "Bearer caller-token-value"}
     responses = [
+        guarded.post("/invoke", data="hi", headers={**FC_CREDENTIALS, "Authorization": f"Bearer {TOKENS[0]}"}),
+        guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}x"}),
         client.post("/invoke", data=content, headers=headers),
         client.post("/invoke", json={"prompt": content, "stream": True}, headers=headers),
         client.post("/invoke", json={"prompt": content, "temperature": 7}, headers=headers),
         client.post("/invoke", json={"prompt": f"{content} [[emulate status=500]]"}, headers=headers),
         client.get("/health", headers=headers),
     ]
+    assert [r.status_code for r in responses[:2]] == [200, 401]
     seen = "".join(r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
     everything_logged = logs.text()
 
-    for secret in [FAKE_KEY, "caller-token-value", *FC_CREDENTIALS.values()]:
+    for secret in [FAKE_KEY, "caller-token-value", *TOKENS, *FC_CREDENTIALS.values()]:
         assert secret not in seen
         assert secret not in everything_logged
     assert content not in everything_logged
     # The caller's Authorization header is never the key DashScope sees.
     assert emulator.last_request()["api_key"] == FAKE_KEY
-
-
-def test_config_repr_hides_the_key(config):
-    assert FAKE_KEY not in repr(config)
 
 
 def test_a_stream_the_client_abandoned_is_logged_as_such(client, logs):
