@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pathspec
-import pytest
 import yaml
 
 from core.config import Config

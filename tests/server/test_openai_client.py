@@ -1,4 +1,6 @@
-"""The OpenAI-compatible door, driven by the official `openai` package over a real socket."""
+"""The OpenAI-compatible door as its users meet it: the official `openai` package over a real socket
+to the function under gunicorn (typed responses, the client's own exception classes, streams as the
+client reads them). In-process shapes are tests/app/test_openai_shapes.py."""
 
 from __future__ import annotations
 
