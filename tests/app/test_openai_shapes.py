@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 
-
 from app import create_app
 from tests.conftest import event_json
 
