@@ -134,3 +134,16 @@ def test_a_request_id_that_does_not_look_like_one_is_replaced(client, logs, give
 @pytest.mark.parametrize("given", ["1-6789abcd-0123456789abcdef", "c8a1b2d3-4e5f-6789-abcd-ef0123456789", "a" * 128, "A.b_c-9"])
 def test_a_request_id_that_looks_like_one_is_kept(client, given):
     assert client.get("/health", headers={"x-fc-request-id": given}).headers["X-Request-Id"] == given
+
+
+@pytest.mark.parametrize("path, allowed", [("/invoke", {"POST", "OPTIONS"}), ("/health", {"GET", "HEAD", "OPTIONS"})])
+def test_flasks_automatic_options_answer_becomes_a_204_without_a_content_type(client, logs, path, allowed):
+    """Flask answers OPTIONS itself with an empty 200 labelled text/html; RequestTracking (web/tracking.py)
+    makes it what it is: 204 No Content, no Content-Type, the Allow header and the request id kept."""
+    logs.clear()
+    response = client.options(path)
+    assert response.status_code == 204 and response.data == b""
+    assert "Content-Type" not in response.headers and "Content-Length" not in response.headers
+    assert set(response.headers["Allow"].split(", ")) == allowed and response.headers["X-Request-Id"]
+    (line,) = logs.requests()
+    assert line["method"] == "OPTIONS" and line["status"] == 204
