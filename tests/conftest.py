@@ -117,6 +117,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
         flush_logs()
 
 
+TIER_MARKS = {"server": ("server",), "browser": ("server", "browser")}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/server is marked `server`, every one in tests/browser `browser` too, so
+    that `-m "not server"` leaves out exactly the tiers that start gunicorn."""
+    for item in items:
+        tier = item.path.relative_to(ROOT / "tests").parts[0]
+        for mark in TIER_MARKS.get(tier, ()):
+            item.add_marker(mark)
+
+
 @pytest.fixture
 def logs(capfd: pytest.CaptureFixture[str]) -> Logs:
     logs = Logs(capfd)
