@@ -1,7 +1,20 @@
-"""Fixtures: a DashScope emulator on a real socket, and the function in front of it.
+"""The test suite's one fixture chain, for every tier.
 
-`app` -> `client` is the function in-process (Flask's test client, the real SDK talking HTTP to
-the emulator). `server` is the function under gunicorn, started with the exact command in s.yaml.
+The tiers, cheapest first; a behaviour is tested once, in the cheapest tier that can show it:
+- tests/unit: pure functions (parsing, shaping, validation, policy, config, retry decisions). No
+  app, no socket, no fixture beyond pytest's own: the whole tier runs in about a second.
+- tests/app: the function in-process, Flask's test client in front, the real dashscope SDK talking
+  HTTP to the emulator on a loopback socket (the emulator's own tests live here too).
+- tests/server: the function under gunicorn, started with s.yaml's exact command, called over
+  sockets (worker, lifecycle, bodies, the openai client, the deploy package run, run-local, ...).
+  Marked `server`.
+- tests/browser: the try-it page in headless Chromium. Marked `browser` (and `server`).
+- tests/deploy: the deploy descriptors and the built package, read as files (s.yaml against the fc3
+  schema, .fcignore, publish.yaml): neither pure functions nor a running function.
+
+Fixtures: `emulator` (a DashScope emulator on a real socket, one per session) -> `config` -> `app`
+-> `client` is the function in-process. `fc_instance` -> `server` is the function under gunicorn
+in front of the same emulator. `logs` reads what the function printed.
 """
 
 from __future__ import annotations
@@ -102,6 +115,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
         return (yield)
     finally:
         flush_logs()
+
+
+TIER_MARKS = {"server": ("server",), "browser": ("server", "browser")}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/server is marked `server`, every one in tests/browser `browser` too, so
+    that `-m "not server"` leaves out exactly the tiers that start gunicorn."""
+    for item in items:
+        tier = item.path.relative_to(ROOT / "tests").parts[0]
+        for mark in TIER_MARKS.get(tier, ()):
+            item.add_marker(mark)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from scripts.dashscope_emulator import MULTIMODAL_PATH
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -1,5 +1,6 @@
 """The adapter's one HTTP session: what the environment says about reaching DashScope (proxies, CA
-bundle) is read once, when the session is made, and ~/.netrc is never read."""
+bundle) is read once, when the session is made, and ~/.netrc is never read. (The CA bundle, which
+needs no call to show, is tests/unit/test_session.py.)"""
 
 from __future__ import annotations
 
@@ -45,15 +46,3 @@ def test_a_netrc_entry_never_replaces_the_api_key(config, emulator, tmp_path, mo
     monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
     assert create_app(config).test_client().post("/invoke", data="who am I").status_code == 200
     assert emulator.last_request()["headers"]["Authorization"] == f"Bearer {config.dashscope_api_key}"
-
-
-def test_a_ca_bundle_from_the_environment_is_trusted(monkeypatch, tmp_path):
-    # No HTTPS upstream here to prove it end to end: the session carries the bundle requests would have used.
-    from core.upstream.session import pooled_session
-
-    bundle = tmp_path / "corporate-ca.pem"
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    assert pooled_session("https://dashscope.aliyuncs.com/api/v1").verify == str(bundle)
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    assert pooled_session("https://dashscope.aliyuncs.com/api/v1").verify is True

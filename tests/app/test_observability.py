@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from app import create_app
 from tests.conftest import FAKE_KEY
+
+TOKENS = ("first-invoke-token", "second-invoke-token")
 
 FC_CREDENTIALS = {
     "x-fc-access-key-id": "LTAI-fc-access-key-id-value",
@@ -63,30 +68,33 @@ def test_an_error_line_names_the_code(client, logs):
     assert line["status"] == 400 and line["error_code"] == "InvalidParameter"
 
 
-def test_secrets_and_content_never_reach_a_response_or_a_log(client, logs, emulator):
+def test_secrets_and_content_never_reach_a_response_or_a_log(config, client, logs, emulator):
+    """The one in-process check of every secret: DashScope's key, inbound tokens (right and wrong),
+    a caller's own bearer token and FC's credential headers, on calls that pass, stream, fail and
+    are refused. (tests/server/test_served_log.py checks gunicorn's own output the same way.)"""
+    guarded = create_app(dataclasses.replace(config, invoke_tokens=TOKENS)).test_client()
     logs.clear()
     content = "my-private-question-text"
     headers = {**FC_CREDENTIALS, "Authorization": "Bearer caller-token-value"}
     responses = [
+        guarded.post("/invoke", data="hi", headers={**FC_CREDENTIALS, "Authorization": f"Bearer {TOKENS[0]}"}),
+        guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}x"}),
         client.post("/invoke", data=content, headers=headers),
         client.post("/invoke", json={"prompt": content, "stream": True}, headers=headers),
         client.post("/invoke", json={"prompt": content, "temperature": 7}, headers=headers),
         client.post("/invoke", json={"prompt": f"{content} [[emulate status=500]]"}, headers=headers),
         client.get("/health", headers=headers),
     ]
+    assert [r.status_code for r in responses[:2]] == [200, 401]
     seen = "".join(r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
     everything_logged = logs.text()
 
-    for secret in [FAKE_KEY, "caller-token-value", *FC_CREDENTIALS.values()]:
+    for secret in [FAKE_KEY, "caller-token-value", *TOKENS, *FC_CREDENTIALS.values()]:
         assert secret not in seen
         assert secret not in everything_logged
     assert content not in everything_logged
     # The caller's Authorization header is never the key DashScope sees.
     assert emulator.last_request()["api_key"] == FAKE_KEY
-
-
-def test_config_repr_hides_the_key(config):
-    assert FAKE_KEY not in repr(config)
 
 
 def test_a_stream_the_client_abandoned_is_logged_as_such(client, logs):
@@ -126,3 +134,16 @@ def test_a_request_id_that_does_not_look_like_one_is_replaced(client, logs, give
 @pytest.mark.parametrize("given", ["1-6789abcd-0123456789abcdef", "c8a1b2d3-4e5f-6789-abcd-ef0123456789", "a" * 128, "A.b_c-9"])
 def test_a_request_id_that_looks_like_one_is_kept(client, given):
     assert client.get("/health", headers={"x-fc-request-id": given}).headers["X-Request-Id"] == given
+
+
+@pytest.mark.parametrize("path, allowed", [("/invoke", {"POST", "OPTIONS"}), ("/health", {"GET", "HEAD", "OPTIONS"})])
+def test_flasks_automatic_options_answer_becomes_a_204_without_a_content_type(client, logs, path, allowed):
+    """Flask answers OPTIONS itself with an empty 200 labelled text/html; RequestTracking (web/tracking.py)
+    makes it what it is: 204 No Content, no Content-Type, the Allow header and the request id kept."""
+    logs.clear()
+    response = client.options(path)
+    assert response.status_code == 204 and response.data == b""
+    assert "Content-Type" not in response.headers and "Content-Length" not in response.headers
+    assert set(response.headers["Allow"].split(", ")) == allowed and response.headers["X-Request-Id"]
+    (line,) = logs.requests()
+    assert line["method"] == "OPTIONS" and line["status"] == 204

@@ -1,4 +1,6 @@
-"""The OpenAI-compatible door, driven by the official `openai` package over a real socket."""
+"""The OpenAI-compatible door as its users meet it: the official `openai` package over a real socket
+to the function under gunicorn (typed responses, the client's own exception classes, streams as the
+client reads them). In-process shapes are tests/app/test_openai_shapes.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 import requests
 from openai import OpenAI
 
+from tests.app.test_key_refused import assert_owner_fault
 from tests.conftest import FAKE_KEY, event_json
 
 pytestmark = pytest.mark.server
@@ -265,3 +268,23 @@ def test_models(oai):
     assert oai.models.retrieve("qwen-plus").id == "qwen-plus"
     with pytest.raises(openai.NotFoundError):
         oai.models.retrieve("gpt-4o")
+
+
+# DashScope refusing the function's own key is the owner's fault: a 503 server error, never the
+# AuthenticationError that would make a client blame its own api_key (tests/app/test_key_refused.py).
+def test_a_refused_function_key_is_a_server_error_not_an_authentication_error(oai):
+    with pytest.raises(openai.InternalServerError) as raised:
+        oai.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": "hi [[emulate status=401 code=InvalidApiKey]]"}])
+    assert raised.value.status_code == 503
+    assert raised.value.body["type"] == "server_error"
+    assert_owner_fault(raised.value.body)
+
+
+def test_a_refused_function_key_in_a_stream_is_the_same_server_error(oai):
+    with pytest.raises(openai.InternalServerError) as raised:
+        stream = oai.chat.completions.create(
+            model="qwen-turbo", stream=True, messages=[{"role": "user", "content": "hi [[emulate status=401 code=InvalidApiKey]]"}]
+        )
+        list(stream)
+    assert raised.value.status_code == 503
+    assert_owner_fault(raised.value.body)

@@ -1,87 +1,37 @@
-"""The deploy descriptors: s.yaml against the fc3 schema, gunicorn's settings against s.yaml,
-publish.yaml against the registry template, and the built package on a bare Python."""
+"""The deploy descriptors, read as files (no app, no server): s.yaml against the fc3 schema,
+gunicorn's settings against s.yaml, publish.yaml against the registry template, and what the built
+package holds. The package running on a bare Python is tests/server/test_deploy_package.py."""
 
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import os
 import re
 import subprocess
-import venv
-import zipfile
 from pathlib import Path
 
-import jsonschema
 import pathspec
-import pytest
-import requests
 import yaml
-from openai import OpenAI
 
 from core.config import Config
 from scripts import build_fc_package, build_registry_package
-from scripts.fc_process import function_props, start_like_fc, stop
-from tests.conftest import FAKE_KEY, ROOT, event_bytes, s_yaml, sse_events
-
-# The props schema of the Serverless Devs `fc3` component (what s.yaml may say under a `component: fc3`
-# resource), carried in the repo so these checks run on a fresh clone with nothing beside it. It came
-# from the project's reference material (shared/reference/fc3-schema.json, itself the schema the fc3
-# component publishes); tests/fixtures/README.md says how to refresh it.
-SCHEMA = ROOT / "tests" / "fixtures" / "fc3-schema.json"
-PACKAGE = build_fc_package.DEFAULT_OUT
-# The target for the zipped package FC downloads and unpacks at every cold start (it was 33 MB).
-PACKAGE_ZIPPED_LIMIT = 15_000_000
-# What the SDK declares but the function never runs: none of it may be in the package.
-SDK_EXTRAS = ("fastapi", "uvicorn", "starlette", "opentelemetry", "rich", "pygments", "typer", "cryptography",
-              "httpx", "websocket", "tiktoken", "yaml", "anyio", "cffi")
-RUNTIME_PYTHON = {"custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
-
-
-def missing(what: str) -> None:
-    """Skip a check whose tool is not installed here, but never in CI, where .ci/run installs it all."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI must run every check)")
-    pytest.skip(what)
-
-
-def resolve(value, variables: dict, env: dict):
-    """Resolve Serverless Devs' ${vars.x} and ${env('X')} the way `s` does, for plain strings."""
-    if isinstance(value, dict):
-        return {key: resolve(item, variables, env) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item, variables, env) for item in value]
-    if isinstance(value, str):
-        value = re.sub(r"\$\{vars\.(\w+)\}", lambda m: str(variables[m.group(1)]), value)
-        return re.sub(
-            r"\$\{env\('(\w+)'(?:,\s*'([^']*)')?\)\}",
-            lambda m: env.get(m.group(1), m.group(2)) if m.group(2) is not None else env[m.group(1)],
-            value,
-        )
-    return value
-
-
-def resolved_props() -> dict:
-    document = s_yaml()
-    return resolve(function_props(), document["vars"], {"DASHSCOPE_API_KEY": FAKE_KEY})
-
-
-def validate_fc3(props: dict) -> None:
-    jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(props)
-
-
-def gunicorn_settings(environ: dict[str, str] | None = None) -> dict:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environ or {})
-    try:
-        namespace: dict = {}
-        exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
-        return namespace
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+from scripts.fc_process import function_props
+from tests.conftest import FAKE_KEY, ROOT, s_yaml
+from tests.deploy.package import (
+    PACKAGE,
+    PACKAGE_ZIPPED_LIMIT,
+    RUNTIME_PYTHON,
+    SCHEMA,
+    SDK_EXTRAS,
+    built_package,
+    gunicorn_settings,
+    missing,
+    resolve,
+    resolved_props,
+    validate_fc3,
+    zipped_size,
+)
 
 
 def test_the_deploy_checks_need_nothing_outside_the_repo():
@@ -275,21 +225,6 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     assert yaml.safe_load(unanswered)["resources"]["qwen"]["props"]["environmentVariables"]["INVOKE_TOKEN"].startswith("${secret(")
 
 
-def built_package() -> None:
-    if not (PACKAGE / "python" / ".installed-from").exists():
-        missing("no deploy package: scripts/test.sh builds it with scripts/build_fc_package.py")
-
-
-def zipped_size(folder) -> int:
-    """The package zipped as `s deploy` uploads it (deflate)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.tell()
-
-
 def test_the_package_holds_what_runs_and_nothing_else():
     built_package()
     project = sorted(path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*")
@@ -302,60 +237,3 @@ def test_the_package_holds_what_runs_and_nothing_else():
     present = [name for name in SDK_EXTRAS if (PACKAGE / "python" / name).exists()]
     assert present == []
     assert zipped_size(PACKAGE) <= PACKAGE_ZIPPED_LIMIT
-
-
-@pytest.mark.server
-def test_the_deploy_package_runs_on_a_bare_python(tmp_path, emulator):
-    """The package `s deploy` uploads, started by s.yaml's command on an interpreter with nothing
-    installed: every import must come from ./python, as on FC."""
-    built_package()
-    bare = tmp_path / "bare-python"
-    venv.create(bare, with_pip=False, system_site_packages=False)
-    code = str(PACKAGE)
-    fc_env = {
-        name: value.replace("/code", code)
-        for name, value in resolved_props()["environmentVariables"].items()
-    }
-    fc_env["PATH"] = f"{bare / 'bin'}{os.pathsep}{fc_env['PATH']}"
-    fc_env["DASHSCOPE_HTTP_BASE_URL"] = emulator.base_url
-    fc_env["TRY_PAGE"] = "1"
-    fc_env["PYTHONDONTWRITEBYTECODE"] = "1"  # FC's /code is read-only (and the package stays as built)
-    check = subprocess.run([bare / "bin" / "python3", "-c", "import flask"], capture_output=True)
-    assert check.returncode != 0, "the bare interpreter must not see the test environment's packages"
-
-    process, url = start_like_fc(fc_env, cwd=PACKAGE)
-    try:
-        response = requests.post(
-            f"{url}/invoke", data=event_bytes("raw-text.txt"), headers={"Content-Type": "application/octet-stream"}, timeout=30
-        )
-        assert response.status_code == 200, response.text
-        assert "如何做西红柿炖牛腩?" in response.json()["output"]["choices"][0]["message"]["content"]
-        call_every_door(url)
-    finally:
-        output = stop(process)
-    assert FAKE_KEY not in output
-    assert "Traceback" not in output and '"level":"ERROR"' not in output
-
-
-def call_every_door(url: str) -> None:
-    """Each way in, on the package as it is: what one of them imports late must be in it too."""
-    prompt = requests.post(f"{url}/invoke", json={"prompt": "用一句话介绍杭州。"}, timeout=30)
-    assert prompt.status_code == 200, prompt.text
-    assert "用一句话介绍杭州。" in prompt.json()["output"]["text"]
-    streamed = requests.post(f"{url}/invoke?stream=true", data="one two three".encode(), timeout=30,
-                             headers={"Content-Type": "application/octet-stream"})
-    assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/event-stream")
-    events = sse_events(streamed.text)
-    assert len(events) > 1 and all(event == "result" for event, _ in events), streamed.text
-    assert events[-1][1]["output"]["choices"][0]["finish_reason"] == "stop"
-
-    oai = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
-    messages = [{"role": "user", "content": "你好"}]
-    completion = oai.chat.completions.create(model="qwen-plus", messages=messages)
-    assert "你好" in completion.choices[0].message.content and completion.usage.total_tokens > 0
-    chunks = list(oai.chat.completions.create(model="qwen-plus", messages=messages, stream=True))
-    assert "你好" in "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
-    assert chunks[-1].choices[0].finish_reason == "stop"
-    page = requests.get(f"{url}/", timeout=30)
-    assert page.status_code == 200 and "<title>Try qwen-fc</title>" in page.text
-    assert requests.get(f"{url}/openapi.json", timeout=30).json()["paths"]

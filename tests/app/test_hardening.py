@@ -1,5 +1,7 @@
 """What an owner configures to leave the function on the internet: inbound tokens, limits, retries,
-load shedding, CORS, and logs that keep content out unless asked."""
+load shedding, CORS, and logs that keep content out unless asked. In-process (Flask's test client,
+the emulator over a socket); reading each setting from the environment is tests/unit/test_config.py,
+and that tokens never reach a log or a response is test_observability.py."""
 
 from __future__ import annotations
 
@@ -12,8 +14,6 @@ import uuid
 import pytest
 
 from app import create_app
-from web.access import token_is_valid
-from core.config import Config, ConfigError
 from scripts.fc_process import free_port
 
 TOKENS = ("first-invoke-token", "second-invoke-token")
@@ -66,35 +66,11 @@ def test_the_openai_door_takes_the_token_as_its_api_key(guarded):
     assert ok.status_code == 200
 
 
-def test_tokens_never_reach_a_log_or_a_response(guarded, logs):
-    logs.clear()
-    responses = [
-        guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}"}),
-        guarded.post("/invoke", data="hi", headers={"Authorization": f"Bearer {TOKENS[0]}x"}),
-    ]
-    logged = logs.text()
-    for token in TOKENS:
-        assert token not in logged
-        assert all(token not in r.get_data(as_text=True) + str(dict(r.headers)) for r in responses)
-
-
 def test_an_open_function_says_so_at_start(config, logs):
     create_app(config)
     assert "INVOKE_TOKEN is not set" in logs.text()
     create_app(dataclasses.replace(config, invoke_tokens=TOKENS))
     assert "INVOKE_TOKEN is not set" not in logs.text()
-
-
-def test_token_comparison():
-    assert token_is_valid("second-invoke-token", TOKENS)
-    assert not token_is_valid("second-invoke-toke", TOKENS)
-    assert not token_is_valid("", TOKENS)
-
-
-def test_tokens_from_the_environment():
-    config = Config.from_env({"INVOKE_TOKEN": " first-invoke-token, second-invoke-token "})
-    assert config.invoke_tokens == TOKENS
-    assert "first-invoke-token" not in repr(config)
 
 
 # -- MAX_BODY_BYTES ------------------------------------------------------------------------------
@@ -112,10 +88,6 @@ def test_a_body_over_the_limit_is_413(config, emulator):
     assert client.post("/v1/chat/completions", data="z" * 2000, content_type="application/json").get_json()["error"]["code"] == "PayloadTooLarge"
 
 
-def test_the_default_limit_is_one_mebibyte():
-    assert Config.from_env({}).max_body_bytes == 1024 * 1024
-
-
 # -- ALLOWED_MODELS and MAX_TOKENS_CAP -----------------------------------------------------------
 
 
@@ -131,11 +103,6 @@ def test_only_allowed_models(config, emulator):
     assert emulator.history == []
     assert client.post("/invoke", json={"model": "qwen-plus", "prompt": "hi"}).status_code == 200
     assert [m["id"] for m in client.get("/v1/models").get_json()["data"]] == ["qwen-turbo", "qwen-plus"]
-
-
-def test_the_default_model_must_be_allowed():
-    with pytest.raises(ConfigError, match="ALLOWED_MODELS"):
-        Config.from_env({"ALLOWED_MODELS": "qwen-plus", "QWEN_MODEL": "qwen-max"})
 
 
 @pytest.mark.parametrize("asked, sent", [(5000, 300), (None, 300), (100, 100)])

@@ -170,7 +170,7 @@ def test_upstream_rejects_the_model(client):
 
 def test_upstream_rejects_the_key(config):
     client = create_app(dataclasses.replace(config, dashscope_api_key="sk-invalid")).test_client()
-    body = assert_error(client.post("/invoke", data="hi"), 503, "ApiKeyRefused")  # the owner's fault: tests/test_key_refused.py
+    body = assert_error(client.post("/invoke", data="hi"), 503, "ApiKeyRefused")  # the owner's fault: tests/app/test_key_refused.py
     assert "sk-invalid" not in body["message"]
 
 

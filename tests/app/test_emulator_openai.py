@@ -12,7 +12,7 @@ import pytest
 
 from scripts.dashscope_emulator import Emulator
 from scripts.emulator.models import STREAM_ONLY_MESSAGE
-from tests.test_emulator import KEY, WEATHER_TOOL, user
+from tests.app.test_emulator import KEY, WEATHER_TOOL, user
 
 
 @pytest.fixture(scope="module")

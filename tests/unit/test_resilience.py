@@ -1,0 +1,53 @@
+"""What may be retried, and how long DashScope asked us to wait (core/upstream/resilience.py): pure
+decisions, no upstream. Retries against the emulator are tests/app/test_hardening.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import (
+    CallDeadlineExceeded,
+    InvalidRequest,
+    UpstreamError,
+    UpstreamKeyRefused,
+    UpstreamStreamIncomplete,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from core.upstream.resilience import is_retryable, retry_after_s
+
+
+@pytest.mark.parametrize(
+    "error",
+    [UpstreamError(status=429, code="Throttling"), UpstreamError(status=500), UpstreamError(status=503, code="ServiceUnavailable"), UpstreamUnreachable()],
+)
+def test_throttling_server_errors_and_failures_to_connect_are_retried(error):
+    assert is_retryable(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UpstreamTimeout(),
+        CallDeadlineExceeded(),
+        UpstreamStreamIncomplete(),
+        UpstreamKeyRefused(),
+        UpstreamError(status=400, code="InvalidParameter"),
+        UpstreamError(status=404, code="ModelNotFound"),
+        InvalidRequest("the caller's mistake"),
+        RuntimeError("a bug"),
+    ],
+)
+def test_timeouts_broken_streams_a_refused_key_and_other_4xx_are_not(error):
+    assert not is_retryable(error)
+
+
+@pytest.mark.parametrize("value, wait", [("2", 2.0), ("0.4", 0.4), ("-3", 0.0), ("Wed, 21 Oct 2026 07:28:00 GMT", None)])
+def test_retry_after(value, wait):
+    assert retry_after_s(UpstreamError(status=429, headers={"Retry-After": value})) == wait
+
+
+def test_no_retry_after():
+    assert retry_after_s(UpstreamError(status=429)) is None
+    assert retry_after_s(RuntimeError("no headers")) is None
+    assert retry_after_s(None) is None
