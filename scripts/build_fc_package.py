@@ -10,7 +10,7 @@ The package holds what runs and nothing else:
   Linux x86_64 wheels for the FC runtime's Python 3.11, whatever machine deploys; then what .fcignore
   says about ./python is removed as well.
 
-Standard library only, since it runs on the deployer's machine. tests/test_deploy.py starts the
+Standard library only, since it runs on the deployer's machine. tests/deploy/test_deploy.py and tests/server/test_deploy_package.py starts the
 result with s.yaml's command on an interpreter that has nothing installed, as the FC runtime has
 nothing, and calls every door.
 

@@ -1,0 +1,68 @@
+"""The browser tier's fixtures: the function under gunicorn with the try-it page on, and Debian's
+Chromium driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from scripts.fc_process import start_like_fc, stop
+from tests.conftest import ROOT, function_env
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+TOKEN = "page-test-token"
+# Chromium's own background traffic has nowhere to go on this network: keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page_function(emulator):
+    process, url = start_like_fc(function_env(emulator, TRY_PAGE="1", INVOKE_TOKEN=TOKEN))
+    yield process, url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def page_server(page_function):
+    return page_function[1]
+
+
+def printed_so_far(process) -> str:
+    """What the server has printed until now (pread: the server's own write offset stays put)."""
+    output = process.output_file
+    return os.pread(output.fileno(), 1 << 24, 0).decode("utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        what = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+        pytest.fail(f"{what}; CI must run every check") if os.environ.get("CI") else pytest.skip(what)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, page_server):
+    context = browser.new_context(viewport={"width": 900, "height": 900})
+    page = context.new_page()
+    page.goto(f"{page_server}/")
+    yield page
+    context.close()
+
+
+def sent_to_dashscope(emulator, marker: str) -> dict:
+    """The body of the model call that carried `marker`, whichever endpoint it reached."""
+    for seen in reversed(emulator.history):
+        if marker in json.dumps(seen["body"], ensure_ascii=False):
+            return seen["body"]
+    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
