@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of every route, served at GET /openapi.json.
 
-Written once, here; tests/test_openapi.py keeps it true by running schemathesis against the live
+Written once, here; tests/server/test_openapi.py keeps it true by running schemathesis against the live
 function: every response must be one this document declares, in the declared shape.
 """
 
