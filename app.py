@@ -60,7 +60,8 @@ def create_app(config: Config | None = None) -> Flask:
             log.warning("CALLERS_FAIL_OPEN is set: while Redis is unreachable, known caller keys pass WITHOUT "
                         "their limits (each such pass is logged)")
         if not config.invoke_tokens:
-            log.warning("callers are configured and INVOKE_TOKEN is not: every call needs a caller key")
+            log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
+                        "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
     if config.dashscope_base_url:
         log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope", config.dashscope_base_url)
     return app

@@ -7,8 +7,9 @@ token came close.
 
 Callers (web/callers.py): with a caller store, a caller key (`qfc_...`) in the same header identifies
 a caller, and with CALLER_NAME_HEADER so does the name FC's JWT trigger passes on; an unknown or revoked
-key is a 401 like a wrong token, an unreachable store a 503 (fail closed). With a store, the function
-is never open: no INVOKE_TOKEN then means every call needs a caller.
+key is a 401 like a wrong token, an unreachable store a 503 (fail closed). INVOKE_TOKEN stays the
+switch for who may call at all: without it the function is open as before, and a call with no
+caller credentials is the owner's (unlimited); a caller key given is still checked and limited.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def install_access_control(app: Flask, config: Config) -> None:
                     raise Unauthorized(f"the caller named in {name_header} is not known or has been revoked")
                 set_caller(caller)
                 return
+        if not tokens:  # an open function (no INVOKE_TOKEN): what is not a caller is the owner
+            set_caller(OWNER if store is not None else None)
+            return
         if given is None:
-            raise Unauthorized(None if tokens else "this function needs `Authorization: Bearer <caller key>`")
+            raise Unauthorized()
         raise Unauthorized("the bearer token is not one of this function's INVOKE_TOKEN values"
                            + (" nor a caller key" if store is not None else ""))

@@ -2,9 +2,9 @@
 model is known), and what it cost (at its real end). The store itself is core/callers/.
 
 - Who: the owner's INVOKE_TOKEN is the owner (unlimited); a caller key (`qfc_...`) is its caller;
-  with CALLER_NAME_HEADER, the caller FC's JWT trigger vouched for by name. With a store but no
-  INVOKE_TOKEN, every call needs a caller (the function is not left open: an open door would let
-  anyone past every caller's limits by sending no key).
+  with CALLER_NAME_HEADER, the caller FC's JWT trigger vouched for by name. Without INVOKE_TOKEN the
+  function stays open as before: a call with no caller credentials is the owner's (so set INVOKE_TOKEN
+  to make caller keys the only way in besides the owner's own token).
 - Admit: the caller's limits and the model's account-wide MODEL_LIMITS, counted atomically by the
   store. The owner's calls are checked against MODEL_LIMITS too (they spend the same account), but a
   store that cannot be reached never stops the owner.

@@ -72,12 +72,13 @@ def test_a_caller_key_identifies_its_caller_and_an_unknown_key_is_refused_on_eve
     assert usage_of(app, "app")["requests"] == 2
 
 
-def test_with_callers_and_no_invoke_token_every_call_needs_a_caller(config, key):
-    client = make_app(config, callers=f"app:{key}").test_client()
-    missing = invoke(client, None)
-    assert missing.status_code == 401 and "caller key" in missing.json["message"]
-    assert invoke(client, "not-a-key").status_code == 401
-    assert invoke(client, key).status_code == 200
+def test_without_invoke_token_the_function_stays_open_but_caller_keys_are_still_checked(config, key):
+    app = make_app(config, callers=f"app:{key}:rpm=1")
+    client = app.test_client()
+    assert [invoke(client, None).status_code for _ in range(2)] == [200, 200]  # the owner's, unlimited
+    assert invoke(client, new_key()).status_code == 401  # a key given must be a valid one
+    assert [invoke(client, key).status_code for _ in range(2)] == [200, 429]
+    assert usage_of(app, "(owner)")["requests"] == 2 and usage_of(app, "app")["requests"] == 1
     assert client.get("/health").json["caller_store"] == {"kind": "memory", "status": "up"}
 
 
