@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from core.callers import build_store
 from core.config import Config
 from core.upstream import QwenUpstream
 from handlers import invoke, openai, page, system
@@ -38,7 +39,9 @@ def create_app(config: Config | None = None) -> Flask:
         on_retry=lambda attempt, error: note(retries=attempt, retried_for=error.code),
         call_deadline_s=config.call_deadline_s,
     )
-    app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream)
+    callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
+                          model_prices=config.model_prices, fail_open=config.callers_fail_open)
+    app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream, callers=callers)
 
     register_error_handlers(app)
     install_request_tracking(app, log_content=config.log_content)
@@ -50,6 +53,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     if not config.api_key_configured:
         log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")
+    if callers is not None:
+        log.info("callers: %s store%s", callers.kind,
+                 " (limits are per instance: set REDIS_URL to share them)" if callers.kind == "memory" else "")
+        if config.callers_fail_open:
+            log.warning("CALLERS_FAIL_OPEN is set: while Redis is unreachable, known caller keys pass WITHOUT "
+                        "their limits (each such pass is logged)")
+        if not config.invoke_tokens:
+            log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
+                        "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
     if config.dashscope_base_url:
         log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope", config.dashscope_base_url)
     return app

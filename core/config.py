@@ -105,6 +105,9 @@ class Config:
     model_limits: str = ""
     model_prices: str = ""
     callers_fail_open: bool = False
+    # A header naming the caller, set by FC's HTTP trigger from a verified JWT's claim (authType jwt,
+    # claimPassBy): limits and usage then work with no keys. Only set it behind such a trigger.
+    caller_name_header: str | None = None
     # Model names or globs forced onto DashScope's multimodal / text endpoint (core/models.py), for
     # models DashScope adds after this release; they come before the built-in rules.
     multimodal_models: tuple[str, ...] = ()
@@ -141,10 +144,13 @@ class Config:
             model_limits=_raw(env, "MODEL_LIMITS"),
             model_prices=_raw(env, "MODEL_PRICES"),
             callers_fail_open=_bool_env(env, "CALLERS_FAIL_OPEN"),
+            caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
         )
         _check_caller_settings(config)
+        if config.caller_name_header and not (config.redis_url or config.callers):
+            raise ConfigError("CALLER_NAME_HEADER names callers: it needs REDIS_URL (or CALLERS) to find them in")
         both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
         if both:
             raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")

@@ -289,4 +289,6 @@ def chat_chunks(upstream: Iterator[Completion], model: str, include_usage: bool)
 def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
     """OpenAI's error shape (it has no place for a request id: that is in the X-Request-Id header)."""
     status_type = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
+    if error.code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
+        status_type = "insufficient_quota"
     return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": error.code}}

@@ -183,8 +183,13 @@ SCHEMAS: dict[str, Any] = {
     "Health": {
         "type": "object",
         "properties": {
-            "status": {"const": "ok"},
+            "status": {"enum": ["ok", "degraded"], "description": "degraded: the caller store is down (the owner's token still works)"},
             "api_key_configured": {"type": "boolean"},
+            "caller_store": {
+                "type": "object",
+                "description": "Only with REDIS_URL or CALLERS.",
+                "properties": {"kind": {"enum": ["redis", "memory"]}, "status": {"enum": ["up", "down"]}},
+            },
             "upstream": {"enum": ["dashscope", "custom"]},
             "default_model": {"type": "string"},
             "invoke_mode": {"enum": ["messages", "prompt"]},

@@ -21,16 +21,22 @@ OPENAPI = openapi_document()
 @bp.get("/health")
 def health() -> Response:
     """Liveness and configuration at a glance; never calls DashScope, never shows the key."""
-    config = services().config
-    return jsonify(
-        {
-            "status": "ok",
-            "api_key_configured": config.api_key_configured,
-            "upstream": "custom" if config.dashscope_base_url else "dashscope",
-            "default_model": config.default_model,
-            "invoke_mode": config.invoke_mode,
-        }
-    )
+    found = services()
+    config = found.config
+    body = {
+        "status": "ok",
+        "api_key_configured": config.api_key_configured,
+        "upstream": "custom" if config.dashscope_base_url else "dashscope",
+        "default_model": config.default_model,
+        "invoke_mode": config.invoke_mode,
+    }
+    if found.callers is not None:
+        # Still 200 when the store is down: the owner's token works; callers' calls get 503s.
+        up = found.callers.healthy()
+        body["caller_store"] = {"kind": found.callers.kind, "status": "up" if up else "down"}
+        if not up:
+            body["status"] = "degraded"
+    return jsonify(body)
 
 
 @bp.get("/openapi.json")

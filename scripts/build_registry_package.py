@@ -37,6 +37,10 @@ PLACEHOLDERS = {
         "        INVOKE_TOKEN: ${env('INVOKE_TOKEN', '')}\n",
         '        INVOKE_TOKEN: "{{ invokeToken }}"\n',
     ),
+    "redisUrl": (
+        "        REDIS_URL: ${env('REDIS_URL', '')}\n",
+        '        REDIS_URL: "{{ redisUrl }}"\n',
+    ),
 }
 
 

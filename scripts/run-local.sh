@@ -2,6 +2,9 @@
 # Runs the function locally the way FC runs it: gunicorn, gunicorn.conf.py, app:create_app(), on
 # http://127.0.0.1:${PORT:-9000}. With DASHSCOPE_API_KEY set, calls go to DashScope; without it, the
 # bundled DashScope emulator answers instead, on ${EMULATOR_PORT:-9100}.
+# Callers: when redis-server is installed and neither REDIS_URL nor CALLERS is set, a local
+# redis-server (no persistence: callers last as long as this run) starts on ${LOCAL_REDIS_PORT:-6380}
+# and REDIS_URL points at it, so `REDIS_URL=redis://127.0.0.1:6380/0 scripts/callers add NAME` works.
 # Only the runtime requirements (requirements.txt) are installed: the tests install the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +38,32 @@ if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
   refuse_if_taken "$emulator_port" EMULATOR_PORT "the DashScope emulator"
 fi
 
+local_redis=""
+if [ -z "${REDIS_URL:-}" ] && [ -z "${CALLERS:-}" ] && command -v redis-server >/dev/null 2>&1; then
+  local_redis="${LOCAL_REDIS_PORT:-6380}"
+  refuse_if_taken "$local_redis" LOCAL_REDIS_PORT "the local redis-server for callers"
+fi
+
 scripts/bootstrap.sh requirements.txt
 
 emulator_pid=""
-cleanup() { [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true; }
+redis_pid=""
+redis_dir=""
+cleanup() {
+  [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null || true
+  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
+  [ -n "$redis_dir" ] && rm -rf "$redis_dir" || true
+}
 trap cleanup EXIT INT TERM
+
+if [ -n "$local_redis" ]; then
+  redis_dir="$(mktemp -d)"
+  redis-server --port "$local_redis" --bind 127.0.0.1 --dir "$redis_dir" --save '' --appendonly no \
+    --daemonize no --loglevel warning &
+  redis_pid=$!
+  export REDIS_URL="redis://127.0.0.1:${local_redis}/0"
+  echo "run-local.sh: callers in a local redis-server (until this run stops): REDIS_URL=$REDIS_URL scripts/callers add NAME"
+fi
 
 if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
   .venv/bin/python scripts/dashscope_emulator.py --port "$emulator_port" &

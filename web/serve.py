@@ -6,11 +6,13 @@ does the rest, the same way for every door:
 1. admit before reading: a MAX_IN_FLIGHT slot (or an immediate 429), so a refused call costs
    nothing, not even reading its body;
 2. parse: the door reads the body (within MAX_BODY_BYTES) into a call and the stream switch;
-3. admit the call: the owner's rules (core/policy.py);
+3. admit the call: the owner's rules (core/policy.py), then the caller's limits and MODEL_LIMITS
+   (web/callers.py: the call is counted from here);
 4. call DashScope (core/upstream), or stream from it;
 5. shape: the door's answer body, or its stream events (web/sse.py);
 6. settle: DashScope's request id, the usage and (LOG_CONTENT) the reply on the request's log
-   line; for a stream, at its real end, disconnects included.
+   line; for a stream, at its real end, disconnects included; and, once per admitted call, the
+   caller's usage in the caller store (an upstream failure settles with no usage).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import Response, jsonify
 
 from core.config import Config
 from core.types import Completion, GenerationCall
+from web.callers import Admission, current_caller
 from web.request_body import read_body
 from web.services import services
 from web.sse import StreamFormat, stream_response
@@ -55,8 +58,11 @@ class Door(Protocol, Generic[P]):
     def stream_format(self, parsed: P) -> StreamFormat: ...
 
 
-def settle(usage: dict[str, Any], upstream_request_id: str | None = None, reply: str | None = None) -> None:
-    """A call has ended: what it cost goes on the request's log line."""
+def settle(usage: dict[str, Any], upstream_request_id: str | None = None, reply: str | None = None,
+           admission: Admission | None = None) -> None:
+    """A call has ended: what it cost goes on the request's log line (and to the caller's usage)."""
+    if admission is not None:
+        admission.settle(usage)
     if upstream_request_id is not None:
         note(upstream_request_id=upstream_request_id)
     note(usage=usage)
@@ -70,10 +76,12 @@ def serve(door: Door[P]) -> Response:
     config, upstream = found.config, found.upstream
     # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
     slot = upstream.admit()
+    admission: Admission | None = None
     try:
         parsed = door.parse(read_body(config.max_body_bytes), config)
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
+        admission = found.admit_caller(current_caller(), call.model)
         # The call will be made: its log line counts retries from here (the client reports each one).
         note(**policy_notes, retries=0)
         note_content(request=call.content)
@@ -81,11 +89,14 @@ def serve(door: Door[P]) -> Response:
             # The stream releases the slot when it ends.
             chunks: Iterator[Completion] = upstream.stream(call, slot)
             cumulative = call.parameters.get("incremental_output") is False
-            return stream_response(chunks, door.stream_format(parsed), settle, cumulative=cumulative)
+            settle_stream = (lambda usage: settle(usage, admission=admission)) if admission else settle
+            return stream_response(chunks, door.stream_format(parsed), settle_stream, cumulative=cumulative)
         completion = upstream.complete(call)
     except BaseException:
         slot.release()
+        if admission is not None:
+            admission.settle(None)  # counted, with no tokens: the call failed before any usage was known
         raise
     slot.release()
-    settle(completion.usage, completion.request_id, completion.text)
+    settle(completion.usage, completion.request_id, completion.text, admission)
     return jsonify(door.answer(completion, parsed))

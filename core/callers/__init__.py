@@ -30,10 +30,10 @@ How the request path uses it (no Flask here; the web layer wires it in):
 """
 
 from core.callers.errors import CallerKeyRevoked, CallerLimitExceeded, CallerStoreUnavailable, ModelNotAllowedForCaller
-from core.callers.model import Caller, Tokens, key_hash, looks_like_key, new_key
+from core.callers.model import OWNER, Caller, Tokens, key_hash, looks_like_key, new_key
 from core.callers.store import CallerStore, UsageRow, build_store
 
 __all__ = [
     "Caller", "CallerKeyRevoked", "CallerLimitExceeded", "CallerStore", "CallerStoreUnavailable",
-    "ModelNotAllowedForCaller", "Tokens", "UsageRow", "build_store", "key_hash", "looks_like_key", "new_key",
+    "ModelNotAllowedForCaller", "OWNER", "Tokens", "UsageRow", "build_store", "key_hash", "looks_like_key", "new_key",
 ]

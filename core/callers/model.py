@@ -26,6 +26,12 @@ class Caller:
         return self.models is None or model in self.models
 
 
+# The function owner's INVOKE_TOKEN calls, when a store exists: unlimited, but counted against the
+# account-wide MODEL_LIMITS and reported in usage. The parentheses keep it apart from every caller
+# name (NAME_PATTERN starts with a letter or digit), so no caller can be or impersonate the owner.
+OWNER = Caller("(owner)")
+
+
 def new_key() -> str:
     """A new caller key: the prefix makes it recognisable (in a leak scan, in a log), 256 random bits
     make it unguessable."""

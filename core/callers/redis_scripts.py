@@ -18,14 +18,15 @@ return fields
 """
 
 # KEYS: caller hash, caller rpm window, caller tpm window, model rpm window, model tpm window.
-# ARGV: model rpm limit, model tpm limit (0: none). The caller's own limits are read from its hash,
+# ARGV: model rpm limit, model tpm limit (0: none), '1' for the owner (no caller record: only the
+# model's limits apply). The caller's own limits are read from its hash,
 # so a revoke or a change made by `scripts/callers` counts from the next call on.
 # Returns {reason, retry_after_s, limit}: reason "ok", "revoked", "budget", "rpm", "tpm",
 # "model_rpm" or "model_tpm".
 ADMIT = """
 local now = tonumber(redis.call('TIME')[1])
 local c = redis.call('HMGET', KEYS[1], 'rpm', 'tpm', 'budget_tokens', 'spent', 'revoked', 'name')
-if not c[6] or (c[5] and c[5] ~= '') then return {'revoked', 0, 0} end
+if ARGV[3] ~= '1' and (not c[6] or (c[5] and c[5] ~= '')) then return {'revoked', 0, 0} end
 local function num(v) if v and v ~= '' then return tonumber(v) end return 0 end
 local rpm, tpm, budget, spent = num(c[1]), num(c[2]), num(c[3]), num(c[4])
 local model_rpm, model_tpm = tonumber(ARGV[1]), tonumber(ARGV[2])

@@ -22,7 +22,7 @@ from redis.retry import Retry
 
 from core.callers import redis_scripts
 from core.callers.errors import CallerStoreUnavailable
-from core.callers.model import Caller, Tokens, check_name, key_hash, new_key
+from core.callers.model import OWNER, Caller, Tokens, check_name, key_hash, new_key
 from core.callers.pricing import Price, estimated_cost
 from core.callers.store import CallerStore, UsageRow, check_model, price_table, refusal
 
@@ -111,7 +111,7 @@ class RedisCallerStore(CallerStore):
                 f"{PREFIX}model-rpm:{model}", f"{PREFIX}model-tpm:{model}"]
         try:
             reason, retry_after, value = self._call(
-                "admit", lambda: self._admit(keys=keys, args=[limits.get("rpm", 0), limits.get("tpm", 0)]))
+                "admit", lambda: self._admit(keys=keys, args=[limits.get("rpm", 0), limits.get("tpm", 0), int(caller.name == OWNER.name)]))
         except CallerStoreUnavailable:
             if self._fail_open:
                 self._warn_open(f"caller {caller.name!r} admitted to {model!r} without checking its limits")

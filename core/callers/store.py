@@ -78,6 +78,10 @@ class CallerStore(abc.ABC):
     def usage(self, name: str | None = None) -> list[UsageRow]:
         """Usage per caller, model and day, sorted; only `name`'s when given."""
 
+    def limits_model(self, model: str) -> bool:
+        """Whether MODEL_LIMITS names `model` (the owner's calls are checked only then)."""
+        return model in getattr(self, "_model_limits", {})
+
     @property
     @abc.abstractmethod
     def kind(self) -> str:

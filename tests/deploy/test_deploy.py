@@ -186,8 +186,9 @@ def test_publish_yaml_describes_a_one_click_project():
     publish = yaml.safe_load((ROOT / "publish.yaml").read_text())
     assert publish["Edition"] == "3.0.0" and publish["Type"] == "Project"
     parameters = publish["Parameters"]["properties"]
-    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "qwenModel"}
+    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "redisUrl", "qwenModel"}
     assert parameters["dashscopeApiKey"]["type"] == "secret" and parameters["invokeToken"]["type"] == "secret"
+    assert parameters["redisUrl"]["type"] == "secret" and "redisUrl" not in publish["Parameters"]["required"]
     assert "default" not in parameters["dashscopeApiKey"]
     assert "invokeToken" not in publish["Parameters"]["required"]
     regions = set(json.loads(SCHEMA.read_text())["definitions"]["IRegion"]["enum"])
@@ -204,6 +205,7 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
         "qwenModel": "qwen-max",
         "dashscopeApiKey": FAKE_KEY,
         "invokeToken": "registry-token",
+        "redisUrl": "redis://:pw@r-test.redis.rds.aliyuncs.com:6379/0",
     }
     assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) == set(answers)
     rendered = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: answers[m.group(1)], template)
@@ -214,6 +216,7 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     assert props["environmentVariables"]["QWEN_MODEL"] == "qwen-max"
     assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
     assert props["environmentVariables"]["INVOKE_TOKEN"] == "registry-token"
+    assert props["environmentVariables"]["REDIS_URL"] == answers["redisUrl"]
     assert (out / "src" / "app.py").exists() and not (out / "src" / "tests").exists()
     # The registry's deploy runs the same pre-deploy build, in src/, where there is no git.
     packaged = {path.as_posix() for path in build_fc_package.packaged_files(out / "src")}

@@ -1,0 +1,38 @@
+"""The owner's calls in the Redis store: no caller record, yet counted against MODEL_LIMITS in the
+same atomic window as the callers' calls, and reported in usage as `(owner)`."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from core.callers import OWNER, CallerLimitExceeded
+from core.callers.redis_store import RedisCallerStore
+from tests.redis_fixture import RedisServer, start_redis
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    running = start_redis(tmp_path_factory.mktemp("redis-owner"))
+    yield running
+    running.kill()
+
+
+def test_the_owner_shares_the_models_window_with_callers(redis_server):
+    store = RedisCallerStore(redis_server.url, model_limits={"qwen-plus": {"rpm": 3}})
+    caller, _ = store.add("app")
+    store.admit(OWNER, "qwen-plus")
+    store.admit(caller, "qwen-plus")
+    store.admit(OWNER, "qwen-plus")
+    with pytest.raises(CallerLimitExceeded) as refused:
+        store.admit(OWNER, "qwen-plus")
+    assert refused.value.limit == "model_rpm" and "MODEL_LIMITS" in refused.value.message
+    with pytest.raises(CallerLimitExceeded):
+        store.admit(caller, "qwen-plus")
+    store.admit(OWNER, "qwen-turbo")  # a model without limits
+    assert store.limits_model("qwen-plus") and not store.limits_model("qwen-turbo")
+    store.settle(OWNER, "qwen-plus", {"input_tokens": 4, "output_tokens": 6})
+    (row,) = store.usage("(owner)")
+    assert (row.requests, row.input_tokens, row.output_tokens) == (1, 4, 6)
+    assert [c.name for c, _ in store.callers()] == ["app"]  # the owner is no caller record
