@@ -9,7 +9,7 @@ import yaml
 
 from core.config import Config
 from tests.conftest import ROOT
-from tests.test_deploy import resolve, validate_fc3
+from tests.deploy.package import resolve, validate_fc3
 
 
 def uncommented(text: str, first: str, last: str, replaces: str | None = None) -> str:
