@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scripts.benchmark.run import KEY, emulator_process  # noqa: E402
+from scripts.benchmark.common import KEY  # noqa: E402
+from scripts.benchmark.servers import emulator_process  # noqa: E402
 from scripts.fc_process import free_port, stop  # noqa: E402
 
 
