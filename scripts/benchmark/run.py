@@ -81,12 +81,13 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
         callers = Callers(urls, base_url)
         measure_latency(settings, callers, results, peer)
         measure_concurrency(settings, callers, results, peer)
-        pids = {"function": servers["function"].pid, "function-v1": servers["function"].pid, "floor": servers["floor"].pid}
+        pids = {name: servers[name].pid for name in ("function", "floor", "official")}
+        pids["function-v1"] = pids["function"]
         if peer:
             pids["litellm"] = servers["litellm"].pid
         measure_cpu_per_call(settings, callers, pids, results)
         measure_requests_per_second(settings, callers, ["function", "function-v1"] + (["litellm"] if peer else []), results)
-        measure_long_streams(settings, callers, {k: v for k, v in pids.items() if k != "floor"}, results)
+        measure_long_streams(settings, callers, {k: v for k, v in pids.items() if k not in ("floor", "official")}, results)
         measure_features(settings, callers, base_url, results, stack)
         results.rss_mb = {name: rss_mb(process.pid) for name, process in servers.items()}
     table, met = report(settings, results)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from scripts.benchmark.common import GATEWAY_TOKEN, HERE, KEY, PYTHON_BIN, ROOT
-from scripts.fc_process import free_port, process_tree, start_like_fc, start_server
+from scripts.fc_process import free_port, function_props, process_tree, start_like_fc, start_server
 
 Starter = Callable[[str], tuple[subprocess.Popen, str]]
 
@@ -33,8 +33,16 @@ def server_env(base_url: str) -> dict[str, str]:
     }
 
 
+def fc_settings() -> dict[str, str]:
+    """s.yaml's environmentVariables that are settings (not the key, nor FC's paths): the function is
+    measured as it is deployed."""
+    variables = function_props()["environmentVariables"]
+    return {name: str(value) for name, value in variables.items()
+            if "${" not in str(value) and name not in ("PATH", "PYTHONPATH")}
+
+
 def start_function(base_url: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    return start_like_fc({**server_env(base_url), **(extra_env or {})})
+    return start_like_fc({**fc_settings(), **server_env(base_url), **(extra_env or {})})
 
 
 def start_floor(base_url: str) -> tuple[subprocess.Popen, str]:
