@@ -74,6 +74,10 @@ def _caller_key_function(stack: ExitStack, base_url: str, callers: Callers) -> s
     process, url = start_function(base_url, {"REDIS_URL": redis_url, "INVOKE_TOKEN": ""})
     stack.callback(stop, process)
     callers.urls["function-callers"] = url
+    refused = callers.request("function-callers", "/invoke", b"hello", "text/plain", "qfc_not-a-key")
+    refused.read()
+    if refused.status != 401:  # the function did not look the key up: it would measure an open door
+        raise RuntimeError(f"callers are not wired in this build (a wrong key got {refused.status}, not 401)")
     return added.stdout.split()[-1]
 
 

@@ -8,6 +8,7 @@ import re
 import statistics
 import time
 
+from scripts.benchmark.peer import VERSION as PEER_VERSION
 from scripts.benchmark.common import LONG_STREAM_EVENTS, ROOT, UPSTREAM_S, Results, Settings, machine, percentile
 
 # The FC package before it held only what runs (commit 59705a8: requirements.txt with every SDK extra),
@@ -106,7 +107,7 @@ def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
         lines.append(f"| {name} | {value} |" + (f" {peer_value} |" if peer else "") + f" {against} | {target} | {shown} |")
     note = f"{machine()}, {settings.rounds} rounds"
     if peer:
-        note += f"; LiteLLM {settings.peer} (1 worker, no database, logging off), each gateway against its own upstream"
+        note += f"; LiteLLM proxy {PEER_VERSION} (1 worker, no database, logging off), each gateway against its own upstream"
     text = "\n".join(lines) + f"\n\n_{time.strftime('%Y-%m-%d')}, {note}{', QUICK RUN' if settings.quick else ''}._\n"
     return text, [met for *_, met in table if met is not None]
 
