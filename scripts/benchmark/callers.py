@@ -41,25 +41,35 @@ class Callers:
         self.compatible_url = base_url.removesuffix("/api/v1") + "/compatible-mode/v1"
         self.model = model
         self._local = threading.local()
+        self._lock = threading.Lock()
         from dashscope import Generation
 
         self._generation = Generation
 
-    # -- clients, one per thread --
+    # -- clients: the direct ones shared by every thread, as each gateway shares its own inside --
 
     def _session(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
-            session = requests.Session()
-            session.mount("http://", HTTPAdapter(pool_maxsize=256))
-            self._local.session = session
-        return self._local.session
+        # One pooled session for all threads, as the function has (core/upstream/session.py): a session
+        # per thread would make each concurrent batch pay for new sessions the function never makes.
+        with self._lock:
+            if not hasattr(self, "_shared_session"):
+                session = requests.Session()
+                session.mount("http://", HTTPAdapter(pool_maxsize=256))
+                self._shared_session = session
+        return self._shared_session
 
     def _openai(self) -> Any:
-        if not hasattr(self._local, "openai"):
-            from openai import OpenAI
+        # One client for all threads, as LiteLLM keeps one per deployment: an OpenAI client per thread
+        # builds an httpx client and its SSL context each time, which the direct side would pay alone.
+        with self._lock:
+            if not hasattr(self, "_shared_openai"):
+                import httpx
+                from openai import OpenAI
 
-            self._local.openai = OpenAI(api_key=KEY, base_url=self.compatible_url, max_retries=0, timeout=60)
-        return self._local.openai
+                limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+                self._shared_openai = OpenAI(api_key=KEY, base_url=self.compatible_url, max_retries=0, timeout=60,
+                                             http_client=httpx.Client(limits=limits, timeout=60))
+        return self._shared_openai
 
     def _connection(self, target: str) -> http.client.HTTPConnection:
         connections = self._local.__dict__.setdefault("connections", {})
