@@ -6,6 +6,7 @@ is a 400 that says what is wrong, never a 500 and never a failure inside the SDK
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -14,6 +15,33 @@ from core.errors import InvalidRequest
 # Deeper JSON than this is refused: nothing a chat request carries nests this deep, and the SDK
 # copies and serialises the request recursively (it fails from about 500 levels).
 MAX_JSON_DEPTH = 64
+
+
+# A JSON escape that may stand for a surrogate (\ud800 to \udfff): the only way UTF-8 text carries one.
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD]")
+_SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD]")
+
+
+def _nothing_to_check(text: str | bytes) -> bool:
+    """True when the text itself shows that `_check_nesting_and_text` can find nothing: fewer brackets
+    than MAX_JSON_DEPTH (so no deeper nesting) and no escape that could be a surrogate. Counted on the
+    raw text, brackets and escapes inside strings included, so it can only err towards checking.
+
+    Why: the walk visits every value in Python and was the largest part of what a /v1 request cost
+    beyond /invoke's raw text (scripts/benchmark/own_cost.py --profile); a chat request has a dozen
+    brackets and, almost always, no surrogate escape, and two C-speed scans of the text say so."""
+    if isinstance(text, (bytes, bytearray)):
+        if b"\x00" in text:  # UTF-16 or UTF-32 (json.loads detects them): the scans below would miss
+            return False
+        brackets = text.count(b"{") + text.count(b"[")
+        return brackets <= MAX_JSON_DEPTH and _SURROGATE_ESCAPE_BYTES.search(text) is None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")  # a str may hold a lone surrogate itself, not only as an escape
+        except UnicodeEncodeError:
+            return False
+    brackets = text.count("{") + text.count("[")
+    return brackets <= MAX_JSON_DEPTH and _SURROGATE_ESCAPE_TEXT.search(text) is None
 
 
 def _check_nesting_and_text(value: Any) -> None:
@@ -55,5 +83,6 @@ def load_json(text: str | bytes, what: str) -> Any:
             f"{what} holds an integer longer than {sys.get_int_max_str_digits()} digits, more than any "
             "parameter takes"
         ) from None
-    _check_nesting_and_text(payload)
+    if not _nothing_to_check(text):
+        _check_nesting_and_text(payload)
     return payload

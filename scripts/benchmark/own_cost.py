@@ -9,11 +9,16 @@ writes them after the answer has gone out, on another thread.
 
     python scripts/benchmark/own_cost.py            # about 30 seconds
     python scripts/benchmark/own_cost.py --quick    # seconds, numbers not meaningful
+    python scripts/benchmark/own_cost.py --profile "a call (POST /v1/chat/completions)"   # where it goes
+
+--profile runs one case a few thousand times under pyinstrument (dev requirements) and prints where
+its time went; the case names are the table's rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -27,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scripts.benchmark.run import KEY, emulator_process  # noqa: E402
+from scripts.benchmark.common import KEY  # noqa: E402
+from scripts.benchmark.servers import emulator_process  # noqa: E402
 from scripts.fc_process import free_port, stop  # noqa: E402
 
 
@@ -67,11 +73,15 @@ def session_cost(generation: Any, base_url: str, count: int) -> dict[str, float]
     return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
-def timed(app: Any, path: str, method: str = "POST", first_only: bool = False) -> float:
+CHAT = json.dumps({"model": "qwen-turbo", "messages": [{"role": "user", "content": "hello there"}]}).encode()
+
+
+def timed(app: Any, path: str, method: str = "POST", first_only: bool = False, body: bytes = b"hello there") -> float:
     """Seconds from handing the request to the app until its answer (or first event) is out."""
     target, _, query = path.partition("?")
+    content_type = "application/json" if body.startswith(b"{") else "text/plain"
     environ = EnvironBuilder(path=target, query_string=query, method=method,
-                             data=b"hello there" if method == "POST" else None, content_type="text/plain").get_environ()
+                             data=body if method == "POST" else None, content_type=content_type).get_environ()
     started = time.perf_counter()
     response = app(environ, lambda *_: None)
     body: Iterator[bytes] = iter(response)
@@ -90,9 +100,22 @@ def median_us(measure: Callable[[], float], count: int) -> float:
     return statistics.median(measure() for _ in range(count)) * 1e6
 
 
+def profile(case: Callable[[], float], count: int) -> None:
+    from pyinstrument import Profiler
+
+    for _ in range(200):  # warm
+        case()
+    profiler = Profiler(interval=0.0001)
+    with profiler:
+        for _ in range(count):
+            case()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", metavar="CASE", help="profile one case (a row's name) with pyinstrument")
     options = parser.parse_args()
     count, rounds = (200, 1) if options.quick else (3000, 5)
 
@@ -116,8 +139,16 @@ def main() -> None:
         "a stream, to its first event": (lambda: timed(function, "/invoke?stream=true", first_only=True),
                                          lambda: timed(floor, "/stream", first_only=True)),
         "a whole stream (5 events)": (lambda: timed(function, "/invoke?stream=true"), None),
+        "a call (POST /v1/chat/completions)": (lambda: timed(function, "/v1/chat/completions", body=CHAT),
+                                               lambda: timed(floor, "/invoke")),
+        "a /v1 stream, to its first event": (
+            lambda: timed(function, "/v1/chat/completions", first_only=True, body=CHAT[:-1] + b', "stream": true}'),
+            lambda: timed(floor, "/stream", first_only=True)),
         "GET /health": (lambda: timed(function, "/health", "GET"), lambda: timed(floor, "/health", "GET")),
     }
+    if options.profile:
+        profile(cases[options.profile][0], count * 5)
+        return
     results: dict[str, list[tuple[float, float | None]]] = {name: [] for name in cases}
     for _ in range(rounds):  # the best of several medians: the least disturbed by the rest of the machine
         for name, (ours, floors) in cases.items():

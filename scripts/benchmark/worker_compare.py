@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scripts.benchmark.run import PACED_STREAM, UPSTREAM_S, Callers, emulator_process, percentile, server_env  # noqa: E402
+from scripts.benchmark.callers import Callers  # noqa: E402
+from scripts.benchmark.common import PACED_STREAM, UPSTREAM_S, percentile  # noqa: E402
+from scripts.benchmark.servers import emulator_process, server_env  # noqa: E402
 from scripts.fc_process import free_port, function_props, start_server, stop  # noqa: E402
 
 TARGETS = {"web.worker": [], "gthread": ["--worker-class", "gthread"]}

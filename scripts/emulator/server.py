@@ -19,6 +19,12 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 class KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def _no_delay(self) -> None:
+        # A chunk is written as two sends (size line, then data): with Nagle's algorithm on, the
+        # second waits for the client's delayed ACK of the first, 40 ms on Linux, on every kept-alive
+        # response. DashScope does not stall like that; the emulator must not either.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         """No access log: tests run thousands of requests and read the history instead."""
 
@@ -81,10 +87,7 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # The status line and headers go out in one write, the body in another: without NODELAY,
-        # Nagle holds the body until the client ACKs the headers, which a client in delayed-ACK
-        # mode (back-to-back calls on one kept-alive connection) does only after ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._no_delay()
         self.server.open_connections.add(self.connection)
 
     def finish(self) -> None:

@@ -22,10 +22,12 @@ def test_the_benchmark_runs_and_reports(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "benchmark.md").read_text()
-    for measure in ("added latency p50", "added latency p99", "first streamed event", "concurrent", "RSS", "cold start",
-                    "FC package, zipped", "package cold start, bare Python"):
+    for measure in ("added latency p50, /invoke", "added latency p50, /v1", "added latency p99", "first streamed event",
+                    "concurrent", "requests/s, 32 connections", "server CPU per small call", "CPU per relayed event", "RSS",
+                    "cold start", "FC package, zipped", "package cold start, bare Python", "a thinking stream",
+                    "a multimodal call", "a native-door call", "a call with a caller key"):
         assert measure in table
-    assert sum(line.startswith("| ") for line in table.splitlines()) == 10  # the header and nine measures
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 18  # the header, 13 measures, 4 features
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "targets met:" in result.stdout
 
@@ -38,5 +40,5 @@ def test_the_own_cost_script_runs_and_reports():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for row in ("a call (POST /invoke)", "a stream, to its first event", "GET /health", "requests' default session", "the function's session"):
+    for row in ("a call (POST /invoke)", "a stream, to its first event", "a call (POST /v1/chat/completions)", "GET /health", "requests' default session", "the function's session"):
         assert f"| {row}" in result.stdout

@@ -1,0 +1,68 @@
+"""What every part of the benchmark shares: where things are, the settings of a run, its results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+KEY = "sk-benchmark-fake-key-0000"
+# The bearer token every gateway is run with (s.yaml's functions are deployed with INVOKE_TOKEN set;
+# LiteLLM's production config sets a master key), sent with every call to a gateway.
+GATEWAY_TOKEN = "sk-benchmark-gateway-token"
+UPSTREAM_S = 1.0
+PYTHON_BIN = str(Path(sys.executable).parent)
+# The first-event streams arrive at a model's pace, one event every 10 ms. Sent all at once (what the
+# emulator does by default), the rest of a stream is relayed while the client is still reading the
+# first event, and on two cores the two compete: the figure would measure that contention, which a
+# real stream, whose next token is tens of milliseconds away, does not have.
+PACED_STREAM = '[[emulate reply="Hello there!" chunk_delay=0.01]]'
+# A long answer: the emulator sends one event per three words.
+LONG_STREAM_EVENTS = 2000
+LONG_STREAM = "[[emulate reply=\"" + " ".join(["word"] * (3 * LONG_STREAM_EVENTS)) + "\"]]"
+
+
+@dataclass
+class Settings:
+    rounds: int = 300
+    levels: tuple[int, ...] = (1, 8, 32, 64, 128)
+    cold_starts: int = 3
+    cpu_calls: int = 2000  # calls whose server CPU is read from /proc, per target
+    rps_calls: int = 3200  # calls spread over 32 connections, per target
+    long_streams: int = 5  # 2,000-event streams per door
+    feature_rounds: int = 100  # rounds of the rows for features (thinking, multimodal, ...)
+    quick: bool = False
+    peer: str | None = None
+
+    @classmethod
+    def quick_run(cls, peer: str | None = None) -> "Settings":
+        return cls(rounds=10, levels=(1, 4), cold_starts=1, cpu_calls=100, rps_calls=128, long_streams=1,
+                   feature_rounds=5, quick=True, peer=peer)
+
+
+@dataclass
+class Results:
+    latency: dict[str, list[float]] = field(default_factory=dict)
+    first_event: dict[str, list[float]] = field(default_factory=dict)
+    batch_s: dict[tuple[str, int], float] = field(default_factory=dict)
+    call_s: dict[tuple[str, int], float] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    cold_start_s: dict[str, list[float]] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # server CPU per small call
+    rps: dict[str, float] = field(default_factory=dict)  # requests/s at 32 connections
+    chunk_cpu_us: dict[str, float] = field(default_factory=dict)  # CPU per relayed event of a long stream
+    features: dict[str, list[float] | str] = field(default_factory=dict)  # added latency, or why not measured
+    package_zipped_mb: float = 0.0
+    package_cold_s: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"

@@ -1,0 +1,119 @@
+"""The table: one row per measure, the function's figure, the peer's when it ran, what it is compared
+with and the target. A row without a target (a feature's added latency, the peer's figures) is
+reported and not counted."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+from scripts.benchmark.peer import VERSION as PEER_VERSION
+from scripts.benchmark.common import LONG_STREAM_EVENTS, ROOT, UPSTREAM_S, Results, Settings, machine, percentile
+
+# The FC package before it held only what runs (commit 59705a8: requirements.txt with every SDK extra),
+# measured by scripts/benchmark/package.py interleaved with the new one, 9 cold starts each (new: 0.40 s).
+BEFORE_PACKAGE_ZIPPED_MB, BEFORE_PACKAGE_COLD_S = 32.7, 0.43
+README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+MS = 1000
+Row = tuple[str, str, str, str, str, "bool | None"]
+
+
+def added(results: Results, target: str, direct: str = "direct") -> list[float]:
+    return [t - d for t, d in zip(results.latency[target], results.latency[direct])]
+
+
+def first_added(results: Results, target: str, direct: str = "direct") -> float:
+    return (percentile(results.first_event[target], 50) - percentile(results.first_event[direct], 50)) * MS
+
+
+def rows(settings: Settings, results: Results) -> list[Row]:
+    peer = settings.peer is not None
+    p = lambda make: make() if peer else ""  # noqa: E731 - the peer's cell, when it ran
+    invoke_p50 = percentile(added(results, "function"), 50) * MS
+    v1_p50 = percentile(added(results, "function-v1"), 50) * MS
+    official_p50 = percentile(added(results, "official"), 50) * MS
+    floor_p50 = percentile(results.latency["floor"], 50) * MS
+    floor_first = percentile(results.first_event["floor"], 50) * MS
+    invoke_first = first_added(results, "function")
+    top = max(settings.levels)
+    batch = results.batch_s
+    calls_ratio = batch[("function", top)] / batch[("direct", top)]
+    streams_ratio = batch[("function-stream", top)] / batch[("direct-stream", top)]
+    cpu = results.cpu_ms
+    chunk = results.chunk_cpu_us
+    chunk_ratio = max(chunk["function"], chunk["function-v1"]) / chunk["direct"]
+    cold = statistics.median(results.cold_start_s["function"])
+    peer_ratio = lambda a, b: f" ({a / b:.2f}× direct)"  # noqa: E731
+    table: list[Row] = [
+        ("added latency p50, /invoke", f"{invoke_p50:.2f} ms",
+         p(lambda: f"{percentile(added(results, 'litellm', 'direct-compat'), 50) * MS:.2f} ms"),
+         f"floor hop {floor_p50:.2f} ms, official sample adds {official_p50:.2f} ms",
+         f"≤ 1.3× floor ({1.3 * floor_p50:.2f}) and ≤ 0.8× official ({0.8 * official_p50:.2f})",
+         invoke_p50 <= 1.3 * floor_p50 and invoke_p50 <= 0.8 * official_p50),
+        ("added latency p50, /v1", f"{v1_p50:.2f} ms", "", f"/invoke adds {invoke_p50:.2f} ms",
+         f"≤ 1.15× /invoke ({1.15 * invoke_p50:.2f})", v1_p50 <= 1.15 * invoke_p50),
+        ("added latency p99, /invoke", f"{percentile(added(results, 'function'), 99) * MS:.2f} ms",
+         p(lambda: f"{percentile(added(results, 'litellm', 'direct-compat'), 99) * MS:.2f} ms"),
+         f"/v1 {percentile(added(results, 'function-v1'), 99) * MS:.2f} ms, official sample adds "
+         f"{percentile(added(results, 'official'), 99) * MS:.2f} ms", "≤ 6 ms",
+         percentile(added(results, "function"), 99) * MS <= 6),
+        ("first streamed event, added", f"{invoke_first:.2f} ms", p(lambda: f"{first_added(results, 'litellm', 'direct-compat'):.2f} ms"),
+         f"/v1 {first_added(results, 'function-v1'):.2f} ms; floor hop {floor_first:.2f} ms (official: no streaming)",
+         f"≤ 1.3× floor ({1.3 * floor_first:.2f})", invoke_first <= 1.3 * floor_first),
+        (f"{top} concurrent {UPSTREAM_S:g} s calls", f"{batch[('function', top)]:.2f} s",
+         p(lambda: f"{batch[('litellm', top)]:.2f} s" + peer_ratio(batch[("litellm", top)], batch[("direct-compat", top)])),
+         f"direct SDK {batch[('direct', top)]:.2f} s, official {batch[('official', top)]:.2f} s", "≤ 1.25× direct",
+         calls_ratio <= 1.25),
+        (f"{top} concurrent {UPSTREAM_S:g} s streams", f"{batch[('function-stream', top)]:.2f} s",
+         p(lambda: f"{batch[('litellm-stream', top)]:.2f} s" + peer_ratio(batch[("litellm-stream", top)], batch[("direct-compat-stream", top)])),
+         f"direct SDK {batch[('direct-stream', top)]:.2f} s; /v1 {batch[('function-v1-stream', top)]:.2f} s", "≤ 1.05× direct",
+         streams_ratio <= 1.05),
+        ("requests/s, 32 connections, /v1", f"{results.rps['function-v1']:.0f}", p(lambda: f"{results.rps['litellm']:.0f}"),
+         f"/invoke {results.rps['function']:.0f}", "", None),
+        ("server CPU per small call", f"{cpu['function']:.2f} ms", p(lambda: f"{cpu['litellm']:.2f} ms"),
+         f"floor {cpu['floor']:.2f} ms ({cpu['function'] / cpu['floor']:.2f}×); /v1 {cpu['function-v1']:.2f} ms; the SDK's "
+         f"own CPU for the call {cpu['direct']:.2f} ms, the rest {cpu['function'] - cpu['direct']:.2f} ms "
+         f"({(cpu['function'] - cpu['direct']) / cpu['floor']:.2f}× floor); official sample {cpu['official']:.2f} ms",
+         f"≤ 1.3× floor ({1.3 * cpu['floor']:.2f})", cpu["function"] <= 1.3 * cpu["floor"]),
+        (f"CPU per relayed event, {LONG_STREAM_EVENTS:,}-event stream", f"{chunk['function']:.0f} µs",
+         p(lambda: f"{chunk['litellm']:.0f} µs ({chunk['litellm'] / chunk['direct-compat']:.2f}× the OpenAI client's {chunk['direct-compat']:.0f})"),
+         f"/v1 {chunk['function-v1']:.0f} µs; the SDK consuming it directly {chunk['direct']:.0f} µs ({chunk_ratio:.2f}×)",
+         "≤ 1.5× the SDK", chunk_ratio <= 1.5),
+        ("RSS after the load", f"{results.rss_mb['function']:.0f} MB", p(lambda: f"{results.rss_mb['litellm']:.0f} MB"),
+         f"floor {results.rss_mb['floor']:.0f} MB, official {results.rss_mb['official']:.0f} MB", "≤ 150 MB",
+         results.rss_mb["function"] <= 150),
+        ("cold start to first 200", f"{cold:.2f} s", p(lambda: f"{statistics.median(results.cold_start_s['litellm']):.2f} s"),
+         f"floor {statistics.median(results.cold_start_s['floor']):.2f} s, official {statistics.median(results.cold_start_s['official']):.2f} s",
+         "≤ 1.5 s", cold <= 1.5),
+        ("FC package, zipped", f"{results.package_zipped_mb:.1f} MB", "", f"before: {BEFORE_PACKAGE_ZIPPED_MB:.1f} MB",
+         "≤ 15 MB", results.package_zipped_mb <= 15),
+        ("package cold start, bare Python", f"{results.package_cold_s:.2f} s", "", f"before: {BEFORE_PACKAGE_COLD_S:.2f} s",
+         "≤ 1.5 s", results.package_cold_s <= 1.5),
+    ]
+    for name, measured in results.features.items():
+        value = measured if isinstance(measured, str) else f"{percentile(measured, 50) * MS:.2f} ms"
+        table.append((f"added latency p50, {name}", value, "", "the same call made directly", "", None))
+    return table
+
+
+def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
+    table = rows(settings, results)
+    peer = settings.peer is not None
+    head = "| measure | the function |" + (" LiteLLM proxy |" if peer else "") + " compared with | target | met |"
+    lines = [head, "|---|---|" + ("---|" if peer else "") + "---|---|---|"]
+    for name, value, peer_value, against, target, met in table:
+        shown = "—" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {name} | {value} |" + (f" {peer_value} |" if peer else "") + f" {against} | {target} | {shown} |")
+    note = f"{machine()}, {settings.rounds} rounds"
+    if peer:
+        note += f"; LiteLLM proxy {PEER_VERSION} (1 worker, no database, logging off), each gateway against its own upstream"
+    text = "\n".join(lines) + f"\n\n_{time.strftime('%Y-%m-%d')}, {note}{', QUICK RUN' if settings.quick else ''}._\n"
+    return text, [met for *_, met in table if met is not None]
+
+
+def update_readme(table: str) -> None:
+    """Put the table between the markers of both READMEs (the table itself stays in English)."""
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    for readme in (ROOT / "README.md", ROOT / "README_zh.md"):
+        readme.write_text(pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", readme.read_text()))
