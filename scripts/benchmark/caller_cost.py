@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from core.callers.redis_store import RedisCallerStore  # noqa: E402
-from scripts.benchmark.run import emulator_process, percentile, server_env  # noqa: E402
+from scripts.benchmark.common import percentile  # noqa: E402
+from scripts.benchmark.servers import emulator_process, server_env  # noqa: E402
 from scripts.fc_process import free_port, start_like_fc, stop  # noqa: E402
 from tests.redis_fixture import start_redis  # noqa: E402
 
