@@ -8,7 +8,7 @@ ever call without the mark, and nothing an outside caller can make it do.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from core.openapi import openapi_document
 from web.services import services
@@ -29,8 +29,19 @@ def health() -> Response:
             "upstream": "custom" if config.dashscope_base_url else "dashscope",
             "default_model": config.default_model,
             "invoke_mode": config.invoke_mode,
+            "doors": doors(),
         }
     )
+
+
+# Blueprint name -> the door's name in /health.
+DOOR_NAMES = {"invoke": "invoke", "openai": "openai", "native": "dashscope-native"}
+
+
+def doors() -> list[str]:
+    """The doors this app serves (the try-it page only when TRY_PAGE is on)."""
+    served = [name for blueprint, name in DOOR_NAMES.items() if blueprint in current_app.blueprints]
+    return served + (["try-page"] if services().config.try_page else [])
 
 
 @bp.get("/openapi.json")

@@ -20,7 +20,7 @@ from typing import Any, Generic, Iterator, Protocol, TypeVar
 from flask import Response, jsonify
 
 from core.config import Config
-from core.types import Completion, GenerationCall
+from core.types import Call, Completion
 from web.request_body import read_body
 from web.services import services
 from web.sse import StreamFormat, stream_response
@@ -31,7 +31,7 @@ class ParsedCall(Protocol):
     """What a door's parser makes of a request."""
 
     @property
-    def call(self) -> GenerationCall: ...
+    def call(self) -> Call: ...
 
     @property
     def stream(self) -> bool: ...
@@ -57,7 +57,7 @@ class Door(Protocol, Generic[P]):
 
 def settle(usage: dict[str, Any], upstream_request_id: str | None = None, reply: str | None = None) -> None:
     """A call has ended: what it cost goes on the request's log line."""
-    if upstream_request_id is not None:
+    if upstream_request_id:  # none for a call answered here (the tokenizer)
         note(upstream_request_id=upstream_request_id)
     note(usage=usage)
     if reply is not None:

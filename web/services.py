@@ -10,7 +10,7 @@ from flask import current_app
 
 from core.config import Config
 from core.policy import apply_owner_policy
-from core.types import GenerationCall
+from core.types import Call
 from core.upstream import QwenUpstream
 
 EXTENSION_KEY = "qwenfc"
@@ -21,7 +21,7 @@ class Services:
     config: Config
     upstream: QwenUpstream
 
-    def admit(self, call: GenerationCall) -> tuple[GenerationCall, dict[str, Any]]:
+    def admit(self, call: Call) -> tuple[Call, dict[str, Any]]:
         """The owner's rules for one call: the call to make, and notes for its log line."""
         return apply_owner_policy(call, self.config)
 
