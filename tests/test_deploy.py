@@ -35,7 +35,7 @@ PACKAGE = build_fc_package.DEFAULT_OUT
 PACKAGE_ZIPPED_LIMIT = 15_000_000
 # What the SDK declares but the function never runs: none of it may be in the package.
 SDK_EXTRAS = ("fastapi", "uvicorn", "starlette", "opentelemetry", "rich", "pygments", "typer", "cryptography",
-              "httpx", "websocket", "tiktoken", "yaml", "anyio", "cffi")
+              "httpx", "websocket", "yaml", "anyio", "cffi")
 RUNTIME_PYTHON = {"custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
 
 
@@ -359,3 +359,12 @@ def call_every_door(url: str) -> None:
     page = requests.get(f"{url}/", timeout=30)
     assert page.status_code == 200 and "<title>Try qwen-fc</title>" in page.text
     assert requests.get(f"{url}/openapi.json", timeout=30).json()["paths"]
+    native = f"{url}/api/v1"
+    tokens = requests.post(f"{native}/tokenizer", json={"model": "qwen-plus", "input": {"prompt": "你好？"}}, timeout=30)
+    assert tokens.json()["output"]["token_ids"] == [108386, 11319], tokens.text
+    embedded = requests.post(f"{native}/services/embeddings/text-embedding/text-embedding", timeout=30,
+                             json={"model": "text-embedding-v4", "input": {"texts": ["hi"]}})
+    assert len(embedded.json()["output"]["embeddings"]) == 1, embedded.text
+    pictured = requests.post(f"{native}/services/aigc/multimodal-generation/generation", timeout=30, json={
+        "model": "qwen-vl-max", "input": {"messages": [{"role": "user", "content": [{"image": "https://example.com/a.png"}, {"text": "hi"}]}]}})
+    assert pictured.status_code == 200 and pictured.json()["output"], pictured.text
