@@ -37,6 +37,14 @@ PLACEHOLDERS = {
         "        INVOKE_TOKEN: ${env('INVOKE_TOKEN', '')}\n",
         '        INVOKE_TOKEN: "{{ invokeToken }}"\n',
     ),
+    "dashscopeRegion": (
+        "        DASHSCOPE_REGION: ${env('DASHSCOPE_REGION', '')}\n",
+        '        DASHSCOPE_REGION: "{{ dashscopeRegion }}"\n',
+    ),
+    "dashscopeWorkspaceId": (
+        "        DASHSCOPE_WORKSPACE_ID: ${env('DASHSCOPE_WORKSPACE_ID', '')}\n",
+        '        DASHSCOPE_WORKSPACE_ID: "{{ dashscopeWorkspaceId }}"\n',
+    ),
 }
 
 

@@ -20,7 +20,7 @@ import requests
 import yaml
 from openai import OpenAI
 
-from core.config import Config
+from core.config import REGION_BASE_URLS, Config
 from scripts import build_fc_package, build_registry_package
 from scripts.fc_process import function_props, start_like_fc, stop
 from tests.conftest import FAKE_KEY, ROOT, event_bytes, s_yaml, sse_events
@@ -236,7 +236,9 @@ def test_publish_yaml_describes_a_one_click_project():
     publish = yaml.safe_load((ROOT / "publish.yaml").read_text())
     assert publish["Edition"] == "3.0.0" and publish["Type"] == "Project"
     parameters = publish["Parameters"]["properties"]
-    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "qwenModel"}
+    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "qwenModel", "dashscopeRegion",
+                               "dashscopeWorkspaceId"}
+    assert set(parameters["dashscopeRegion"]["enum"]) <= set(REGION_BASE_URLS)
     assert parameters["dashscopeApiKey"]["type"] == "secret" and parameters["invokeToken"]["type"] == "secret"
     assert "default" not in parameters["dashscopeApiKey"]
     assert "invokeToken" not in publish["Parameters"]["required"]
@@ -254,6 +256,8 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
         "qwenModel": "qwen-max",
         "dashscopeApiKey": FAKE_KEY,
         "invokeToken": "registry-token",
+        "dashscopeRegion": "ap-southeast-1",
+        "dashscopeWorkspaceId": "ws-registry",
     }
     assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) == set(answers)
     rendered = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: answers[m.group(1)], template)
@@ -264,6 +268,8 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     assert props["environmentVariables"]["QWEN_MODEL"] == "qwen-max"
     assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
     assert props["environmentVariables"]["INVOKE_TOKEN"] == "registry-token"
+    assert props["environmentVariables"]["DASHSCOPE_REGION"] == "ap-southeast-1"
+    assert Config.from_env(props["environmentVariables"]).dashscope_workspace_id == "ws-registry"
     assert (out / "src" / "app.py").exists() and not (out / "src" / "tests").exists()
     # The registry's deploy runs the same pre-deploy build, in src/, where there is no git.
     packaged = {path.as_posix() for path in build_fc_package.packaged_files(out / "src")}
