@@ -260,52 +260,33 @@ def transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
     return UpstreamError(f"the DashScope SDK failed ({type(exc).__name__})")
 
 
-# -- embeddings and the tokenizer (issue 13's native door) ----------------------------------------
-def _text_embedding() -> Any:
-    """The SDK's TextEmbedding, imported on first use (the package is already registered lazily)."""
-    from dashscope.embeddings.text_embedding import TextEmbedding
-
-    return TextEmbedding
-
-
 def embed(
     call: EmbeddingCall, stream: bool, *, api_key: str | None, base_url: str, session: requests.Session, timeout_s: float
 ) -> Any:
-    """One TextEmbedding call through the SDK (`send`'s signature; `stream` is never asked for)."""
+    """One TextEmbedding call (`send`'s signature; never streamed), its SDK module imported on first use."""
+    from dashscope.embeddings.text_embedding import TextEmbedding
+
     try:
-        return _text_embedding().call(
-            model=call.model,
-            input=call.texts,
-            api_key=api_key,
-            base_address=base_url,
-            session=session,
-            request_timeout=timeout_s,
-            **call.parameters,
-        )
+        return TextEmbedding.call(model=call.model, input=call.texts, api_key=api_key, base_address=base_url,
+                                  session=session, request_timeout=timeout_s, **call.parameters)
     except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
         raise transport_error(exc) from exc
 
 
-_tokenizer: Any = None
+_tokenizer: list[Any] = []
 _tokenizer_lock = threading.Lock()
 
 
-def qwen_tokenizer() -> Any:
-    """The SDK's bundled Qwen tokenizer (tiktoken over dashscope/resources/qwen.tiktoken), loaded on
-    first use (about 0.3 s) and shared: no download, no network, no key. Its vocabulary is the
-    first Qwen's, so counts for today's models are estimates."""
-    global _tokenizer
+def token_ids(text: str) -> list[int]:
+    """`text` in the SDK's bundled Qwen tokenizer (tiktoken over dashscope/resources/qwen.tiktoken, the
+    first Qwen's vocabulary): loaded on first use (about 0.3 s), then shared; no network, no key."""
     with _tokenizer_lock:
-        if _tokenizer is None:
+        if not _tokenizer:
             from dashscope.tokenizers.tokenizer import get_tokenizer
 
-            _tokenizer = get_tokenizer("qwen-turbo")
-        return _tokenizer
-
-
-def token_ids(text: str) -> list[int]:
-    return list(qwen_tokenizer().encode(text))
+            _tokenizer.append(get_tokenizer("qwen-turbo"))
+    return list(_tokenizer[0].encode(text))
 
 
 def token_text(token_id: int) -> str:
-    return qwen_tokenizer().decode([token_id])
+    return _tokenizer[0].decode([token_id])
