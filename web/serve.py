@@ -80,7 +80,9 @@ def serve(door: Door[P]) -> Response:
         if parsed.stream:
             # The stream releases the slot when it ends.
             chunks: Iterator[Completion] = upstream.stream(call, slot)
-            cumulative = call.parameters.get("incremental_output") is False
+            # Each event carries the whole text so far unless incremental_output is on (DashScope's default:
+            # off; the native door keeps its callers' choice, the other doors ask for incremental events).
+            cumulative = call.parameters.get("incremental_output") is not True
             return stream_response(chunks, door.stream_format(parsed), settle, cumulative=cumulative)
         completion = upstream.complete(call)
     except BaseException:
