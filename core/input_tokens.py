@@ -51,6 +51,11 @@ def tokenize(call: TokenizationCall) -> Completion:
     )
 
 
+def warm_tokenizer() -> None:
+    """Load the tokenizer now (FC's /initialize, when MAX_INPUT_TOKENS is set), not on a caller's time."""
+    sdk.token_ids("")
+
+
 def input_token_limit(limits: tuple[tuple[str, int], ...], model: str) -> int | None:
     """MAX_INPUT_TOKENS for `model`: its own entry, else the one for every model (`*`), else none."""
     table = dict(limits)

@@ -76,6 +76,12 @@ def _native_paths() -> dict[str, Any]:
         "/api/v1/services/aigc/multimodal-generation/generation": _native("DashScope MultiModalConversation", "NativeBody", streams=True),
         "/api/v1/services/embeddings/text-embedding/text-embedding": _native("DashScope TextEmbedding", "NativeTextsBody"),
         "/api/v1/tokenizer": _native("DashScope Tokenization, answered here with the bundled Qwen tokenizer (no upstream call)", "NativeTokenizerBody", errors=(400, 401, 405, 413, 429, 500)),
+        "/api/v1/uploads": {
+            "get": {
+                "summary": "Where the SDK asks to upload a local file: always refused (send https:// or data: URLs)",
+                "responses": error_responses("NativeError", 400, 401, 405),
+            }
+        },
         "/v1/embeddings": {
             "post": {
                 "summary": "OpenAI-compatible embeddings (DashScope's TextEmbedding)",

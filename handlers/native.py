@@ -93,6 +93,9 @@ class GenerationDoor:
         self._endpoint = endpoint
 
     def parse(self, body: bytes, config: Config) -> NativeRequest:
+        if request.headers.get("X-DashScope-Async", "").lower() == "enable":
+            # The SDK's async_call would wait for a task id this function never makes.
+            raise InvalidRequest("DashScope's asynchronous tasks (X-DashScope-Async) are not served here: call, or stream")
         return parse_native_generation(body, config, self._endpoint, _stream_requested())
 
     def answer(self, completion: Completion, parsed: NativeRequest) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from core.input_tokens import warm_tokenizer
 from core.openapi import openapi_document
 from web.services import services
 from web.tracking import flush_logs
@@ -66,6 +67,8 @@ def initialize() -> Response:
     if not _called_by_fc("/initialize"):
         return _ignored("/initialize")
     services().upstream.warm()
+    if services().config.max_input_tokens:
+        warm_tokenizer()
     return jsonify({"status": "initialized"})
 
 

@@ -1,5 +1,6 @@
-"""MAX_INPUT_TOKENS is a rule of admission: every door refuses an over-long input with a 400 giving
-the count, before anything is sent to DashScope."""
+"""Admission and the native door: MAX_INPUT_TOKENS on every door (a 400 giving the count, before
+anything is sent to DashScope), the keyless tokenizer, DashScope's async tasks refused, the tokenizer
+loaded at FC's /initialize."""
 
 from __future__ import annotations
 
@@ -46,3 +47,16 @@ def test_the_tokenizer_needs_no_key(config, emulator):
     refused = keyless.post("/api/v1/services/aigc/text-generation/generation", json={"model": "qwen-plus", "input": {"prompt": "hi"}})
     assert refused.status_code == 503 and set(refused.get_json()) == {"code", "message", "request_id"}
     assert emulator.history == []
+
+
+def test_dashscopes_async_tasks_are_refused_plainly(client, emulator):
+    emulator.clear()
+    response = client.post("/api/v1/services/aigc/text-generation/generation", headers={"X-DashScope-Async": "enable"},
+                           json={"model": "qwen-plus", "input": {"prompt": "hi"}})
+    assert response.status_code == 400 and "X-DashScope-Async" in response.get_json()["message"]
+    assert emulator.history == []
+
+
+def test_initialize_loads_the_tokenizer_when_inputs_are_limited(config):
+    limited = create_app(dataclasses.replace(config, max_input_tokens=(("*", 8),))).test_client()
+    assert limited.post("/initialize", headers={"x-fc-control-path": "/initialize"}).get_json() == {"status": "initialized"}
