@@ -13,7 +13,7 @@ from flask import Flask
 from core.callers import build_store
 from core.config import Config
 from core.upstream import QwenUpstream
-from handlers import invoke, openai, page, system
+from handlers import invoke, native, openai, page, system
 from web.access import install_access_control
 from web.errors import register_error_handlers
 from web.json_output import CompactJsonProvider
@@ -38,6 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
         max_in_flight=config.max_in_flight,
         on_retry=lambda attempt, error: note(retries=attempt, retried_for=error.code),
         call_deadline_s=config.call_deadline_s,
+        workspace_id=config.dashscope_workspace_id,
     )
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
                           model_prices=config.model_prices, fail_open=config.callers_fail_open)
@@ -50,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(system.bp)
     app.register_blueprint(page.bp)
     openai.register(app)
+    native.register(app)
 
     if not config.api_key_configured:
         log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")

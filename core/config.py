@@ -112,6 +112,10 @@ class Config:
     # models DashScope adds after this release; they come before the built-in rules.
     multimodal_models: tuple[str, ...] = ()
     text_models: tuple[str, ...] = ()
+    # The owner's DashScope account (issue 13): the workspace every call names (X-DashScope-WorkSpace,
+    # needed by sub-account keys), and MAX_INPUT_TOKENS as (model or "*", limit) pairs.
+    dashscope_workspace_id: str | None = None
+    max_input_tokens: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -121,7 +125,6 @@ class Config:
             raise ConfigError(f"INVOKE_MODE must be one of {', '.join(INVOKE_MODES)}, got {mode!r}")
         config = cls(
             dashscope_api_key=_raw(env, "DASHSCOPE_API_KEY") or None,
-            dashscope_base_url=_raw(env, "DASHSCOPE_HTTP_BASE_URL") or None,
             default_model=_raw(env, "QWEN_MODEL") or "qwen-turbo",
             listed_models=_list_env(env, "QWEN_MODELS", DEFAULT_LISTED_MODELS),
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
@@ -147,6 +150,7 @@ class Config:
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
+            **account_settings(env),  # type: ignore[arg-type]
         )
         _check_caller_settings(config)
         if config.caller_name_header and not (config.redis_url or config.callers):
@@ -169,3 +173,55 @@ class Config:
         """What GET /v1/models lists: the default first, then the listed (or, if set, the allowed) ones."""
         listed = self.allowed_models or self.listed_models
         return tuple(dict.fromkeys([self.default_model, *listed]))
+
+
+# -- the owner's DashScope account and input limits (issue 13) ------------------------------------
+# DASHSCOPE_REGION: where the function's key lives (keys are region-specific). DASHSCOPE_HTTP_BASE_URL,
+# when set, wins; any other endpoint (a workspace's MaaS host, a VPC endpoint) goes there.
+REGION_BASE_URLS = {
+    "cn-beijing": "https://dashscope.aliyuncs.com/api/v1",
+    "ap-southeast-1": "https://dashscope-intl.aliyuncs.com/api/v1",
+    "us-east-1": "https://dashscope-us.aliyuncs.com/api/v1",
+}
+REGION_ALIASES = {"cn": "cn-beijing", "beijing": "cn-beijing", "intl": "ap-southeast-1", "singapore": "ap-southeast-1",
+                  "us": "us-east-1", "virginia": "us-east-1"}
+
+
+def region_base_url(environ: Mapping[str, str]) -> str | None:
+    """The base URL DASHSCOPE_REGION names, None when unset."""
+    raw = _raw(environ, "DASHSCOPE_REGION").lower()
+    if not raw:
+        return None
+    region = REGION_ALIASES.get(raw, raw)
+    if region not in REGION_BASE_URLS:
+        choices = ", ".join([*REGION_BASE_URLS, *REGION_ALIASES])
+        raise ConfigError(f"DASHSCOPE_REGION must be one of {choices} (or set DASHSCOPE_HTTP_BASE_URL), got {raw!r}")
+    return REGION_BASE_URLS[region]
+
+
+def parse_max_input_tokens(raw: str) -> tuple[tuple[str, int], ...]:
+    """MAX_INPUT_TOKENS: one number for every model (`30000`), per model (`qwen-plus=30000,qwen-max=8000`),
+    or both (a bare number is the limit for models not named)."""
+    limits: list[tuple[str, int]] = []
+    for item in (piece.strip() for piece in raw.split(",")):
+        if not item:
+            continue
+        model, _, number = item.rpartition("=") if "=" in item else ("*", "", item)
+        model, number = model.strip() or "*", number.strip()
+        if not number.isdigit() or int(number) < 1:
+            raise ConfigError(f"MAX_INPUT_TOKENS: {item!r} must be a whole number of tokens, or model=number")
+        limits.append((model, int(number)))
+    return tuple(limits)
+
+
+def account_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The fields `Config.from_env` reads for the owner's account and the input limit."""
+    env = os.environ if environ is None else environ
+    workspace = _raw(env, "DASHSCOPE_WORKSPACE_ID")
+    if workspace and not all(c.isalnum() or c in "-_" for c in workspace):
+        raise ConfigError(f"DASHSCOPE_WORKSPACE_ID must be a workspace id (letters, digits, - and _), got {workspace!r}")
+    return {
+        "dashscope_base_url": _raw(env, "DASHSCOPE_HTTP_BASE_URL") or region_base_url(env),
+        "dashscope_workspace_id": workspace or None,
+        "max_input_tokens": parse_max_input_tokens(_raw(env, "MAX_INPUT_TOKENS")),
+    }

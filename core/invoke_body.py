@@ -148,12 +148,18 @@ def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
     return "messages" if has_messages else "prompt"
 
 
-def _finish_parameters(
-    parameters: dict[str, Any], mode: InvokeMode, stream: bool
-) -> dict[str, Any]:
+def checked_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A call's parameters, checked (core/parameters.py), with no default added."""
     parameters = validate_parameters(openai_fields_for_dashscope(parameters))
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
+    return parameters
+
+
+def _finish_parameters(
+    parameters: dict[str, Any], mode: InvokeMode, stream: bool
+) -> dict[str, Any]:
+    parameters = checked_parameters(parameters)
     default_format = "text" if mode == "prompt" and not parameters.get("tools") else "message"
     return with_call_defaults(parameters, default_format, stream)
 
@@ -185,6 +191,19 @@ def parse_invoke_body(
             call = GenerationCall(config.default_model, prompt=text, parameters=parameters)
         return InvokeRequest(mode, call, stream_requested)
 
+    return structured_request(payload, config, fixed_mode, stream_requested)
+
+
+def structured_request(
+    payload: dict[str, Any],
+    config: Config,
+    fixed_mode: InvokeMode | None = None,
+    stream_requested: bool = False,
+    call_defaults: bool = True,
+) -> InvokeRequest:
+    """The call a flat or DashScope-native JSON object asks for. `call_defaults`: add the function's
+    defaults (result_format, incremental stream events); the native door (core/native_body.py) adds
+    none, so that its callers get exactly what DashScope would have answered them."""
     fields = _fields_of(payload)
     mode = _mode_of(fields, fixed_mode)
     streaming = stream_switch(fields.stream) or stream_requested
@@ -192,10 +211,13 @@ def parse_invoke_body(
         validate_messages(fields.messages)
     elif not isinstance(fields.prompt, str) or not fields.prompt.strip():
         raise InvalidRequest("`prompt` must be a non-empty string")
+    parameters = (
+        _finish_parameters(fields.parameters, mode, streaming) if call_defaults else checked_parameters(fields.parameters)
+    )
     call = GenerationCall(
         model=model_name(fields.model, config.default_model),
         messages=fields.messages if mode == "messages" else None,
         prompt=fields.prompt if mode == "prompt" else None,
-        parameters=_finish_parameters(fields.parameters, mode, streaming),
+        parameters=parameters,
     )
     return InvokeRequest(mode, call, streaming)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_schemas import CALL_ERRORS, DASHSCOPE_EVENT, OPENAI_EVENT, SCHEMAS, error_responses, json_response, ref
+from core.openapi_schemas import (
+    CALL_ERRORS,
+    DASHSCOPE_EVENT,
+    NATIVE_EVENT,
+    OPENAI_EVENT,
+    SCHEMAS,
+    error_responses,
+    json_response,
+    ref,
+)
 
 
 def _invoke_operation(mode: str | None) -> dict[str, Any]:
@@ -43,6 +52,44 @@ def _invoke_operation(mode: str | None) -> dict[str, Any]:
 
 def _simple(summary: str, schema: str, method_errors: tuple[int, ...] = (401, 405)) -> dict[str, Any]:
     return {"summary": summary, "responses": {"200": json_response(ref(schema), summary), **error_responses("Error", *method_errors)}}
+
+
+def _native(summary: str, body: str, streams: bool = False, errors: tuple[int, ...] = CALL_ERRORS) -> dict[str, Any]:
+    """An operation of the DashScope-native door (handlers/native.py)."""
+    content: dict[str, Any] = {"application/json": {"schema": ref("NativeAnswer")}}
+    if streams:
+        content["text/event-stream"] = {"schema": NATIVE_EVENT}
+    stream_note = " With `X-DashScope-SSE: enable` (or Accept: text/event-stream): DashScope's SSE events." if streams else ""
+    return {
+        "post": {
+            "summary": summary,
+            "description": "DashScope's own path and body, answered as DashScope answers; the bearer token is the function's INVOKE_TOKEN." + stream_note,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref(body)}}},
+            "responses": {"200": {"description": "DashScope's answer", "content": content}, **error_responses("NativeError", *errors)},
+        }
+    }
+
+
+def _native_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/services/aigc/text-generation/generation": _native("DashScope Generation (the SDK's Generation, AioGeneration)", "NativeBody", streams=True),
+        "/api/v1/services/aigc/multimodal-generation/generation": _native("DashScope MultiModalConversation", "NativeBody", streams=True),
+        "/api/v1/services/embeddings/text-embedding/text-embedding": _native("DashScope TextEmbedding", "NativeTextsBody"),
+        "/api/v1/tokenizer": _native("DashScope Tokenization, answered here with the bundled Qwen tokenizer (no upstream call)", "NativeTokenizerBody", errors=(400, 401, 405, 413, 429, 500)),
+        "/api/v1/uploads": {
+            "get": {
+                "summary": "Where the SDK asks to upload a local file: always refused (send https:// or data: URLs)",
+                "responses": error_responses("NativeError", 400, 401, 405),
+            }
+        },
+        "/v1/embeddings": {
+            "post": {
+                "summary": "OpenAI-compatible embeddings (DashScope's TextEmbedding)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("EmbeddingsRequest")}}},
+                "responses": {"200": json_response(ref("EmbeddingList"), "The embeddings, in input order"), **error_responses("OpenAIError", *CALL_ERRORS)},
+            }
+        },
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -80,6 +127,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": json_response(ref("Model"), "The model"), **error_responses("OpenAIError", 401, 404, 405)},
                 }
             },
+            **_native_paths(),
             "/health": {"get": _simple("Liveness and configuration; never calls DashScope", "Health", (405,))},
             "/initialize": {"post": _simple("FC's initializer hook", "Status", (405,))},
             "/pre-stop": {"get": _simple("FC's pre-stop hook: flushes the logs", "Status", (405,))},

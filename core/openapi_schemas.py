@@ -193,10 +193,70 @@ SCHEMAS: dict[str, Any] = {
             "upstream": {"enum": ["dashscope", "custom"]},
             "default_model": {"type": "string"},
             "invoke_mode": {"enum": ["messages", "prompt"]},
+            "doors": {"type": "array", "items": {"enum": ["invoke", "openai", "dashscope-native", "try-page"]}},
         },
         "required": ["status", "api_key_configured"],
     },
     "Status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
+    # The DashScope-native door (/api/v1/...): DashScope's own bodies and answers.
+    "NativeError": {
+        "type": "object",
+        "description": "Every error under /api/v1/, in DashScope's shape (what its SDKs read).",
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"}},
+        "required": ["code", "message", "request_id"],
+    },
+    "NativeAnswer": {
+        "type": "object",
+        "description": "DashScope's answer: its output, usage and request id, as DashScope sent them.",
+        "properties": {"output": {"type": "object"}, "usage": {"type": "object"}, "request_id": {"type": "string"}},
+        "required": ["output", "usage", "request_id"],
+    },
+    "NativeTokenizerBody": {
+        "type": "object",
+        "description": "Tokenization's body: a generation body whose parameters are not used.",
+        "properties": {
+            "model": {"type": "string", "minLength": 1},
+            "input": {"type": "object", "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}}},
+            "parameters": {"type": "object"},
+        },
+        "required": ["input"],
+    },
+    "NativeTextsBody": {
+        "type": "object",
+        "description": "TextEmbedding's body.",
+        "properties": {
+            "model": {"type": "string", "minLength": 1},
+            "input": {"type": "object", "properties": {"texts": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}}, "required": ["texts"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"dimension": {"type": "integer"}, "text_type": {"type": "string"}, "output_type": {"type": "string"}, "instruct": {"type": "string"}},
+            },
+        },
+        "required": ["model", "input"],
+    },
+    "EmbeddingsRequest": {
+        "type": "object",
+        "description": "OpenAI's Embeddings request; `input` is text (token arrays are a 400).",
+        "properties": {
+            "model": {"type": "string", "minLength": 1},
+            "input": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]},
+            "encoding_format": {"enum": ["float", "base64"]},
+            "dimensions": {"type": "integer", "minimum": 1},
+            "user": {"type": "string"},
+        },
+        "required": ["model", "input"],
+        "additionalProperties": False,
+    },
+    "EmbeddingList": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "list"},
+            "data": {"type": "array", "items": {"type": "object", "properties": {"object": {"const": "embedding"}, "index": {"type": "integer"}, "embedding": {"type": ["array", "string"]}}, "required": ["object", "index", "embedding"]}},
+            "model": {"type": "string"},
+            "usage": {"type": "object"},
+        },
+        "required": ["object", "data", "model", "usage"],
+    },
 }
 
 # One server-sent event, as a stream is read: DashScope's form on /invoke, OpenAI's on /v1/.
@@ -222,4 +282,13 @@ OPENAI_EVENT = {
         }
     },
     "required": ["data"],
+}
+NATIVE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "event": {"enum": ["result", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [ref("NativeAnswer"), ref("NativeError")]}},
+    },
+    "required": ["event", "data"],
 }

@@ -7,24 +7,29 @@ from typing import Any
 
 from core.config import Config
 from core.errors import InvalidRequest, ServiceNotConfigured
-from core.types import GenerationCall
+from core.input_tokens import check_input_tokens
+from core.types import Call, GenerationCall, TokenizationCall
 
 
-def apply_owner_policy(call: GenerationCall, config: Config) -> tuple[GenerationCall, dict[str, Any]]:
-    """ALLOWED_MODELS, MAX_TOKENS_CAP, and a key to call with. Returns the call to make, and what
-    the request's log line should say about what the rules did."""
+def apply_owner_policy(call: Call, config: Config) -> tuple[Call, dict[str, Any]]:
+    """ALLOWED_MODELS, MAX_TOKENS_CAP, MAX_INPUT_TOKENS, and a key to call with. Returns the call to
+    make, and what the request's log line should say about what the rules did. Embedding and
+    tokenizer calls (the native door) meet ALLOWED_MODELS only; a tokenizer call needs no key."""
     if config.allowed_models and call.model not in config.allowed_models:
         raise InvalidRequest(
             f"the model `{call.model}` is not allowed by this function; allowed: {', '.join(config.allowed_models)}",
             param="model",
         )
     notes: dict[str, Any] = {}
-    cap = config.max_tokens_cap
-    asked = call.parameters.get("max_tokens")
-    if cap is not None and (asked is None or asked > cap):
-        # Clamped, not refused: the caller still gets an answer, at most `cap` tokens long.
-        notes["max_tokens_clamped_from"] = asked
-        call = dataclasses.replace(call, parameters={**call.parameters, "max_tokens": cap})
-    if not config.api_key_configured:
+    if isinstance(call, GenerationCall):
+        cap = config.max_tokens_cap
+        asked = call.parameters.get("max_tokens")
+        if cap is not None and (asked is None or asked > cap):
+            # Clamped, not refused: the caller still gets an answer, at most `cap` tokens long.
+            notes["max_tokens_clamped_from"] = asked
+            call = dataclasses.replace(call, parameters={**call.parameters, "max_tokens": cap})
+        # Before any upstream call: an input too long for the owner's limit costs nothing.
+        notes.update(check_input_tokens(call, config.max_input_tokens))
+    if not config.api_key_configured and not isinstance(call, TokenizationCall):
         raise ServiceNotConfigured()
     return call, notes

@@ -47,3 +47,36 @@ class Completion:
             reason = choices[0].get("finish_reason") or reason
         # DashScope marks a chunk that is not the last with the string "null".
         return reason if reason and reason != "null" else None
+
+
+@dataclass(frozen=True)
+class EmbeddingCall:
+    """One text-embedding request (DashScope's TextEmbedding): the texts, and its parameters
+    (`dimension`, `text_type`, `output_type`, ...)."""
+
+    model: str
+    texts: list[str]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content(self) -> Any:
+        return self.texts
+
+
+@dataclass(frozen=True)
+class TokenizationCall:
+    """Count (and list) the tokens of a text or a conversation: answered by the function itself,
+    with the SDK's bundled Qwen tokenizer; nothing is sent upstream."""
+
+    model: str
+    messages: list[dict[str, Any]] | None = None
+    prompt: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content(self) -> Any:
+        return self.messages if self.messages is not None else self.prompt
+
+
+# Every call a door can ask the request path (web/serve.py) to make.
+Call = GenerationCall | EmbeddingCall | TokenizationCall

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
+from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
 from core.openai_format import ChatRequest, chat_chunks, chat_completion, openai_error_body, parse_chat_request
 from core.types import Completion
 from web.errors import use_error_body
@@ -67,6 +68,29 @@ CHAT = ChatDoor()
 @bp.post("/chat/completions")
 def chat_completions() -> Response:
     return serve(CHAT)
+
+
+class EmbeddingsDoor:
+    """`/v1/embeddings`: DashScope's TextEmbedding, through the same request path."""
+
+    def parse(self, body: bytes, config: Config) -> EmbeddingsRequest:
+        if not request.is_json or not body.strip():
+            raise InvalidRequest("the body must be JSON: an OpenAI Embeddings request")
+        return parse_embeddings_request(load_json(body, "the body (an OpenAI Embeddings request)"))
+
+    def answer(self, completion: Completion, parsed: EmbeddingsRequest) -> dict[str, Any]:
+        return embeddings_answer(completion, parsed)
+
+    def stream_format(self, parsed: EmbeddingsRequest) -> _ChatChunks:
+        raise InvalidRequest("embeddings are never streamed")  # parse never asks for a stream
+
+
+EMBEDDINGS = EmbeddingsDoor()
+
+
+@bp.post("/embeddings")
+def embeddings() -> Response:
+    return serve(EMBEDDINGS)
 
 
 def _model(model_id: str) -> dict:

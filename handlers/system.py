@@ -8,8 +8,9 @@ ever call without the mark, and nothing an outside caller can make it do.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from core.input_tokens import warm_tokenizer
 from core.openapi import openapi_document
 from web.services import services
 from web.tracking import flush_logs
@@ -29,6 +30,7 @@ def health() -> Response:
         "upstream": "custom" if config.dashscope_base_url else "dashscope",
         "default_model": config.default_model,
         "invoke_mode": config.invoke_mode,
+        "doors": doors(),
     }
     if found.callers is not None:
         # Still 200 when the store is down: the owner's token works; callers' calls get 503s.
@@ -37,6 +39,16 @@ def health() -> Response:
         if not up:
             body["status"] = "degraded"
     return jsonify(body)
+
+
+# Blueprint name -> the door's name in /health.
+DOOR_NAMES = {"invoke": "invoke", "openai": "openai", "native": "dashscope-native"}
+
+
+def doors() -> list[str]:
+    """The doors this app serves (the try-it page only when TRY_PAGE is on)."""
+    served = [name for blueprint, name in DOOR_NAMES.items() if blueprint in current_app.blueprints]
+    return served + (["try-page"] if services().config.try_page else [])
 
 
 @bp.get("/openapi.json")
@@ -61,6 +73,8 @@ def initialize() -> Response:
     if not _called_by_fc("/initialize"):
         return _ignored("/initialize")
     services().upstream.warm()
+    if services().config.max_input_tokens:
+        warm_tokenizer()
     return jsonify({"status": "initialized"})
 
 

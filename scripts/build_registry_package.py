@@ -41,6 +41,14 @@ PLACEHOLDERS = {
         "        REDIS_URL: ${env('REDIS_URL', '')}\n",
         '        REDIS_URL: "{{ redisUrl }}"\n',
     ),
+    "dashscopeRegion": (
+        "        DASHSCOPE_REGION: ${env('DASHSCOPE_REGION', '')}\n",
+        '        DASHSCOPE_REGION: "{{ dashscopeRegion }}"\n',
+    ),
+    "dashscopeWorkspaceId": (
+        "        DASHSCOPE_WORKSPACE_ID: ${env('DASHSCOPE_WORKSPACE_ID', '')}\n",
+        '        DASHSCOPE_WORKSPACE_ID: "{{ dashscopeWorkspaceId }}"\n',
+    ),
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any, Generic, Iterator, Protocol, TypeVar
 from flask import Response, jsonify
 
 from core.config import Config
-from core.types import Completion, GenerationCall
+from core.types import Call, Completion, TokenizationCall
 from web.callers import Admission, current_caller
 from web.request_body import read_body
 from web.services import services
@@ -34,7 +34,7 @@ class ParsedCall(Protocol):
     """What a door's parser makes of a request."""
 
     @property
-    def call(self) -> GenerationCall: ...
+    def call(self) -> Call: ...
 
     @property
     def stream(self) -> bool: ...
@@ -63,7 +63,7 @@ def settle(usage: dict[str, Any], upstream_request_id: str | None = None, reply:
     """A call has ended: what it cost goes on the request's log line (and to the caller's usage)."""
     if admission is not None:
         admission.settle(usage)
-    if upstream_request_id is not None:
+    if upstream_request_id:  # none for a call answered here (the tokenizer)
         note(upstream_request_id=upstream_request_id)
     note(usage=usage)
     if reply is not None:
@@ -81,14 +81,17 @@ def serve(door: Door[P]) -> Response:
         parsed = door.parse(read_body(config.max_body_bytes), config)
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
-        admission = found.admit_caller(current_caller(), call.model)
+        # A tokenizer call is answered here, free: no caller limit or usage to count.
+        admission = None if isinstance(call, TokenizationCall) else found.admit_caller(current_caller(), call.model)
         # The call will be made: its log line counts retries from here (the client reports each one).
         note(**policy_notes, retries=0)
         note_content(request=call.content)
         if parsed.stream:
             # The stream releases the slot when it ends.
             chunks: Iterator[Completion] = upstream.stream(call, slot)
-            cumulative = call.parameters.get("incremental_output") is False
+            # Each event carries the whole text so far unless incremental_output is on (DashScope's default:
+            # off; the native door keeps its callers' choice, the other doors ask for incremental events).
+            cumulative = call.parameters.get("incremental_output") is not True
             settle_stream = (lambda usage: settle(usage, admission=admission)) if admission else settle
             return stream_response(chunks, door.stream_format(parsed), settle_stream, cumulative=cumulative)
         completion = upstream.complete(call)

@@ -11,7 +11,7 @@ from flask import current_app
 from core.callers import Caller, CallerStore
 from core.config import Config
 from core.policy import apply_owner_policy
-from core.types import GenerationCall
+from core.types import Call
 from core.upstream import QwenUpstream
 from web.callers import Admission, admit_caller
 
@@ -24,7 +24,7 @@ class Services:
     upstream: QwenUpstream
     callers: CallerStore | None = None  # REDIS_URL or CALLERS (core/callers/); None: the owner's token only
 
-    def admit(self, call: GenerationCall) -> tuple[GenerationCall, dict[str, Any]]:
+    def admit(self, call: Call) -> tuple[Call, dict[str, Any]]:
         """The owner's rules for one call: the call to make, and notes for its log line."""
         return apply_owner_policy(call, self.config)
 

@@ -12,10 +12,11 @@ from typing import Any, Callable, Iterator
 import requests
 
 from core.errors import ApiError, UpstreamStreamIncomplete, UpstreamTimeout
-from core.types import Completion, GenerationCall
-from core.upstream.sdk import SDK_BASE_URL, next_chunk, result, send
+from core.types import Call, Completion, EmbeddingCall, GenerationCall, TokenizationCall
+from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
 from core.upstream.session import pooled_session
+from core import input_tokens  # a module, not its names: it imports this package too
 
 
 class QwenUpstream:
@@ -37,8 +38,12 @@ class QwenUpstream:
         max_in_flight: int | None = None,
         on_retry: Callable[[int, ApiError], None] | None = None,
         call_deadline_s: float | None = None,
+        workspace_id: str | None = None,
     ) -> None:
         self._api_key = api_key
+        # The owner's DashScope workspace (DASHSCOPE_WORKSPACE_ID): named on every call, as the SDK's
+        # `workspace` argument would, by the session all calls share.
+        self._workspace_id = workspace_id
         # Always given to the SDK: its own default (DashScope, or what DASHSCOPE_HTTP_BASE_URL and
         # DASHSCOPE_API_REGION say) unless configured otherwise.
         self._base_url = base_url or SDK_BASE_URL
@@ -52,6 +57,8 @@ class QwenUpstream:
     def session(self) -> requests.Session:
         if self._session is None:
             self._session = pooled_session(self._base_url)
+            if self._workspace_id:
+                self._session.headers["X-DashScope-WorkSpace"] = self._workspace_id
         return self._session
 
     def admit(self) -> CallSlot:
@@ -62,10 +69,10 @@ class QwenUpstream:
         """Build the connection pool ahead of the first call (FC's /initialize hook)."""
         _ = self.session
 
-    def _send(self, call: GenerationCall, stream: bool, deadline: Deadline) -> Any:
+    def _send(self, call: GenerationCall | EmbeddingCall, stream: bool, deadline: Deadline) -> Any:
         deadline.check()
         try:
-            return send(
+            return (embed if isinstance(call, EmbeddingCall) else send)(  # type: ignore[operator]
                 call,
                 stream,
                 api_key=self._api_key,
@@ -79,7 +86,10 @@ class QwenUpstream:
     def _with_retries(self, operation: Callable[[], Any]) -> Any:
         return self._retries(operation) if self._retries is not None else operation()
 
-    def complete(self, call: GenerationCall) -> Completion:
+    def complete(self, call: Call) -> Completion:
+        if isinstance(call, TokenizationCall):
+            # Answered here, with the SDK's bundled tokenizer: nothing goes upstream.
+            return input_tokens.tokenize(call)
         deadline = Deadline(self._call_deadline_s)
         return self._with_retries(lambda: result(self._send(call, False, deadline)))
 

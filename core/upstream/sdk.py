@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+import threading
 import types
 from http import HTTPStatus
 from typing import Any, Iterator
@@ -24,7 +25,7 @@ from core.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from core.types import Completion, GenerationCall
+from core.types import Completion, EmbeddingCall, GenerationCall
 
 log = logging.getLogger("qwenfc")
 
@@ -257,3 +258,35 @@ def transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
     if isinstance(exc, requests.exceptions.RequestException):
         return UpstreamUnreachable(f"the request to DashScope failed ({type(exc).__name__})")
     return UpstreamError(f"the DashScope SDK failed ({type(exc).__name__})")
+
+
+def embed(
+    call: EmbeddingCall, stream: bool, *, api_key: str | None, base_url: str, session: requests.Session, timeout_s: float
+) -> Any:
+    """One TextEmbedding call (`send`'s signature; never streamed), its SDK module imported on first use."""
+    from dashscope.embeddings.text_embedding import TextEmbedding
+
+    try:
+        return TextEmbedding.call(model=call.model, input=call.texts, api_key=api_key, base_address=base_url,
+                                  session=session, request_timeout=timeout_s, **call.parameters)
+    except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
+        raise transport_error(exc) from exc
+
+
+_tokenizer: list[Any] = []
+_tokenizer_lock = threading.Lock()
+
+
+def token_ids(text: str) -> list[int]:
+    """`text` in the SDK's bundled Qwen tokenizer (tiktoken over dashscope/resources/qwen.tiktoken, the
+    first Qwen's vocabulary): loaded on first use (about 0.3 s), then shared; no network, no key."""
+    with _tokenizer_lock:
+        if not _tokenizer:
+            from dashscope.tokenizers.tokenizer import get_tokenizer
+
+            _tokenizer.append(get_tokenizer("qwen-turbo"))
+    return list(_tokenizer[0].encode(text))
+
+
+def token_text(token_id: int) -> str:
+    return _tokenizer[0].decode([token_id])

@@ -26,7 +26,7 @@ PACKAGE = build_fc_package.DEFAULT_OUT
 PACKAGE_ZIPPED_LIMIT = 15_000_000
 # What the SDK declares but the function never runs: none of it may be in the package.
 SDK_EXTRAS = ("fastapi", "uvicorn", "starlette", "opentelemetry", "rich", "pygments", "typer", "cryptography",
-              "httpx", "websocket", "tiktoken", "yaml", "anyio", "cffi")
+              "httpx", "websocket", "yaml", "anyio", "cffi")
 RUNTIME_PYTHON = {"custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pathspec
 import yaml
 
-from core.config import Config
+from core.config import REGION_BASE_URLS, Config
 from scripts import build_fc_package, build_registry_package
 from scripts.fc_process import function_props
 from tests.conftest import FAKE_KEY, ROOT, s_yaml
@@ -186,7 +186,9 @@ def test_publish_yaml_describes_a_one_click_project():
     publish = yaml.safe_load((ROOT / "publish.yaml").read_text())
     assert publish["Edition"] == "3.0.0" and publish["Type"] == "Project"
     parameters = publish["Parameters"]["properties"]
-    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "redisUrl", "qwenModel"}
+    assert set(parameters) == {"region", "functionName", "dashscopeApiKey", "invokeToken", "redisUrl", "qwenModel",
+                               "dashscopeRegion", "dashscopeWorkspaceId"}
+    assert set(parameters["dashscopeRegion"]["enum"]) <= set(REGION_BASE_URLS)
     assert parameters["dashscopeApiKey"]["type"] == "secret" and parameters["invokeToken"]["type"] == "secret"
     assert parameters["redisUrl"]["type"] == "secret" and "redisUrl" not in publish["Parameters"]["required"]
     assert "default" not in parameters["dashscopeApiKey"]
@@ -205,6 +207,8 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
         "qwenModel": "qwen-max",
         "dashscopeApiKey": FAKE_KEY,
         "invokeToken": "registry-token",
+        "dashscopeRegion": "ap-southeast-1",
+        "dashscopeWorkspaceId": "ws-registry",
         "redisUrl": "redis://:pw@r-test.redis.rds.aliyuncs.com:6379/0",
     }
     assert set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template)) == set(answers)
@@ -216,6 +220,8 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
     assert props["environmentVariables"]["QWEN_MODEL"] == "qwen-max"
     assert props["environmentVariables"]["DASHSCOPE_API_KEY"] == FAKE_KEY
     assert props["environmentVariables"]["INVOKE_TOKEN"] == "registry-token"
+    assert props["environmentVariables"]["DASHSCOPE_REGION"] == "ap-southeast-1"
+    assert Config.from_env(props["environmentVariables"]).dashscope_workspace_id == "ws-registry"
     assert props["environmentVariables"]["REDIS_URL"] == answers["redisUrl"]
     assert (out / "src" / "app.py").exists() and not (out / "src" / "tests").exists()
     # The registry's deploy runs the same pre-deploy build, in src/, where there is no git.

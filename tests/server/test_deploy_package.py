@@ -70,3 +70,12 @@ def call_every_door(url: str) -> None:
     page = requests.get(f"{url}/", timeout=30)
     assert page.status_code == 200 and "<title>Try qwen-fc</title>" in page.text
     assert requests.get(f"{url}/openapi.json", timeout=30).json()["paths"]
+    native = f"{url}/api/v1"
+    tokens = requests.post(f"{native}/tokenizer", json={"model": "qwen-plus", "input": {"prompt": "你好？"}}, timeout=30)
+    assert tokens.json()["output"]["token_ids"] == [108386, 11319], tokens.text
+    embedded = requests.post(f"{native}/services/embeddings/text-embedding/text-embedding", timeout=30,
+                             json={"model": "text-embedding-v4", "input": {"texts": ["hi"]}})
+    assert len(embedded.json()["output"]["embeddings"]) == 1, embedded.text
+    pictured = requests.post(f"{native}/services/aigc/multimodal-generation/generation", timeout=30, json={
+        "model": "qwen-vl-max", "input": {"messages": [{"role": "user", "content": [{"image": "https://example.com/a.png"}, {"text": "hi"}]}]}})
+    assert pictured.status_code == 200 and pictured.json()["output"], pictured.text
