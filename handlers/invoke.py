@@ -7,19 +7,16 @@ The door parses (core/invoke_body.py) and shapes; web/serve.py does the rest.
 
 from __future__ import annotations
 
-import itertools
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from core.config import Config, InvokeMode
-from core.errors import ApiError
 from core.invoke_body import InvokeRequest, parse_invoke_body, stream_flag
 from core.types import Completion
 from web.errors import error_body
 from web.serve import serve
-from web.sse import sse_event
-from web.tracking import current_request_id
+from web.sse import DashScopeEvents
 
 bp = Blueprint("invoke", __name__)
 
@@ -34,20 +31,6 @@ def dashscope_body(completion: Completion) -> dict[str, Any]:
         "output": completion.output,
         "usage": completion.usage,
     }
-
-
-class _DashScopeEvents:
-    """One stream in DashScope's own SSE format: numbered `result` events, an `error` event at a failure."""
-
-    def __init__(self) -> None:
-        self._ids = itertools.count(1)
-
-    def events(self, chunks: Iterator[Completion]) -> Iterator[str]:
-        for chunk in chunks:
-            yield sse_event(next(self._ids), "result", dashscope_body(chunk))
-
-    def error_event(self, error: ApiError) -> str:
-        return sse_event(next(self._ids), "error", error_body(error, current_request_id()), status=error.status)
 
 
 def _stream_requested() -> bool:
@@ -71,8 +54,8 @@ class InvokeDoor:
     def answer(self, completion: Completion, parsed: InvokeRequest) -> dict[str, Any]:
         return dashscope_body(completion)
 
-    def stream_format(self, parsed: InvokeRequest) -> _DashScopeEvents:
-        return _DashScopeEvents()
+    def stream_format(self, parsed: InvokeRequest) -> DashScopeEvents:
+        return DashScopeEvents(dashscope_body, error_body)
 
 
 DOORS = {mode: InvokeDoor(mode) for mode in (None, "messages", "prompt")}

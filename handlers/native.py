@@ -20,8 +20,7 @@ checked (web/access.py) and never forwarded; no caller header steers DashScope.
 
 from __future__ import annotations
 
-import itertools
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
 
@@ -38,7 +37,7 @@ from core.native_body import (
 from core.types import Completion
 from web.errors import use_error_body
 from web.serve import serve
-from web.sse import sse_event
+from web.sse import DashScopeEvents
 from web.tracking import current_request_id
 
 PREFIX = "/api/v1/"
@@ -65,21 +64,6 @@ def native_answer(completion: Completion) -> dict[str, Any]:
     }
 
 
-class _NativeEvents:
-    """One stream in DashScope's SSE format: numbered `result` events, an `error` event at a failure."""
-
-    def __init__(self) -> None:
-        self._ids = itertools.count(1)
-
-    def events(self, chunks: Iterator[Completion]) -> Iterator[str]:
-        for chunk in chunks:
-            yield sse_event(next(self._ids), "result", native_answer(chunk))
-
-    def error_event(self, error: ApiError) -> str:
-        body = native_error_body(error, current_request_id())
-        return sse_event(next(self._ids), "error", body, status=error.status)
-
-
 def _stream_requested() -> bool:
     """DashScope's switches: X-DashScope-SSE: enable (what its SDKs send), or Accept: text/event-stream."""
     return (
@@ -101,8 +85,8 @@ class GenerationDoor:
     def answer(self, completion: Completion, parsed: NativeRequest) -> dict[str, Any]:
         return native_answer(completion)
 
-    def stream_format(self, parsed: NativeRequest) -> _NativeEvents:
-        return _NativeEvents()
+    def stream_format(self, parsed: NativeRequest) -> DashScopeEvents:
+        return DashScopeEvents(native_answer, native_error_body)
 
 
 class NonStreamingDoor:
@@ -117,8 +101,8 @@ class NonStreamingDoor:
     def answer(self, completion: Completion, parsed: NativeOtherRequest) -> dict[str, Any]:
         return native_answer(completion)
 
-    def stream_format(self, parsed: NativeOtherRequest) -> _NativeEvents:
-        return _NativeEvents()
+    def stream_format(self, parsed: NativeOtherRequest) -> DashScopeEvents:
+        return DashScopeEvents(native_answer, native_error_body)
 
 
 TEXT = GenerationDoor("text-generation")

@@ -26,7 +26,7 @@ from core.errors import ApiError, InstanceStopping, InternalError
 from core.types import Completion
 from web.json_output import compact_json
 from web.lifecycle import stop_deadline
-from web.tracking import logging_content, note
+from web.tracking import current_request_id, logging_content, note
 
 log = logging.getLogger("qwenfc")
 # nginx's status for a request the client closed before the answer was complete (log lines only).
@@ -41,6 +41,27 @@ class StreamFormat(Protocol):
     def events(self, chunks: Iterator[Completion]) -> Iterator[str]: ...
 
     def error_event(self, error: ApiError) -> str: ...
+
+
+class DashScopeEvents:
+    """One stream in DashScope's own SSE format: numbered `result` events, each `answer(chunk)`, and an
+    `error` event (with its `:HTTP_STATUS` line) at a failure, `error_body(error, request_id)`."""
+
+    def __init__(
+        self,
+        answer: Callable[[Completion], dict[str, Any]],
+        error_body: Callable[[ApiError, str], dict[str, Any]],
+    ) -> None:
+        self._answer, self._error_body = answer, error_body
+        self._ids = itertools.count(1)
+
+    def events(self, chunks: Iterator[Completion]) -> Iterator[str]:
+        for chunk in chunks:
+            yield sse_event(next(self._ids), "result", self._answer(chunk))
+
+    def error_event(self, error: ApiError) -> str:
+        body = self._error_body(error, current_request_id())
+        return sse_event(next(self._ids), "error", body, status=error.status)
 
 
 def sse_event(event_id: int, event: str, data: dict[str, Any], status: int = 200) -> str:
