@@ -38,7 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
         on_retry=lambda attempt, error: note(retries=attempt, retried_for=error.code),
         call_deadline_s=config.call_deadline_s,
     )
-    app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream)
+    app.extensions[EXTENSION_KEY] = Services.build(config, upstream)
 
     register_error_handlers(app)
     install_request_tracking(app, log_content=config.log_content)

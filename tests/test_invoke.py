@@ -230,6 +230,7 @@ def test_multimodal_content_parts_are_accepted(client, emulator):
     response = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": messages})
     assert response.status_code == 200
     assert upstream_body(emulator)["input"]["messages"] == messages
+    assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
 
 
 # -- octet-stream bodies shaped like JSON ----------------------------------------------------------
@@ -282,7 +283,7 @@ def test_max_tokens_and_max_completion_tokens_must_agree(client, emulator):
 
 @pytest.mark.parametrize(
     "field, value, advice",
-    [("n", 2, "one request per completion"), ("frequency_penalty", 0.5, "presence_penalty"), ("logprobs", True, "log probabilities"), ("reasoning_effort", "high", "enable_thinking")],
+    [("frequency_penalty", 0.5, "presence_penalty"), ("functions", [{"name": "f"}], "use `tools`")],
 )
 def test_openai_fields_dashscope_cannot_honour_are_refused_on_invoke(client, emulator, field, value, advice):
     emulator.clear()
