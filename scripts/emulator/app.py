@@ -216,7 +216,7 @@ class Emulator:
 
         answer = compose(model, messages, prompt, parameters, directives)
         result_format = parameters.get("result_format") or ("message" if answer.reasoning is not None else "text")
-        shape = native.NativeShape(answer, result_format, multimodal, request_id)
+        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters)
         if wants_stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
