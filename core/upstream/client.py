@@ -94,7 +94,7 @@ class QwenUpstream:
         except UpstreamError as error:
             if error.status == 400 and is_stream_only_error(error.message):
                 return self._assembled(call)
-            raise
+            raise _endpoint_named(error, call)
 
     def _assembled(self, call: GenerationCall) -> Completion:
         # Incremental chunks (Qwen 3.5 takes no other kind), put together as DashScope's own
@@ -132,7 +132,10 @@ class QwenUpstream:
         expected = call.parameters.get("n") or 1
         finished: set[int] = set()
         try:
-            responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
+            try:
+                responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
+            except UpstreamError as error:
+                raise _endpoint_named(error, call)
             try:
                 while chunk is not None:
                     yield chunk
@@ -156,3 +159,14 @@ def _all_finished(chunk: Completion, finished: set[int], expected: int) -> bool:
         if finish_reason(choice) is not None:
             finished.add(choice.get("index", position))
     return len(finished) >= expected
+
+
+def _endpoint_named(error: UpstreamError, call: GenerationCall) -> UpstreamError:
+    """DashScope's "url error" (a model called on the endpoint that does not serve it: the rules in
+    core/models.py guessed wrong for a new model) says which setting fixes it."""
+    if error.status == 400 and error.message.startswith("url error"):
+        setting = "TEXT_MODELS" if call.endpoint == "multimodal" else "MULTIMODAL_MODELS"
+        error.message = (f"{error.message} (model {call.model!r} was sent to DashScope's {call.endpoint} endpoint by "
+                         f"this function's model rules; if DashScope serves it on the other one, add it to {setting})")
+        error.args = (error.message,)
+    return error

@@ -85,6 +85,7 @@ def test_multimodal_models_setting_routes_a_model_the_rules_do_not_know(client, 
     body = {"model": "qwen-omnix-2027", "messages": [{"role": "user", "content": "x"}]}
     unknown = client.post("/invoke", json=body)
     assert unknown.status_code == 400 and unknown.get_json()["message"].startswith("url error")
+    assert "'qwen-omnix-2027'" in unknown.get_json()["message"] and "MULTIMODAL_MODELS" in unknown.get_json()["message"]
     app = create_app(config.__class__(**{**config.__dict__, "multimodal_models": ("qwen-omnix-*",)}))
     response = app.test_client().post("/invoke", json=body)
     assert response.status_code == 200 and emulator.last_request()["path"] == MULTIMODAL_PATH
@@ -206,3 +207,15 @@ def test_temperature_two_is_sent_as_dashscopes_highest(client, emulator):
     assert v1(client, model="qwen-plus", temperature=2, messages=[{"role": "user", "content": "x"}]).status_code == 200
     assert emulator.last_request()["body"]["parameters"]["temperature"] == 1.99
     assert client.post("/invoke", json={"prompt": "x", "temperature": 2}).status_code == 400  # /invoke keeps DashScope's range
+
+
+def test_log_content_keeps_a_multimodal_reply_as_text(config, logs):
+    # The multimodal endpoint's content is a list of parts: the log line's reply is still its text.
+    client = create_app(config.__class__(**{**config.__dict__, "log_content": True})).test_client()
+    logs.clear()
+    body = {"model": "qwen-vl-plus", "messages": [{"role": "user", "content": [{"image": PNG}, {"text": "logged"}]}]}
+    assert client.post("/invoke?stream=true", json=body).status_code == 200
+    assert client.post("/invoke", json=body).status_code == 200
+    streamed, whole = logs.requests()
+    assert streamed["reply"] == whole["reply"] == "This is the DashScope emulator (qwen-vl-plus). You said: logged (shown: 1 image)"
+    assert whole["endpoint"] == "multimodal"
