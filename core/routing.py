@@ -45,6 +45,8 @@ def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall,
     if changed:
         notes["parameters_changed"] = changed
     needs_stream = rules.needs_stream(model, parameters)
+    if endpoint == "text" and not needs_stream and messages is call.messages and parameters is call.parameters:
+        return call, notes  # the common case, a text call as it came: no copy
     routed = dataclasses.replace(
         call, messages=messages, prompt=prompt, parameters=parameters, endpoint=endpoint, needs_stream=needs_stream
     )
