@@ -123,6 +123,8 @@ def _asks_for_nothing(value: Any, neutral: tuple[Any, ...]) -> bool:
 def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's names in a DashScope call (/invoke): `max_completion_tokens` becomes `max_tokens`, and
     a field DashScope cannot honour (UNSUPPORTED) is refused as /v1 refuses it, never passed on."""
+    if not parameters:  # raw text and plain bodies: nothing to convert
+        return parameters
     for name, value in parameters.items():
         if name in UNSUPPORTED and value is not None:
             neutral, instead = UNSUPPORTED[name]

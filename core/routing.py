@@ -27,12 +27,17 @@ def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall,
     log line. Raises InvalidRequest for unsafe media, media for a text model, or a thinking conflict."""
     model, messages, prompt = call.model, call.messages, call.prompt
     notes: dict[str, Any] = {}
-    if messages is not None:
+    # Only content lists carry media parts: a call of plain strings (most text calls) has none to check.
+    has_parts = messages is not None and any(
+        not isinstance(message, dict) or not isinstance(message.get("content"), str) for message in messages
+    )
+    if has_parts:
         messages = check_media(messages)
     endpoint = rules.endpoint(model)
     parameters = check_passthrough(call.parameters)
     if endpoint == "text":
-        refuse_media_for_text_model(model, messages)
+        if has_parts:
+            refuse_media_for_text_model(model, messages)
     else:
         if prompt is not None:  # no prompt mode on the multimodal endpoint: the prompt is the user's turn
             messages, prompt = [{"role": "user", "content": prompt}], None
