@@ -35,9 +35,7 @@ def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall,
     model, messages, prompt = call.model, call.messages, call.prompt
     notes: dict[str, Any] = {}
     # Only content lists carry media parts: a call of plain strings (most text calls) has none to check.
-    has_parts = messages is not None and any(
-        not isinstance(message, dict) or not isinstance(message.get("content"), str) for message in messages
-    )
+    has_parts = messages is not None and not _strings_only(messages)
     if has_parts:
         messages = check_media(messages)
     endpoint = rules.endpoint(model)
@@ -66,3 +64,10 @@ def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall,
         call, messages=messages, prompt=prompt, parameters=parameters, endpoint=endpoint, needs_stream=needs_stream
     )
     return routed, notes
+
+
+def _strings_only(messages: list[Any]) -> bool:
+    for message in messages:  # a loop, not any(...): this runs on every call
+        if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+            return False
+    return True

@@ -34,7 +34,7 @@ class Services:
         for one call: the call to make, and notes for its log line."""
         call, notes = apply_owner_policy(call, self.config)
         call, routing_notes = route_call(call, self.rules)
-        return call, {**notes, **routing_notes}
+        return call, {**notes, **routing_notes} if routing_notes else notes
 
 
 def services() -> Services:
