@@ -10,7 +10,7 @@ that says so, unless its value is the neutral one that asks for nothing (`n: 1`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
