@@ -14,8 +14,8 @@ from typing import Any
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
-from core.models import ModelRules
-from core.openai_parameters import openai_door_parameters
+from core.models import ModelRules, thinks_by_default
+from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
 from core.openai_parts import dashscope_content
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
@@ -202,7 +202,10 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
     multimodal = rules.takes_media(model)
     messages = _dashscope_messages(body.get("messages"), model, multimodal)
     # reasoning_effort, temperature 2, n/logprobs limits, thinking off for forced tools or JSON.
-    parameters, changes = openai_door_parameters(model, parameters, messages, rules)
+    if THINKING_AND_PASSTHROUGH_FIELDS.isdisjoint(parameters) and not thinks_by_default(model):
+        parameters, changes = map_temperature(parameters), []  # nothing else can apply
+    else:
+        parameters, changes = openai_door_parameters(model, parameters, messages, rules)
     parameters = validate_parameters(parameters)
     if parameters.get("result_format", "message") != "message":
         raise InvalidRequest("this door always asks DashScope for messages; drop `result_format`", param="result_format")

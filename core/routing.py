@@ -18,15 +18,8 @@ from typing import Any
 
 from core.media import check_media, multimodal_messages, refuse_media_for_text_model
 from core.models import ModelRules, thinks_by_default
-from core.openai_parameters import check_passthrough, resolve_thinking_conflicts
+from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, check_passthrough, resolve_thinking_conflicts
 from core.types import GenerationCall
-
-
-# The parameters that make thinking, its conflicts or a pass-through check matter for a call.
-_THINKING_AND_PASSTHROUGH = frozenset({
-    "enable_thinking", "thinking_budget", "reasoning_effort", "tool_choice", "response_format", "n", "logprobs",
-    "top_logprobs", "parallel_tool_calls", "search_options", "translation_options",
-})
 
 
 def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall, dict[str, Any]]:
@@ -39,7 +32,7 @@ def route_call(call: GenerationCall, rules: ModelRules) -> tuple[GenerationCall,
     if has_parts:
         messages = check_media(messages)
     endpoint = rules.endpoint(model)
-    if endpoint == "text" and not has_parts and _THINKING_AND_PASSTHROUGH.isdisjoint(call.parameters) \
+    if endpoint == "text" and not has_parts and THINKING_AND_PASSTHROUGH_FIELDS.isdisjoint(call.parameters) \
             and not thinks_by_default(model):
         return call, notes  # the common case: a text call that cannot think, as it came (no copy, no checks)
     parameters = check_passthrough(call.parameters)
