@@ -33,7 +33,7 @@ class Emulator:
 
     `strict_endpoints`: a multimodal-only model called on the text endpoint (or a text model on the
     multimodal one) gets DashScope's 400 "url error", as the real service answers. Off by default
-    while the function still sends every model to the text endpoint."""
+    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py)."""
 
     def __init__(
         self,
