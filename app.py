@@ -42,7 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
                           model_prices=config.model_prices, fail_open=config.callers_fail_open)
-    app.extensions[EXTENSION_KEY] = Services(config=config, upstream=upstream, callers=callers)
+    app.extensions[EXTENSION_KEY] = Services.build(config, upstream, callers)
 
     register_error_handlers(app)
     install_request_tracking(app, log_content=config.log_content)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 if TYPE_CHECKING:
@@ -82,12 +83,19 @@ def _builtin_endpoint(name: str) -> Endpoint:
     return "multimodal" if _version_at_least(name, _MULTIMODAL_FROM) else "text"
 
 
+# The answers by name are cached: every call asks them, and a model's name says the same each time
+# (bounded: callers choose the names).
+_CACHED_NAMES = 1024
+
+
+@lru_cache(maxsize=_CACHED_NAMES)
 def thinking_only(model: str) -> bool:
     """The model always thinks: `enable_thinking: false` cannot turn it off."""
     name = model.strip().lower()
     return name.startswith(_THINKING_ONLY_PREFIXES) or bool(_tokens(name) & _THINKING_ONLY_TOKENS)
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
 def never_thinks(model: str) -> bool:
     name = model.strip().lower()
     if thinking_only(name):
@@ -95,6 +103,7 @@ def never_thinks(model: str) -> bool:
     return bool(_tokens(name) & _NEVER_THINKS_TOKENS) or any(part in name for part in _NEVER_THINKS_FRAGMENTS)
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
 def thinks_by_default(model: str) -> bool:
     """A call that says nothing about thinking thinks (thinking-only models included)."""
     name = model.strip().lower()
@@ -155,14 +164,7 @@ class ModelRules:
     def endpoint(self, model: str) -> Endpoint:
         """Which DashScope endpoint serves the model: "text" (the SDK's Generation) or "multimodal"
         (MultiModalConversation)."""
-        name = model.strip().lower()
-        multimodal = _best_match(name, self.multimodal_models)
-        text = _best_match(name, self.text_models)
-        if multimodal is not None or text is not None:
-            # Both lists match: the more specific pattern wins; an exact tie goes to text, the
-            # endpoint every model DashScope has shipped so far answers plain text on.
-            return "multimodal" if text is None or (multimodal is not None and multimodal > text) else "text"
-        return _builtin_endpoint(name)
+        return _endpoint(self.multimodal_models, self.text_models, model)
 
     def takes_media(self, model: str) -> bool:
         """Image, video and audio parts reach only the multimodal endpoint; a text model refuses them."""
@@ -187,7 +189,7 @@ class ModelRules:
         the model thinks for minutes, where a non-streamed call is silent and runs into
         UPSTREAM_TIMEOUT_S. Omni models answer only streamed calls (DashScope's docs).
         """
-        if _tokens(model.strip().lower()) & _ALWAYS_STREAM_TOKENS:
+        if _always_streams(model):
             return True
         return self.thinks(model, parameters)
 
@@ -195,3 +197,20 @@ class ModelRules:
         """The model takes `reasoning_effort` itself (qwen3.8-max and later, deepseek-v4)."""
         name = model.strip().lower()
         return _version_at_least(name, _REASONING_EFFORT_FROM) or bool(_NATIVE_REASONING_EFFORT.match(name))
+
+
+@lru_cache(maxsize=_CACHED_NAMES)
+def _endpoint(multimodal_models: tuple[str, ...], text_models: tuple[str, ...], model: str) -> Endpoint:
+    name = model.strip().lower()
+    multimodal = _best_match(name, multimodal_models)
+    text = _best_match(name, text_models)
+    if multimodal is not None or text is not None:
+        # Both lists match: the more specific pattern wins; an exact tie goes to text, the
+        # endpoint every model DashScope has shipped so far answers plain text on.
+        return "multimodal" if text is None or (multimodal is not None and multimodal > text) else "text"
+    return _builtin_endpoint(name)
+
+
+@lru_cache(maxsize=_CACHED_NAMES)
+def _always_streams(model: str) -> bool:
+    return bool(_tokens(model.strip().lower()) & _ALWAYS_STREAM_TOKENS)

@@ -1,21 +1,24 @@
 """OpenAI Chat Completions <-> DashScope, for the /v1 door.
 
-Requests become a `GenerationCall`, checked by the same validators as /invoke. Results and stream
-chunks become `chat.completion` and `chat.completion.chunk` objects, and errors become OpenAI's
-error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
+Requests become a `GenerationCall`, checked by the same validators as /invoke (content parts for
+the model's endpoint: core/openai_parts.py; OpenAI fields DashScope takes differently:
+core/openai_parameters.py). Results and stream chunks become `chat.completion` and
+`chat.completion.chunk` objects (core/openai_answers.py), and errors become OpenAI's error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
 that says so, unless its value is the neutral one that asks for nothing (`n: 1`, `logprobs: false`).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
+from core.models import ModelRules, thinks_by_default
+from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
+from core.openai_parts import dashscope_content
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
-from core.types import Completion, GenerationCall
+from core.types import GenerationCall
 
 # Fields with a meaning we handle ourselves rather than pass through.
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
@@ -23,17 +26,13 @@ HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_token
 END_USER_FIELDS = ("user", "safety_identifier")
 # OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
 UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
-    "n": ((1,), "DashScope returns one choice per call; make one request per completion"),
     "frequency_penalty": ((0,), "DashScope has `presence_penalty`, and `repetition_penalty` as an extra body field"),
     "logit_bias": (({},), "DashScope has no logit bias"),
-    "logprobs": ((False,), "this door does not return log probabilities"),
-    "top_logprobs": ((0,), "this door does not return log probabilities"),
     "functions": ((), "use `tools`"),
     "function_call": ((), "use `tool_choice`"),
-    "audio": ((), "this door serves text generation"),
-    "modalities": ((["text"],), "this door serves text generation"),
+    "audio": ((), "DashScope's Qwen models answer in text here; audio output is not served"),
+    "modalities": ((["text"],), "DashScope's Qwen models answer in text here; audio output is not served"),
     "prediction": ((), "DashScope has no predicted outputs"),
-    "reasoning_effort": ((), "Qwen thinking models take `enable_thinking` and `thinking_budget` as extra body fields"),
     "verbosity": ((), "DashScope has no verbosity setting"),
     "web_search_options": ((), "set `enable_search: true` as an extra body field"),
     "store": ((False,), "completions are not stored"),
@@ -44,6 +43,9 @@ UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "prompt_cache_retention": ((), "DashScope caches prompts on its own"),
     "moderation": ((), "DashScope moderates on its own"),
 }
+# Fields DashScope takes, dropped when their value asks for nothing (what DashScope does anyway), so
+# that a call which does not use them reaches DashScope exactly as before (not every model takes `n`).
+DROPPED_WHEN_NEUTRAL: dict[str, tuple[Any, ...]] = {"n": (1,), "logprobs": (False,), "top_logprobs": (0,)}
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -61,26 +63,13 @@ class ChatRequest:
     stream: bool
     include_usage: bool
     end_user: str | None
+    changes: tuple[str, ...] = ()  # what openai_door_parameters changed (thinking turned off, ...)
 
     def log_fields(self) -> dict[str, Any]:
-        return {"door": "openai", "model": self.call.model, "stream": self.stream, "user": self.end_user}
-
-
-def _text(content: Any, path: str) -> Any:
-    """OpenAI content parts -> the plain string DashScope's text models take."""
-    if not isinstance(content, list):
-        return content
-    texts = []
-    for index, part in enumerate(content):
-        kind = part.get("type") if isinstance(part, dict) else None
-        if kind != "text" or not isinstance(part.get("text"), str):
-            raise InvalidRequest(
-                f"`{path}[{index}]`: only text content parts are supported (got type {kind!r}); this door "
-                "serves Qwen's text models",
-                param=f"{path}[{index}]",
-            )
-        texts.append(part["text"])
-    return "\n".join(texts)
+        fields = {"door": "openai", "model": self.call.model, "stream": self.stream, "user": self.end_user}
+        if self.changes:
+            fields["parameters_changed"] = list(self.changes)
+        return fields
 
 
 def _tool_call_list(value: Any, path: str) -> list[Any]:
@@ -97,7 +86,7 @@ def _optional_string(value: Any, path: str) -> str:
     return value
 
 
-def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
+def _dashscope_messages(messages: Any, model: str, multimodal: bool) -> list[dict[str, Any]]:
     if not isinstance(messages, list):
         raise InvalidRequest("`messages` must be a list of message objects", param="messages")
     tool_names: dict[str, str] = {}
@@ -109,7 +98,7 @@ def _dashscope_messages(messages: Any) -> list[dict[str, Any]]:
         if message.get("role") == "developer":
             message["role"] = "system"  # OpenAI's newer name for the system role
         if "content" in message:
-            message["content"] = _text(message["content"], f"messages[{index}].content")
+            message["content"] = dashscope_content(message["content"], f"messages[{index}].content", model, multimodal)
         if message.get("role") == "assistant" and message.get("tool_calls"):
             for position, call in enumerate(_tool_call_list(message["tool_calls"], f"messages[{index}].tool_calls")):
                 if isinstance(call, dict) and isinstance(call.get("function"), dict):
@@ -134,14 +123,20 @@ def _asks_for_nothing(value: Any, neutral: tuple[Any, ...]) -> bool:
 def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's names in a DashScope call (/invoke): `max_completion_tokens` becomes `max_tokens`, and
     a field DashScope cannot honour (UNSUPPORTED) is refused as /v1 refuses it, never passed on."""
+    if not parameters:  # raw text and plain bodies: nothing to convert
+        return parameters
     for name, value in parameters.items():
         if name in UNSUPPORTED and value is not None:
             neutral, instead = UNSUPPORTED[name]
             if not _asks_for_nothing(value, neutral):
                 raise InvalidRequest(f"`{name}` is not supported by DashScope: {instead}", param=name)
-    if "max_completion_tokens" not in parameters and not UNSUPPORTED.keys() & parameters.keys():
+    neutral = {
+        name for name in DROPPED_WHEN_NEUTRAL.keys() & parameters.keys()
+        if _asks_for_nothing(parameters[name], DROPPED_WHEN_NEUTRAL[name])
+    }
+    if "max_completion_tokens" not in parameters and not UNSUPPORTED.keys() & parameters.keys() and not neutral:
         return parameters
-    converted = {name: value for name, value in parameters.items() if name not in UNSUPPORTED}
+    converted = {name: value for name, value in parameters.items() if name not in UNSUPPORTED and name not in neutral}
     max_tokens = _max_tokens(converted)
     converted.pop("max_completion_tokens", None)
     if max_tokens is not None:
@@ -158,8 +153,10 @@ def _max_tokens(body: dict[str, Any]) -> Any:
     return current if current is not None else legacy
 
 
-def parse_chat_request(body: Any, config: Config) -> ChatRequest:
-    """An OpenAI Chat Completions body -> the call to make. Raises InvalidRequest naming the field."""
+def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = None) -> ChatRequest:
+    """An OpenAI Chat Completions body -> the call to make. Raises InvalidRequest naming the field.
+    `rules` (the app's, built once) say which endpoint serves the model: its content parts follow."""
+    rules = rules or ModelRules.from_config(config)
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object (an OpenAI Chat Completions request)")
     if isinstance(body.get("input"), dict) and "messages" not in body:
@@ -179,6 +176,8 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
             if not isinstance(value, str):
                 raise InvalidRequest(f"`{name}` must be a string", param=name)
             end_user = value
+        elif name in DROPPED_WHEN_NEUTRAL and _asks_for_nothing(value, DROPPED_WHEN_NEUTRAL[name]):
+            continue
         elif name in UNSUPPORTED:
             neutral, instead = UNSUPPORTED[name]
             if not _asks_for_nothing(value, neutral):
@@ -200,6 +199,13 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
     max_tokens = _max_tokens(body)
     if max_tokens is not None:
         parameters["max_tokens"] = max_tokens
+    multimodal = rules.takes_media(model)
+    messages = _dashscope_messages(body.get("messages"), model, multimodal)
+    # reasoning_effort, temperature 2, n/logprobs limits, thinking off for forced tools or JSON.
+    if THINKING_AND_PASSTHROUGH_FIELDS.isdisjoint(parameters) and not thinks_by_default(model):
+        parameters, changes = map_temperature(parameters), []  # nothing else can apply
+    else:
+        parameters, changes = openai_door_parameters(model, parameters, messages, rules)
     parameters = validate_parameters(parameters)
     if parameters.get("result_format", "message") != "message":
         raise InvalidRequest("this door always asks DashScope for messages; drop `result_format`", param="result_format")
@@ -207,83 +213,8 @@ def parse_chat_request(body: Any, config: Config) -> ChatRequest:
         raise InvalidRequest("OpenAI deltas are incremental; drop `incremental_output`", param="incremental_output")
     with_call_defaults(parameters, "message", stream)
 
-    call = GenerationCall(model=model, messages=_dashscope_messages(body.get("messages")), parameters=parameters)
-    return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user)
-
-
-def _usage(usage: dict[str, Any]) -> dict[str, int]:
-    prompt = int(usage.get("input_tokens") or 0)
-    completion = int(usage.get("output_tokens") or 0)
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": int(usage.get("total_tokens") or prompt + completion),
-    }
-
-
-def _message(completion: Completion) -> dict[str, Any]:
-    choices = completion.output.get("choices") or []
-    if choices:
-        return choices[0].get("message") or {}
-    # A text-format answer (it should not happen here, but a model may send one).
-    return {"role": "assistant", "content": completion.output.get("text")}
-
-
-def _tool_calls(calls: list[dict[str, Any]], indexed: bool) -> list[dict[str, Any]]:
-    shaped = []
-    for position, call in enumerate(calls):
-        item = {"id": call.get("id"), "type": call.get("type", "function"), "function": call.get("function", {})}
-        if indexed:
-            item = {"index": call.get("index", position), **item}
-        shaped.append(item)
-    return shaped
-
-
-def chat_completion(completion: Completion, model: str) -> dict[str, Any]:
-    message = _message(completion)
-    tool_calls = message.get("tool_calls")
-    content = message.get("content")
-    answer: dict[str, Any] = {"role": "assistant", "content": None if tool_calls and not content else content}
-    if tool_calls:
-        answer["tool_calls"] = _tool_calls(tool_calls, indexed=False)
-    return {
-        "id": f"chatcmpl-{completion.request_id}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "message": answer, "finish_reason": completion.finish_reason, "logprobs": None}],
-        "usage": _usage(completion.usage),
-        "system_fingerprint": None,
-    }
-
-
-def chat_chunks(upstream: Iterator[Completion], model: str, include_usage: bool) -> Iterator[dict[str, Any]]:
-    """DashScope's incremental chunks -> OpenAI chunks: the role first, then content or tool-call
-    deltas, a chunk with the finish_reason, and a usage-only chunk when asked for."""
-    created = int(time.time())
-    header: dict[str, Any] = {}
-    usage: dict[str, Any] = {}
-
-    def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        return {**header, "object": "chat.completion.chunk", "created": created, "model": model, "choices": choices, **extra}
-
-    for index, completion in enumerate(upstream):
-        if index == 0:
-            header["id"] = f"chatcmpl-{completion.request_id}"
-            yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
-        message = _message(completion)
-        delta: dict[str, Any] = {}
-        if message.get("content"):
-            delta["content"] = message["content"]
-        if message.get("tool_calls"):
-            delta["tool_calls"] = _tool_calls(message["tool_calls"], indexed=True)
-        if delta:
-            yield chunk([{"index": 0, "delta": delta, "finish_reason": None}])
-        if completion.finish_reason is not None:
-            yield chunk([{"index": 0, "delta": {}, "finish_reason": completion.finish_reason}])
-        usage = completion.usage
-    if include_usage:
-        yield chunk([], usage=_usage(usage))
+    call = GenerationCall(model=model, messages=messages, parameters=parameters)
+    return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user, changes=tuple(changes))
 
 
 def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:

@@ -26,6 +26,12 @@ THINKING_BUDGETS = {"minimal": 512, "low": 2048, "medium": 8192}
 DASHSCOPE_MAX_TEMPERATURE = 1.99
 MAX_CHOICES = 4
 MAX_TOP_LOGPROBS = 5
+# The fields the functions below act on: a call with none of them, to a model that does not think by
+# default, needs none of them (the request path skips them: they run on every call).
+THINKING_AND_PASSTHROUGH_FIELDS = frozenset({
+    "enable_thinking", "thinking_budget", "reasoning_effort", "tool_choice", "response_format", "n", "logprobs",
+    "top_logprobs", "parallel_tool_calls", "search_options", "translation_options",
+})
 
 
 def _is_int(value: Any) -> bool:

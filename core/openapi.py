@@ -30,7 +30,7 @@ def _invoke_operation(mode: str | None) -> dict[str, Any]:
             "and a 400 when it is shaped like an object ({...}) but does not parse."
         ) + fixed,
         "parameters": [
-            {"name": "stream", "in": "query", "required": False, "schema": {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]}, "description": "Stream the answer as server-sent events"},
+            {"name": "stream", "in": "query", "required": False, "schema": {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off", ""]}, "description": "Stream the answer as server-sent events"},
         ],
         "requestBody": {
             "required": True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.openapi_chat import chat_schemas
 from core.parameters import parameters_json_schema
 
 REF = "#/components/schemas/"
@@ -73,7 +74,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "role": {"enum": ["system", "user", "assistant", "tool"]},
-            "content": {"type": ["string", "array", "null"], "items": {"type": "object"}},
+            "content": {
+                "type": ["string", "array", "null"],
+                "items": {"type": "object"},
+                "description": "a string, or DashScope's parts ({\"text\"}, {\"image\"}, {\"video\"}, {\"audio\"}: http(s):// or "
+                               "data: URLs only) for multimodal models",
+            },
             "tool_calls": {"type": "array", "items": {"type": "object"}},
             "tool_call_id": {"type": "string"},
             "name": {"type": "string"},
@@ -139,41 +145,7 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["status_code", "request_id", "code", "message", "output", "usage"],
     },
-    "ChatCompletionRequest": {
-        "type": "object",
-        "description": "OpenAI's Chat Completions request. Fields DashScope cannot honour are a 400; DashScope's own (top_k, enable_search, ...) are accepted.",
-        "properties": {
-            "model": {"type": "string"},
-            "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}},
-            "temperature": PARAMETERS["temperature"],
-            "top_p": PARAMETERS["top_p"],
-            "max_tokens": PARAMETERS["max_tokens"],
-            "max_completion_tokens": PARAMETERS["max_tokens"],
-            "seed": PARAMETERS["seed"],
-            "stop": PARAMETERS["stop"],
-            "presence_penalty": PARAMETERS["presence_penalty"],
-            "tools": PARAMETERS["tools"],
-            "tool_choice": PARAMETERS["tool_choice"],
-            "response_format": PARAMETERS["response_format"],
-            "stream": {"type": "boolean"},
-            "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
-            "user": {"type": "string"},
-        },
-        "required": ["messages"],
-        "additionalProperties": True,
-    },
-    "ChatCompletion": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "object": {"const": "chat.completion"},
-            "created": {"type": "integer"},
-            "model": {"type": "string"},
-            "choices": {"type": "array", "items": {"type": "object"}},
-            "usage": {"type": "object"},
-        },
-        "required": ["id", "object", "created", "model", "choices", "usage"],
-    },
+    **chat_schemas(PARAMETERS),
     "Model": {
         "type": "object",
         "properties": {"id": {"type": "string"}, "object": {"const": "model"}, "created": {"type": "integer"}, "owned_by": {"type": "string"}},

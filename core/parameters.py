@@ -74,7 +74,7 @@ STOP_SCHEMA = {
     ]
 }
 # (The object form is NamedToolChoice; parameters_json_schema names it, as a ref pydantic cannot make here.)
-TOOL_CHOICE_SCHEMA = {"oneOf": [{"enum": ["auto", "none"]}, {"type": "object"}]}
+TOOL_CHOICE_SCHEMA = {"oneOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]}
 
 
 def _check_stop(value: Any) -> Any:
@@ -97,10 +97,12 @@ def _check_stop(value: Any) -> Any:
 
 
 def _check_tool_choice(value: Any) -> Any:
-    if value in ("auto", "none"):
+    # "required" (OpenAI's forced tool use, LangChain's tool_choice="any"): DashScope honours it, and
+    # the named form, with thinking off (core/openai_parameters.py turns thinking off or refuses).
+    if value in ("auto", "none", "required"):
         return value
     if not isinstance(value, dict):
-        raise ValueError('must be "auto", "none" or {"type": "function", "function": {"name": ...}}')
+        raise ValueError('must be "auto", "none", "required" or {"type": "function", "function": {"name": ...}}')
     NamedToolChoice.model_validate(value)
     return value
 
@@ -138,6 +140,17 @@ class GenerationParameters(BaseModel):
     tool_choice: Annotated[Any, AfterValidator(_check_tool_choice), WithJsonSchema(TOOL_CHOICE_SCHEMA)] = None
     response_format: ResponseFormat | None = None
     incremental_output: bool | None = None
+    # Thinking models (docs/models.md): on or off, and a cap on thinking tokens.
+    enable_thinking: bool | None = None
+    thinking_budget: Annotated[int, Field(ge=1)] | None = None
+    # Taken natively by qwen3.8-max and later and deepseek-v4; /v1 maps it for other models.
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    n: Annotated[int, Field(ge=1, le=4)] | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=5)] | None = None
+    parallel_tool_calls: bool | None = None
+    search_options: dict[str, Any] | None = None
+    translation_options: dict[str, Any] | None = None
 
 
 class _Message(BaseModel):

@@ -109,7 +109,7 @@ class _Choice:
         return choice
 
 
-def _total_usage(by_choice: dict[int, dict[str, Any]], last: dict[str, Any]) -> dict[str, Any]:
+def total_usage(by_choice: dict[int, dict[str, Any]], last: dict[str, Any]) -> dict[str, Any]:
     """One choice: the last chunk's usage (a running total). Several (`n` > 1, each packet carrying
     its own choice's usage): output tokens summed, input counted once, as the SDK does."""
     if len(by_choice) <= 1:
@@ -161,7 +161,7 @@ def assemble(chunks: Iterable[dict[str, Any]]) -> dict[str, Any]:
         assembled["choices"] = [by_index[index].result(index) for index in sorted(by_index)]
     elif legacy_text is not None:
         assembled.update(text="".join(legacy_text), finish_reason=legacy_finish)
-    return {"request_id": request_id, "output": assembled, "usage": _total_usage(usage_by_choice, usage)}
+    return {"request_id": request_id, "output": assembled, "usage": total_usage(usage_by_choice, usage)}
 
 
 def assembled_finish_reason(result: dict[str, Any]) -> str | None:

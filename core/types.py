@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
+
+from core.result_shapes import content_text
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,11 @@ class GenerationCall:
     messages: list[dict[str, Any]] | None = None
     prompt: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    # Set at admission (core/routing.py) from the model's rules: which DashScope endpoint serves the
+    # call, and whether its upstream call must be streamed (and assembled into one answer) even when
+    # the caller asked for one answer.
+    endpoint: Literal["text", "multimodal"] = "text"
+    needs_stream: bool = False
 
     @property
     def content(self) -> Any:
@@ -35,7 +42,8 @@ class Completion:
         """The generated text this result (or chunk) carries, in either result format."""
         choices = self.output.get("choices") or []
         if choices and isinstance(choices[0], dict):
-            return (choices[0].get("message") or {}).get("content") or ""
+            # A string on the text endpoint, a list of {"text": ...} parts on the multimodal one.
+            return content_text((choices[0].get("message") or {}).get("content"))
         return self.output.get("text") or ""
 
     @cached_property

@@ -15,8 +15,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
+from core.openai_answers import chat_chunks, chat_completion
 from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from core.openai_format import ChatRequest, chat_chunks, chat_completion, openai_error_body, parse_chat_request
+from core.openai_format import ChatRequest, openai_error_body, parse_chat_request
 from core.types import Completion
 from web.errors import use_error_body
 from web.serve import serve
@@ -53,7 +54,8 @@ class ChatDoor:
     def parse(self, body: bytes, config: Config) -> ChatRequest:
         if not request.is_json or not body.strip():
             raise InvalidRequest("the body must be JSON: an OpenAI Chat Completions request")
-        return parse_chat_request(load_json(body, "the body (an OpenAI Chat Completions request)"), config)
+        body_json = load_json(body, "the body (an OpenAI Chat Completions request)")
+        return parse_chat_request(body_json, config, services().rules)
 
     def answer(self, completion: Completion, parsed: ChatRequest) -> dict[str, Any]:
         return chat_completion(completion, parsed.call.model)

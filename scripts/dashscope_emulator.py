@@ -15,6 +15,8 @@ It answers what the official SDK and OpenAI clients call, the way the API refere
   send ``reasoning_content`` before the answer, and ``output_tokens_details.reasoning_tokens`` in
   usage; stream-only ones answer a non-streaming call with DashScope's 400 (emulator/models.py).
 - ``response_format`` ``json_object`` / ``json_schema``: a JSON answer (one that fits the schema).
+- ``n`` (2-4): that many choices, each with its ``index`` (streamed: one packet per choice);
+  ``logprobs`` / ``top_logprobs``: a ``logprobs.content`` entry per token, in OpenAI's shape.
 - ``POST /api/v1/services/embeddings/text-embedding/text-embedding`` (``TextEmbedding``):
   deterministic unit vectors, ``dimension`` honoured.
 - ``POST /compatible-mode/v1/chat/completions``: DashScope's OpenAI-compatible mode (OpenAI's

@@ -7,11 +7,14 @@ one pooled HTTP session (session.py), with retries, the in-flight limit and the 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Iterator
 
 import requests
 
-from core.errors import ApiError, UpstreamStreamIncomplete, UpstreamTimeout
+from core.errors import ApiError, UpstreamError, UpstreamStreamIncomplete, UpstreamTimeout
+from core.models import is_stream_only_error
+from core.result_shapes import assemble, choices, finish_reason
 from core.types import Call, Completion, EmbeddingCall, GenerationCall, TokenizationCall
 from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
@@ -87,11 +90,34 @@ class QwenUpstream:
         return self._retries(operation) if self._retries is not None else operation()
 
     def complete(self, call: Call) -> Completion:
+        """One answer. A call the model rules say must be streamed (`call.needs_stream`: it thinks) is
+        streamed and assembled; so is a call DashScope refuses unstreamed ("only support stream
+        mode") for a model the rules do not know, retried streamed once. An embedding call goes to
+        TextEmbedding; a tokenizer call is answered here, with the SDK's bundled tokenizer."""
         if isinstance(call, TokenizationCall):
-            # Answered here, with the SDK's bundled tokenizer: nothing goes upstream.
             return input_tokens.tokenize(call)
+        if isinstance(call, EmbeddingCall):
+            deadline = Deadline(self._call_deadline_s)
+            return self._with_retries(lambda: result(self._send(call, False, deadline)))
+        if call.needs_stream:
+            return self._assembled(call)
         deadline = Deadline(self._call_deadline_s)
-        return self._with_retries(lambda: result(self._send(call, False, deadline)))
+        try:
+            return self._with_retries(lambda: result(self._send(call, False, deadline)))
+        except UpstreamError as error:
+            if error.status == 400 and is_stream_only_error(error.message):
+                return self._assembled(call)
+            raise _endpoint_named(error, call)
+
+    def _assembled(self, call: GenerationCall) -> Completion:
+        # Incremental chunks (Qwen 3.5 takes no other kind), put together as DashScope's own
+        # non-streamed result (core/result_shapes.py). A stream that ends unfinished raises.
+        streamed = dataclasses.replace(call, parameters={**call.parameters, "incremental_output": True})
+        whole = assemble(
+            {"request_id": chunk.request_id, "output": chunk.output, "usage": chunk.usage}
+            for chunk in self.stream(streamed)
+        )
+        return Completion(request_id=whole["request_id"], output=whole["output"], usage=whole["usage"])
 
     def _open_stream(self, call: GenerationCall, deadline: Deadline) -> tuple[Iterator[Any], Completion | None]:
         responses = self._send(call, True, deadline)
@@ -115,12 +141,18 @@ class QwenUpstream:
         read timeout, itself capped at the deadline).
         """
         deadline = Deadline(self._call_deadline_s)
+        # With `n` > 1 each packet carries one choice: the stream is over when every choice has finished.
+        expected = call.parameters.get("n") or 1
+        finished: set[int] = set()
         try:
-            responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
+            try:
+                responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
+            except UpstreamError as error:
+                raise _endpoint_named(error, call)
             try:
                 while chunk is not None:
                     yield chunk
-                    if chunk.finish_reason is not None:
+                    if chunk.finish_reason is not None and (expected == 1 or _all_finished(chunk, finished, expected)):
                         return
                     deadline.check()
                     try:
@@ -133,3 +165,21 @@ class QwenUpstream:
         finally:
             if slot is not None:
                 slot.release()
+
+
+def _all_finished(chunk: Completion, finished: set[int], expected: int) -> bool:
+    for position, choice in enumerate(choices({"output": chunk.output})):
+        if finish_reason(choice) is not None:
+            finished.add(choice.get("index", position))
+    return len(finished) >= expected
+
+
+def _endpoint_named(error: UpstreamError, call: GenerationCall) -> UpstreamError:
+    """DashScope's "url error" (a model called on the endpoint that does not serve it: the rules in
+    core/models.py guessed wrong for a new model) says which setting fixes it."""
+    if error.status == 400 and error.message.startswith("url error"):
+        setting = "TEXT_MODELS" if call.endpoint == "multimodal" else "MULTIMODAL_MODELS"
+        error.message = (f"{error.message} (model {call.model!r} was sent to DashScope's {call.endpoint} endpoint by "
+                         f"this function's model rules; if DashScope serves it on the other one, add it to {setting})")
+        error.args = (error.message,)
+    return error

@@ -30,9 +30,9 @@ from core.types import Completion, EmbeddingCall, GenerationCall
 log = logging.getLogger("qwenfc")
 
 
-def _import_generation() -> tuple[Any, str]:
-    """Import the SDK's Generation API without the rest of the SDK; return it and the SDK's own
-    default base URL.
+def _import_generation() -> tuple[Any, Any, str]:
+    """Import the SDK's two generation APIs (Generation for the text endpoint, MultiModalConversation
+    for the multimodal one) without the rest of the SDK; return them and the SDK's own default base URL.
 
     `import dashscope` runs the package's __init__, which loads every API the SDK has (its 2.0
     client, audio, embeddings, ...): about 1.1 s, most of a cold start. Generation needs about a
@@ -58,15 +58,16 @@ def _import_generation() -> tuple[Any, str]:
             _without_request_encryption()
             try:
                 from dashscope.aigc.generation import Generation as generation
+                from dashscope.aigc.multimodal_conversation import MultiModalConversation as conversation
                 from dashscope.common import env as sdk_env
 
-                return generation, sdk_env.base_http_api_url
+                return generation, conversation, sdk_env.base_http_api_url
             except Exception:  # noqa: BLE001 - fall back to the ordinary import below
                 for name in [name for name in sys.modules if name == "dashscope" or name.startswith("dashscope.")]:
                     del sys.modules[name]
     import dashscope
 
-    return dashscope.Generation, dashscope.base_http_api_url
+    return dashscope.Generation, dashscope.MultiModalConversation, dashscope.base_http_api_url
 
 
 class _RequestEncryptionNotShipped:
@@ -92,7 +93,25 @@ def _without_request_encryption() -> None:
     sys.modules[name] = placeholder
 
 
-Generation, SDK_BASE_URL = _import_generation()
+Generation, _MultiModalConversation, SDK_BASE_URL = _import_generation()
+
+
+class MultiModalConversation(_MultiModalConversation):  # type: ignore[misc, valid-type]
+    """The SDK's MultiModalConversation, minus its uploads.
+
+    The SDK's `call` hands every message to `_preprocess_messages`, which uploads to OSS, with the
+    function's key, any local file a part names: `image`, `audio`, `video` and also `text` values
+    (`{"text": "/etc/passwd"}`, `file:///proc/self/environ`, a path relative to the working
+    directory), then hands the model the file. Media URLs are checked before any call
+    (core/media.py), but a text part may legitimately read like a path, so the preprocessing is
+    switched off here: nothing is ever uploaded, every value goes to DashScope as it is. The method
+    is private: dashscope stays pinned (requirements.txt), and tests/app/test_no_uploads.py fails
+    the moment an upload happens.
+    """
+
+    @classmethod
+    def _preprocess_messages(cls, model: str, messages: list, api_key: str) -> bool:  # noqa: ARG003
+        return False
 
 # The SDK logs every transport failure with a traceback under the "dashscope" logger. We report
 # failures ourselves, once, in the request's log line; its messages would only duplicate them.
@@ -109,8 +128,10 @@ def send(
         kwargs["messages"] = call.messages
     if call.prompt is not None:
         kwargs["prompt"] = call.prompt
+    # The endpoint was chosen at admission (core/routing.py), from the model's name.
+    api = MultiModalConversation if call.endpoint == "multimodal" else Generation
     try:
-        return Generation.call(
+        return api.call(
             model=call.model,
             api_key=api_key,
             stream=stream,

@@ -159,7 +159,9 @@ def tool_call(tools: list[dict[str, Any]], parameters: dict[str, Any], said: str
         tools[0].get("function", {}),
     )
     required = (spec.get("parameters") or {}).get("required") or []
-    arguments = {name: said for name in required}
+    properties = (spec.get("parameters") or {}).get("properties") or {}
+    # Each required argument: what the user said where a string fits, else a value of its type.
+    arguments = {name: value_for(properties.get(name) or {}, said) for name in required}
     return {
         "index": 0,
         "id": f"call_{uuid.uuid4().hex[:22]}",

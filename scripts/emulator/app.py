@@ -33,7 +33,7 @@ class Emulator:
 
     `strict_endpoints`: a multimodal-only model called on the text endpoint (or a text model on the
     multimodal one) gets DashScope's 400 "url error", as the real service answers. Off by default
-    while the function still sends every model to the text endpoint."""
+    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py)."""
 
     def __init__(
         self,
@@ -216,7 +216,7 @@ class Emulator:
 
         answer = compose(model, messages, prompt, parameters, directives)
         result_format = parameters.get("result_format") or ("message" if answer.reasoning is not None else "text")
-        shape = native.NativeShape(answer, result_format, multimodal, request_id)
+        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters)
         if wants_stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")

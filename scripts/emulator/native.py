@@ -8,15 +8,24 @@ import time
 from typing import Any, Iterator
 
 from .answers import Answer, Step
-from .directives import count_tokens, error_message
+from .directives import count_tokens, error_message, pieces
 from .sse import dashscope_event
 
 
 class NativeShape:
     """How one request's answer is written: text or message format, text or multimodal endpoint."""
 
-    def __init__(self, answer: Answer, result_format: str, multimodal: bool, request_id: str) -> None:
+    def __init__(
+        self, answer: Answer, result_format: str, multimodal: bool, request_id: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         self.answer = answer
+        parameters = parameters or {}
+        # `n` choices (DashScope: 1-4; each streamed packet carries one), and `logprobs` per token.
+        n = parameters.get("n")
+        self.choices = n if isinstance(n, int) and not isinstance(n, bool) and 1 < n <= 4 else 1
+        self.logprobs = parameters.get("logprobs") is True
+        top = parameters.get("top_logprobs")
+        self.top_logprobs = top if isinstance(top, int) and not isinstance(top, bool) else 0
         # The multimodal endpoint always answers in the message format, its content a list of parts.
         self.result_format = "message" if multimodal else result_format
         self.multimodal = multimodal
@@ -30,7 +39,9 @@ class NativeShape:
         output_tokens: int,
         reasoning_tokens: int,
         tool_calls: list[dict[str, Any]] | None,
+        index: int | None = None,
     ) -> dict[str, Any]:
+        """One body; `index` None: every choice (a whole answer), else that choice alone (a packet)."""
         answer = self.answer
         usage: dict[str, Any] = {
             "input_tokens": answer.input_tokens,
@@ -49,8 +60,26 @@ class NativeShape:
             message["reasoning_content"] = reasoning or ""
         if tool_calls:
             message["tool_calls"] = tool_calls
-        choice = {"finish_reason": finish_reason, "message": message}
-        return {"output": {"choices": [choice]}, "usage": usage, "request_id": self.request_id}
+        indices = [index] if index is not None else list(range(self.choices))
+        choices = []
+        for number in indices:
+            choice: dict[str, Any] = {"finish_reason": finish_reason, "message": message}
+            if self.choices > 1:
+                choice["index"] = number
+            if self.logprobs:
+                choice["logprobs"] = {"content": self._logprobs(text)}
+            choices.append(choice)
+        return {"output": {"choices": choices}, "usage": usage, "request_id": self.request_id}
+
+    def _logprobs(self, text: str) -> list[dict[str, Any]]:
+        entries = []
+        for piece in pieces(text):
+            entry: dict[str, Any] = {"token": piece, "bytes": list(piece.encode()), "logprob": -0.25}
+            entry["top_logprobs"] = [
+                {"token": piece, "bytes": list(piece.encode()), "logprob": -0.25 * (rank + 1)} for rank in range(self.top_logprobs)
+            ]
+            entries.append(entry)
+        return entries
 
     def whole(self) -> dict[str, Any]:
         answer = self.answer
@@ -88,11 +117,12 @@ def events(
         else:
             reasoning_tokens = count_tokens(sent_reasoning)
             output_tokens = count_tokens(sent_text) + reasoning_tokens
-        body = shape.body(
-            text, reasoning, answer.finish_reason if last else "null", output_tokens, reasoning_tokens,
-            _tool_calls_in(step, answer, last, incremental),
-        )
-        yield dashscope_event(index, "result", 200, body)
+        for choice in range(shape.choices):  # with `n` > 1, one packet per choice
+            body = shape.body(
+                text, reasoning, answer.finish_reason if last else "null", output_tokens, reasoning_tokens,
+                _tool_calls_in(step, answer, last, incremental), choice if shape.choices > 1 else None,
+            )
+            yield dashscope_event(index, "result", 200, body)
         record["events_sent"] = index
         if last:
             record["completed"] = True

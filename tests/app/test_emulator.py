@@ -163,10 +163,15 @@ def test_a_text_model_on_the_multimodal_endpoint_is_a_url_error(sdk):
     assert response.message.startswith("url error")
 
 
-def test_the_lenient_default_answers_a_vl_model_on_the_text_endpoint(emulator, monkeypatch):
-    monkeypatch.setattr(dashscope, "base_http_api_url", emulator.base_url)
-    assert not emulator.strict_endpoints
-    assert dashscope.Generation.call(model="qwen-vl-plus", messages=user("hi"), api_key=KEY).status_code == 200
+def test_the_lenient_default_answers_a_vl_model_on_the_text_endpoint(monkeypatch):
+    # The suite's emulator is strict (tests/conftest.py); the default, lenient one is started here.
+    lenient = Emulator().start()
+    try:
+        monkeypatch.setattr(dashscope, "base_http_api_url", lenient.base_url)
+        assert not lenient.strict_endpoints
+        assert dashscope.Generation.call(model="qwen-vl-plus", messages=user("hi"), api_key=KEY).status_code == 200
+    finally:
+        lenient.stop()
 
 
 # -- multimodal ------------------------------------------------------------------------------------

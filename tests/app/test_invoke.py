@@ -226,6 +226,7 @@ def test_multimodal_content_parts_are_accepted(client, emulator):
     response = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": messages})
     assert response.status_code == 200
     assert upstream_body(emulator)["input"]["messages"] == messages
+    assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
 
 
 # -- octet-stream bodies shaped like JSON ----------------------------------------------------------

@@ -4,14 +4,13 @@ a block of its own, and an image (a URL, or a file read as a data: URL) goes as 
 from __future__ import annotations
 
 import base64
-import json
 import struct
 import zlib
 
 import pytest
 
 from scripts.dashscope_emulator import MULTIMODAL_PATH
-from tests.browser.conftest import ARTIFACTS, TOKEN, sent_to_dashscope
+from tests.browser.conftest import ARTIFACTS, TOKEN, reached, sent_to_dashscope
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -87,6 +86,7 @@ def test_an_image_url_is_sent_as_a_dashscope_part(page, emulator):
     send(page, "图里有什么? url", model="qwen-vl-plus")
     wait_for_the_answer(page)
 
+    assert reached(emulator, "图里有什么? url")["path"] == MULTIMODAL_PATH
     messages = sent_to_dashscope(emulator, "图里有什么? url")["input"]["messages"]
     assert messages == [
         {"role": "system", "content": [{"text": "只用中文回答。"}]},
@@ -105,6 +105,7 @@ def test_a_picked_file_is_sent_as_a_data_url(page, emulator):
     send(page, "这张图是什么颜色? file", model="qwen3.5-plus")  # sees images and thinks by default
     wait_for_the_answer(page)
 
+    assert reached(emulator, "这张图是什么颜色? file")["path"] == MULTIMODAL_PATH
     user = sent_to_dashscope(emulator, "这张图是什么颜色? file")["input"]["messages"][-1]
     assert user["content"] == [
         {"image": "data:image/png;base64," + base64.b64encode(picture).decode()},
@@ -119,7 +120,8 @@ def test_a_picked_file_is_sent_as_a_data_url(page, emulator):
     assert page.is_hidden("#image-preview") and page.is_hidden("#image-clear")
     send(page, "no picture now")
     wait_for_the_answer(page)
-    assert sent_to_dashscope(emulator, "no picture now")["input"]["messages"][-1]["content"] == "no picture now"
+    # (still qwen3.5-plus, on the multimodal endpoint: the function sends its text as a part)
+    assert sent_to_dashscope(emulator, "no picture now")["input"]["messages"][-1]["content"] == [{"text": "no picture now"}]
 
 
 def test_an_image_too_big_for_the_function_gets_its_error(page, emulator):
@@ -151,24 +153,13 @@ def test_a_non_streamed_reasoning_is_shown_folded(page):
 
 
 def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
-    """The multimodal endpoint's `content` is [{"text": ...}]. Until the function routes vision models
-    there, the page's call goes straight to the emulator's multimodal endpoint, whose stream it reads."""
-
-    def to_the_multimodal_endpoint(route) -> None:
-        sent = route.request.post_data_json
-        native = {"model": sent["model"], "input": {"messages": sent["messages"]},
-                  "parameters": {"result_format": "message", "incremental_output": True}}
-        route.fulfill(response=route.fetch(
-            url=f"http://127.0.0.1:{emulator.port}{MULTIMODAL_PATH}", method="POST", post_data=json.dumps(native),
-            headers={"Authorization": "Bearer page-test", "Content-Type": "application/json", "X-DashScope-SSE": "enable"},
-        ))
-
-    page.route("**/invoke/messages", to_the_multimodal_endpoint)
+    """The multimodal endpoint's `content` is [{"text": ...}]: the page reads the stream of a thinking
+    vision model, which the function routes there."""
     page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": png()}])
     page.wait_for_selector("#image-preview:not(.hidden)")
     send(page, "数一数条纹", model="qvq-max")  # sees images, thinks
     page.wait_for_function("document.getElementById('answer').textContent.endsWith('(shown: 1 image)')")
-    assert emulator.last_request()["path"] == MULTIMODAL_PATH and sent_to_dashscope(emulator, "数一数条纹")
+    assert reached(emulator, "数一数条纹")["path"] == MULTIMODAL_PATH
     assert page.text_content("#answer") == "This is the DashScope emulator (qvq-max). You said: 数一数条纹 (shown: 1 image)"
     assert page.text_content("#reasoning").startswith("The user said: 数一数条纹")
 

@@ -91,7 +91,7 @@ def test_every_setting_is_in_s_yaml_and_starts_the_function():
     env = resolved_props()["environmentVariables"]
     documented = {"INVOKE_TOKEN", "ALLOWED_MODELS", "MAX_TOKENS_CAP", "MAX_BODY_BYTES", "UPSTREAM_TIMEOUT_S",
                   "UPSTREAM_RETRIES", "MAX_IN_FLIGHT", "CORS_ORIGINS", "LOG_CONTENT", "QWEN_MODEL", "INVOKE_MODE", "SYSTEM_PROMPT",
-                  "TRY_PAGE"}
+                  "TRY_PAGE", "MULTIMODAL_MODELS", "TEXT_MODELS"}
     assert documented <= set(env)
     assert all(isinstance(value, str) for value in env.values())  # FC takes strings only
     config = Config.from_env(env)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import http.client
-import importlib.util
 import json
 import os
 import pty
@@ -12,7 +10,6 @@ import re
 import select
 import subprocess
 import sys
-from importlib.machinery import SourceFileLoader
 
 import pytest
 
@@ -67,12 +64,17 @@ def test_an_unreachable_function(server):
 PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # what matters here is the bytes, sent as they are
 
 
-def sent_to_dashscope(emulator, marker: str) -> dict:
-    """The body of the model call that carried `marker`, whichever endpoint it reached."""
+def reached(emulator, marker: str) -> dict:
+    """The model call that carried `marker` (its path says which endpoint it reached)."""
     for seen in reversed(emulator.history):
         if marker in json.dumps(seen["body"], ensure_ascii=False):
-            return seen["body"]
+            return seen
     raise AssertionError(f"no call carrying {marker!r} reached the emulator")
+
+
+def sent_to_dashscope(emulator, marker: str) -> dict:
+    """The body of the model call that carried `marker`."""
+    return reached(emulator, marker)["body"]
 
 
 def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
@@ -80,6 +82,7 @@ def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
     result = ask("图里有什么? local", "--image", str(tmp_path / "photo.png"), "--model", "qwen-vl-plus", "--system", "用中文。", "--url", server)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("You said: 图里有什么? local (shown: 1 image)")
+    assert reached(emulator, "图里有什么? local")["path"] == MULTIMODAL_PATH
     messages = sent_to_dashscope(emulator, "图里有什么? local")["input"]["messages"]
     assert messages == [
         {"role": "system", "content": [{"text": "用中文。"}]},
@@ -95,6 +98,7 @@ def test_image_urls_go_as_they_are_and_files_without_a_telling_name_are_recognis
                  "--model", "qwen-vl-max", "--url", server)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("(shown: 2 images)")
+    assert reached(emulator, "two pictures")["path"] == MULTIMODAL_PATH
     parts = sent_to_dashscope(emulator, "two pictures")["input"]["messages"][-1]["content"]
     assert parts[0] == {"image": "https://img.example.com/a.jpg"}
     assert parts[1]["image"].startswith("data:image/png;base64,iVBORw0KGgo") and parts[2] == {"text": "two pictures"}
@@ -167,18 +171,14 @@ def test_reasoning_in_a_whole_answer(server):
     assert result.stderr.startswith("thinking: The user said: 一加一?")
 
 
-def test_the_multimodal_endpoints_content_lists_are_read(emulator, capsys):
-    """DashScope's multimodal endpoint sends `content` as [{"text": ...}]: ask's stream reader, fed
-    that endpoint's real stream (until the function routes vision models there)."""
-    loader = SourceFileLoader("ask_script", str(ASK))
-    script = importlib.util.module_from_spec(importlib.util.spec_from_loader("ask_script", loader))
-    loader.exec_module(script)
-    body = {"model": "qvq-max", "input": {"messages": [{"role": "user", "content": [{"image": "https://img.example.com/a.png"}, {"text": "数一数"}]}]},
-            "parameters": {"result_format": "message", "incremental_output": True}}
-    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=10)
-    connection.request("POST", MULTIMODAL_PATH, body=json.dumps(body), headers={
-        "Authorization": "Bearer ask-test", "Content-Type": "application/json", "X-DashScope-SSE": "enable"})
-    assert script._print_stream(connection.getresponse()) == 0
-    printed = capsys.readouterr()
-    assert printed.out == "This is the DashScope emulator (qvq-max). You said: 数一数 (shown: 1 image)\n"
-    assert printed.err.startswith("thinking: The user said: 数一数")
+def test_the_multimodal_endpoints_content_lists_are_read(server, emulator, tmp_path):
+    """DashScope's multimodal endpoint sends `content` as [{"text": ...}]: ask reads it, streamed
+    and not, from a thinking vision model the function routes there."""
+    (tmp_path / "photo.png").write_bytes(PICTURE)
+    for stream in (["--stream"], []):
+        marker = f"数一数{len(stream)}"
+        result = ask(marker, "--image", str(tmp_path / "photo.png"), "--model", "qvq-max", *stream, "--url", server)
+        assert result.returncode == 0, result.stderr
+        assert reached(emulator, marker)["path"] == MULTIMODAL_PATH
+        assert result.stdout == f"This is the DashScope emulator (qvq-max). You said: {marker} (shown: 1 image)\n"
+        assert result.stderr.startswith(f"thinking: The user said: {marker}")

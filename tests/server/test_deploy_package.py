@@ -67,6 +67,15 @@ def call_every_door(url: str) -> None:
     chunks = list(oai.chat.completions.create(model="qwen-plus", messages=messages, stream=True))
     assert "你好" in "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
     assert chunks[-1].choices[0].finish_reason == "stop"
+    # The multimodal endpoint (MultiModalConversation imports SDK modules Generation does not) and
+    # a thinking model streamed upstream and assembled, through both doors.
+    vision = requests.post(f"{url}/invoke", timeout=30, json={"model": "qwen-vl-plus", "messages": [
+        {"role": "user", "content": [{"image": "https://img.example.com/a.png"}, {"text": "看图"}]}]})
+    assert vision.status_code == 200, vision.text
+    assert vision.json()["output"]["choices"][0]["message"]["content"][0]["text"].endswith("看图 (shown: 1 image)")
+    thought = oai.chat.completions.create(model="qwen3.5-plus", messages=[{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://img.example.com/a.png"}}, {"type": "text", "text": "看图"}]}])
+    assert thought.choices[0].message.content.endswith("(shown: 1 image)") and thought.choices[0].message.reasoning_content
     page = requests.get(f"{url}/", timeout=30)
     assert page.status_code == 200 and "<title>Try qwen-fc</title>" in page.text
     assert requests.get(f"{url}/openapi.json", timeout=30).json()["paths"]

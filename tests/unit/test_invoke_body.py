@@ -102,7 +102,7 @@ def test_max_tokens_and_max_completion_tokens_must_agree():
 
 @pytest.mark.parametrize(
     "field, value, advice",
-    [("n", 2, "one request per completion"), ("frequency_penalty", 0.5, "presence_penalty"), ("logprobs", True, "log probabilities"), ("reasoning_effort", "high", "enable_thinking")],
+    [("frequency_penalty", 0.5, "presence_penalty"), ("functions", [{"name": "f"}], "use `tools`")],
 )
 def test_openai_fields_dashscope_cannot_honour_are_refused(field, value, advice):
     message = refused({"prompt": "hi", field: value}).message

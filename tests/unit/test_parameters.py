@@ -28,7 +28,7 @@ def test_known_parameters_are_checked_and_unknown_ones_pass():
 
 @pytest.mark.parametrize(
     "parameters, param",
-    [({"temperature": 2}, "temperature"), ({"top_p": "0.5"}, "top_p"), ({"stop": ["a", 1]}, "stop"), ({"tools": []}, "tools"), ({"tool_choice": "required"}, "tool_choice"), ({"response_format": {"type": "xml"}}, "response_format.type")],
+    [({"temperature": 2}, "temperature"), ({"top_p": "0.5"}, "top_p"), ({"stop": ["a", 1]}, "stop"), ({"tools": []}, "tools"), ({"tool_choice": "anything"}, "tool_choice"), ({"response_format": {"type": "xml"}}, "response_format.type")],
 )
 def test_a_bad_value_is_named(parameters, param):
     with pytest.raises(InvalidRequest) as raised:
