@@ -137,11 +137,11 @@ def test_multimodal_conversation_with_an_image_url(base, emulator):
         api_key=TOKEN, base_address=base,
     )
     assert response.status_code == 200
-    content = response.output.choices[0].message.content if response.output.choices else response.output.text
-    # The text endpoint answers a string; the multimodal one a list of parts (once calls are routed by model).
-    text = content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
-    assert text.endswith("You said: what is it (shown: 1 image)")
+    # The multimodal endpoint answers a list of parts, and the call reached that endpoint.
+    (part,) = response.output.choices[0].message.content
+    assert part["text"].endswith("You said: what is it (shown: 1 image)")
     (seen,) = emulator.history
+    assert seen["path"].endswith("/multimodal-generation/generation")
     assert seen["body"]["input"]["messages"][0]["content"][0] == {"image": image}
     assert emulator.uploads == []
 
