@@ -87,6 +87,9 @@ class Config:
     # function timeout (600 s), so a caller gets this function's 504, not FC cutting the call.
     call_deadline_s: float = DEFAULT_CALL_DEADLINE_S
     log_level: str = "INFO"
+    # The time a client has to send a whole request: its head (web/worker.py) and its whole body
+    # (web/request_body.py), so a body sent in part never holds a thread or a MAX_IN_FLIGHT slot.
+    request_read_timeout_s: float = 10.0
     # Hardening. Empty or None means "off".
     invoke_tokens: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = MIB
@@ -129,6 +132,7 @@ class Config:
             upstream_timeout_s=_seconds_env(env, "UPSTREAM_TIMEOUT_S", 300.0),
             call_deadline_s=_seconds_env(env, "CALL_DEADLINE_S", DEFAULT_CALL_DEADLINE_S),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
+            request_read_timeout_s=_seconds_env(env, "REQUEST_READ_TIMEOUT_S", 10.0),
             invoke_tokens=_list_env(env, "INVOKE_TOKEN", ()),
             max_body_bytes=_int_env(env, "MAX_BODY_BYTES", MIB),  # type: ignore[arg-type]
             allowed_models=_list_env(env, "ALLOWED_MODELS", ()),

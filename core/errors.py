@@ -68,6 +68,18 @@ class PayloadTooLarge(ApiError):
     default_message = "the body is larger than this function accepts"
 
 
+class RequestTimeout(ApiError):
+    """The client did not send its whole body within REQUEST_READ_TIMEOUT_S: its slot and thread are
+    released, and the connection is closed (where the rest of the body would start is unknown)."""
+
+    status = 408
+    code = "RequestTimeout"
+    default_message = "the request body was not all sent in time"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
 class Overloaded(ApiError):
     """This instance already carries MAX_IN_FLIGHT calls: answer at once so FC (or the caller) can
     try elsewhere, instead of queueing behind calls that take seconds each."""
