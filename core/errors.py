@@ -128,6 +128,15 @@ class UpstreamUnreachable(UpstreamError):
     default_message = "could not connect to DashScope"
 
 
+class UpstreamBadResponse(UpstreamError):
+    """DashScope answered, but not with anything the SDK could read (an HTML page with status 200, a
+    body of the wrong shape, a redirect): the same call would get the same answer, so never retried."""
+
+    status = 502
+    code = "UpstreamBadResponse"
+    default_message = "DashScope's answer could not be read"
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "UpstreamTimeout"
