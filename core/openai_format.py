@@ -21,6 +21,8 @@ from core.types import Completion, GenerationCall
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
 # Who the end user is: recorded in the request's log line, not sent to DashScope (it has no such field).
 END_USER_FIELDS = ("user", "safety_identifier")
+# An end-user id goes on the log line cut to this (marked): OpenAI sets no limit, a log line must have one.
+END_USER_LOGGED_CHARS = 256
 # OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
 UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "n": ((1,), "DashScope returns one choice per call; make one request per completion"),
@@ -63,7 +65,10 @@ class ChatRequest:
     end_user: str | None
 
     def log_fields(self) -> dict[str, Any]:
-        return {"door": "openai", "model": self.call.model, "stream": self.stream, "user": self.end_user}
+        user = self.end_user
+        if user is not None and len(user) > END_USER_LOGGED_CHARS:
+            user = f"{user[:END_USER_LOGGED_CHARS]}…(cut: {len(user)} chars)"
+        return {"door": "openai", "model": self.call.model, "stream": self.stream, "user": user}
 
 
 def _text(content: Any, path: str) -> Any:
