@@ -80,6 +80,23 @@ class RequestTimeout(ApiError):
         super().__init__(message, headers={"Connection": "close"})
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "UnsupportedMediaType"
+    default_message = "the body is encoded in a way this function does not read"
+
+
+class TransferCodingNotImplemented(ApiError):
+    """A Transfer-Encoding other than chunked (gzip, say): the body cannot be read as sent."""
+
+    status = 501
+    code = "NotImplemented"
+    default_message = "this Transfer-Encoding is not supported"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
 class Overloaded(ApiError):
     """This instance already carries MAX_IN_FLIGHT calls: answer at once so FC (or the caller) can
     try elsewhere, instead of queueing behind calls that take seconds each."""

@@ -21,8 +21,7 @@ from core.types import Completion, GenerationCall
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
 # Who the end user is: recorded in the request's log line, not sent to DashScope (it has no such field).
 END_USER_FIELDS = ("user", "safety_identifier")
-# An end-user id goes on the log line cut to this (marked): OpenAI sets no limit, a log line must have one.
-END_USER_LOGGED_CHARS = 256
+END_USER_LOGGED_CHARS = 256  # on the log line, cut (marked): OpenAI sets no limit; a log line needs one
 # OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
 UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "n": ((1,), "DashScope returns one choice per call; make one request per completion"),
@@ -65,9 +64,8 @@ class ChatRequest:
     end_user: str | None
 
     def log_fields(self) -> dict[str, Any]:
-        user = self.end_user
-        if user is not None and len(user) > END_USER_LOGGED_CHARS:
-            user = f"{user[:END_USER_LOGGED_CHARS]}…(cut: {len(user)} chars)"
+        user, limit = self.end_user, END_USER_LOGGED_CHARS
+        user = f"{user[:limit]}…(cut: {len(user)} chars)" if user is not None and len(user) > limit else user
         return {"door": "openai", "model": self.call.model, "stream": self.stream, "user": user}
 
 
@@ -160,6 +158,8 @@ def _max_tokens(body: dict[str, Any]) -> Any:
         raise InvalidRequest(
             "`max_tokens` and `max_completion_tokens` disagree; send one of them", param="max_completion_tokens"
         )
+    if current is not None and (type(current) is not int or current < 1):  # named as sent (bool is no int here)
+        raise InvalidRequest(f"`max_completion_tokens` must be at least 1, got {current!r}", param="max_completion_tokens")
     return current if current is not None else legacy
 
 

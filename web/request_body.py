@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
-from core.errors import InvalidRequest, PayloadTooLarge, RequestTimeout
+from core.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, TransferCodingNotImplemented, UnsupportedMediaType
 
 MIB = 1024 * 1024
 # A body refused before it was read is drained up to this much, for at most this long, so the
@@ -67,10 +67,25 @@ def _socket_unreader(environ: dict[str, Any]) -> Any:
     return unreader if isinstance(getattr(unreader, "sock", None), socket.socket) else None
 
 
+def _check_codings(environ: dict[str, Any]) -> None:
+    """Only bodies sent as they are: a compressed body would be read as text (or JSON) and refused
+    for the wrong reason, or worse, sent on as gibberish."""
+    codings = [c.strip() for c in environ.get("HTTP_TRANSFER_ENCODING", "").lower().split(",") if c.strip()]
+    if any(coding != "chunked" for coding in codings):
+        raise TransferCodingNotImplemented(
+            f"Transfer-Encoding {environ['HTTP_TRANSFER_ENCODING']!r} is not supported: send the body as it is, "
+            "with a Content-Length or Transfer-Encoding: chunked alone")
+    content_coding = environ.get("HTTP_CONTENT_ENCODING", "").strip()
+    if content_coding and content_coding.lower() != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {content_coding!r} is not supported: send the body uncompressed, without Content-Encoding")
+
+
 def read_body(max_bytes: int, timeout_s: float | None = None) -> bytes:
     """The request's whole body, or PayloadTooLarge (413) when it is longer than `max_bytes`, or
     RequestTimeout (408) when it has not all arrived within `timeout_s` seconds."""
     environ = request.environ
+    _check_codings(environ)
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
