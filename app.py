@@ -7,6 +7,7 @@ gunicorn serves ``app:create_app()`` (see gunicorn.conf.py and s.yaml); tests ca
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -65,5 +66,15 @@ def create_app(config: Config | None = None) -> Flask:
             log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
                         "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
     if config.dashscope_base_url:
-        log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope", config.dashscope_base_url)
+        log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope",
+                    _without_password(config.dashscope_base_url))
     return app
+
+
+def _without_password(url: str) -> str:
+    """The URL as it may be logged: a password in it (user:password@host) masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()

@@ -15,7 +15,8 @@ no monkey-patching under the SDK's HTTPS client.
 
 Environment: PORT (default 9000, FC's customRuntimeConfig.port), HOST (default 0.0.0.0),
 WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256), REQUEST_READ_TIMEOUT_S
-(web/worker.py, default 10).
+(web/worker.py, default 10), LOG_LEVEL: checked at start like every setting (one line, exit 2), except
+a WEB_CONCURRENCY that is not a number, which gunicorn itself reads (and fails on) before this file.
 
 Stopping (how FC ends an instance: GET /pre-stop, then SIGTERM): gunicorn stops accepting calls
 and gives those in flight `graceful_timeout` seconds, then kills the worker. The hooks below tell
@@ -30,21 +31,22 @@ import sys
 # The app's own modules, wherever gunicorn is started from.
 # (gunicorn runs this file with __file__ set; a plain exec of it, as a test does, runs from here.)
 sys.path.insert(0, os.path.dirname(os.path.abspath(globals().get("__file__", "gunicorn.conf.py"))))
-from core.config import Config, ConfigError  # noqa: E402
+from core.config import Config, ConfigError, server_number  # noqa: E402
 
 # A bad setting is one clear line and a non-zero exit, here in the master before any worker
 # boots, not a worker's traceback and gunicorn's "Worker failed to boot".
 try:
     Config.from_env()
+    port = server_number(os.environ, "PORT", 9000, 65535)
+    workers = server_number(os.environ, "WEB_CONCURRENCY", 1, 64)
+    threads = server_number(os.environ, "THREADS", 256, 10000)
 except ConfigError as error:
     print(f"qwen-fc cannot start: {error}", file=sys.stderr)
     sys.exit(2)
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '9000')}"
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{port}"
 # gthread, whose event loop also reads each request before a thread serves it (see web/worker.py).
 worker_class = "web.worker.RequestReadingWorker"
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-threads = int(os.environ.get("THREADS", "256"))
 # Connections one worker holds open, busy or idle (keep-alive).
 worker_connections = 1000
 
@@ -65,6 +67,9 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = "qwen-fc"
+# gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl, one path shared by every gunicorn the
+# user runs: two local instances fight over it) serves nothing this function uses.
+control_socket_disable = True
 
 
 def _stop_margin_s(cfg) -> float:  # noqa: ANN001

@@ -13,6 +13,7 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
 MIB = 1024 * 1024
 DEFAULT_CALL_DEADLINE_S = 590.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -42,6 +43,14 @@ def _int_env(environ: Mapping[str, str], name: str, default: int | None, minimum
         return default
     if not raw.isdigit() or int(raw) < minimum:
         raise ConfigError(f"{name} must be a whole number of at least {minimum}, got {raw!r}")
+    return int(raw)
+
+
+def server_number(environ: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    """A whole number gunicorn.conf.py reads (PORT, WEB_CONCURRENCY, THREADS), from 1 to `maximum`."""
+    raw = _raw(environ, name) or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ConfigError(f"{name} must be a whole number from 1 to {maximum}, got {raw!r}")
     return int(raw)
 
 
@@ -87,6 +96,9 @@ class Config:
     # function timeout (600 s), so a caller gets this function's 504, not FC cutting the call.
     call_deadline_s: float = DEFAULT_CALL_DEADLINE_S
     log_level: str = "INFO"
+    # The time a client has to send a whole request: its head (web/worker.py) and its whole body
+    # (web/request_body.py), so a body sent in part never holds a thread or a MAX_IN_FLIGHT slot.
+    request_read_timeout_s: float = 10.0
     # Hardening. Empty or None means "off".
     invoke_tokens: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = MIB
@@ -123,6 +135,9 @@ class Config:
         mode = _raw(env, "INVOKE_MODE").lower() or "messages"
         if mode not in INVOKE_MODES:
             raise ConfigError(f"INVOKE_MODE must be one of {', '.join(INVOKE_MODES)}, got {mode!r}")
+        log_level = (_raw(env, "LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_raw(env, 'LOG_LEVEL')!r}")
         config = cls(
             dashscope_api_key=_raw(env, "DASHSCOPE_API_KEY") or None,
             default_model=_raw(env, "QWEN_MODEL") or "qwen-turbo",
@@ -131,7 +146,8 @@ class Config:
             invoke_mode=mode,  # type: ignore[arg-type]
             upstream_timeout_s=_seconds_env(env, "UPSTREAM_TIMEOUT_S", 300.0),
             call_deadline_s=_seconds_env(env, "CALL_DEADLINE_S", DEFAULT_CALL_DEADLINE_S),
-            log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
+            log_level=log_level,
+            request_read_timeout_s=_seconds_env(env, "REQUEST_READ_TIMEOUT_S", 10.0),
             invoke_tokens=_list_env(env, "INVOKE_TOKEN", ()),
             max_body_bytes=_int_env(env, "MAX_BODY_BYTES", MIB),  # type: ignore[arg-type]
             allowed_models=_list_env(env, "ALLOWED_MODELS", ()),

@@ -68,6 +68,35 @@ class PayloadTooLarge(ApiError):
     default_message = "the body is larger than this function accepts"
 
 
+class RequestTimeout(ApiError):
+    """The client did not send its whole body within REQUEST_READ_TIMEOUT_S: its slot and thread are
+    released, and the connection is closed (where the rest of the body would start is unknown)."""
+
+    status = 408
+    code = "RequestTimeout"
+    default_message = "the request body was not all sent in time"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "UnsupportedMediaType"
+    default_message = "the body is encoded in a way this function does not read"
+
+
+class TransferCodingNotImplemented(ApiError):
+    """A Transfer-Encoding other than chunked (gzip, say): the body cannot be read as sent."""
+
+    status = 501
+    code = "NotImplemented"
+    default_message = "this Transfer-Encoding is not supported"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
 class Overloaded(ApiError):
     """This instance already carries MAX_IN_FLIGHT calls: answer at once so FC (or the caller) can
     try elsewhere, instead of queueing behind calls that take seconds each."""
@@ -114,6 +143,15 @@ class UpstreamUnreachable(UpstreamError):
     status = 502
     code = "UpstreamUnreachable"
     default_message = "could not connect to DashScope"
+
+
+class UpstreamBadResponse(UpstreamError):
+    """DashScope answered, but not with anything the SDK could read (an HTML page with status 200, a
+    body of the wrong shape, a redirect): the same call would get the same answer, so never retried."""
+
+    status = 502
+    code = "UpstreamBadResponse"
+    default_message = "DashScope's answer could not be read"
 
 
 class UpstreamTimeout(UpstreamError):

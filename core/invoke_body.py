@@ -58,7 +58,9 @@ def _decode(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidRequest("the body is not valid UTF-8 text") from None
+        raise InvalidRequest(
+            "the body is not valid UTF-8 text: send it as UTF-8 (charset=utf-8); other charsets (GBK, ...) are not converted"
+        ) from None
 
 
 def _structured_payload(text: str, mimetype: str) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ def load_json(text: str | bytes, what: str) -> Any:
     except RecursionError:
         raise InvalidRequest(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except UnicodeDecodeError:
-        raise InvalidRequest(f"{what} is not valid UTF-8 text") from None
+        raise InvalidRequest(f"{what} is not valid UTF-8 text: send it as UTF-8; other charsets are not converted") from None
     except ValueError:  # the one other failure: an integer longer than Python converts
         raise InvalidRequest(
             f"{what} holds an integer longer than {sys.get_int_max_str_digits()} digits, more than any "

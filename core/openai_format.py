@@ -24,6 +24,7 @@ from core.types import GenerationCall
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
 # Who the end user is: recorded in the request's log line, not sent to DashScope (it has no such field).
 END_USER_FIELDS = ("user", "safety_identifier")
+END_USER_LOGGED_CHARS = 256  # on the log line, cut (marked): OpenAI sets no limit; a log line needs one
 # OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
 UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "frequency_penalty": ((0,), "DashScope has `presence_penalty`, and `repetition_penalty` as an extra body field"),
@@ -66,7 +67,9 @@ class ChatRequest:
     changes: tuple[str, ...] = ()  # what openai_door_parameters changed (thinking turned off, ...)
 
     def log_fields(self) -> dict[str, Any]:
-        fields = {"door": "openai", "model": self.call.model, "stream": self.stream, "user": self.end_user}
+        user, limit = self.end_user, END_USER_LOGGED_CHARS
+        user = f"{user[:limit]}…(cut: {len(user)} chars)" if user is not None and len(user) > limit else user
+        fields = {"door": "openai", "model": self.call.model, "stream": self.stream, "user": user}
         if self.changes:
             fields["parameters_changed"] = list(self.changes)
         return fields
@@ -150,6 +153,8 @@ def _max_tokens(body: dict[str, Any]) -> Any:
         raise InvalidRequest(
             "`max_tokens` and `max_completion_tokens` disagree; send one of them", param="max_completion_tokens"
         )
+    if current is not None and (type(current) is not int or current < 1):  # named as sent (bool is no int here)
+        raise InvalidRequest(f"`max_completion_tokens` must be at least 1, got {current!r}", param="max_completion_tokens")
     return current if current is not None else legacy
 
 

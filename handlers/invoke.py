@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from core.config import Config, InvokeMode
+from core.errors import InvalidRequest
 from core.invoke_body import InvokeRequest, parse_invoke_body, stream_flag
 from core.types import Completion
 from web.errors import error_body
@@ -38,10 +39,11 @@ def _stream_requested() -> bool:
     from_query = stream_flag(request.args.get("stream"), "stream")
     if from_query is not None:
         return from_query
-    return (
-        "text/event-stream" in request.headers.get("Accept", "")
-        or request.headers.get("X-DashScope-SSE", "").lower() == "enable"
-    )
+    sse = request.headers.get("X-DashScope-SSE")
+    if sse is not None and sse.strip().lower() not in ("enable", "disable"):
+        # As a bad ?stream= is a 400: a header that means neither must not silently mean "off".
+        raise InvalidRequest(f"the X-DashScope-SSE header must be enable or disable, got {sse[:40]!r}")
+    return "text/event-stream" in request.headers.get("Accept", "") or (sse or "").strip().lower() == "enable"
 
 
 class InvokeDoor:

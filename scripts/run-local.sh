@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the function locally the way FC runs it: gunicorn, gunicorn.conf.py, app:create_app(), on
-# http://127.0.0.1:${PORT:-9000}. With DASHSCOPE_API_KEY set, calls go to DashScope; without it, the
-# bundled DashScope emulator answers instead, on ${EMULATOR_PORT:-9100}.
+# http://127.0.0.1:${PORT:-9000} (HOST=0.0.0.0 to let other machines in; FC's own default is 0.0.0.0).
+# With DASHSCOPE_API_KEY set, calls go to DashScope; without it, the bundled DashScope emulator answers
+# instead, on ${EMULATOR_PORT:-9100}. With a key and DASHSCOPE_HTTP_BASE_URL pointing at the emulator's
+# port on this machine, the emulator starts too and gets that key (`sk-invalid` shows a refused key).
 # Callers: when redis-server is installed and neither REDIS_URL nor CALLERS is set, a local
 # redis-server (no persistence: callers last as long as this run) starts on ${LOCAL_REDIS_PORT:-6380}
 # and REDIS_URL points at it, so `REDIS_URL=redis://127.0.0.1:6380/0 scripts/callers add NAME` works.
@@ -11,6 +13,15 @@ cd "$(dirname "$0")/.."
 
 port="${PORT:-9000}"
 emulator_port="${EMULATOR_PORT:-9100}"
+# Local runs listen on loopback only, as the README says; gunicorn.conf.py's default (FC's) is 0.0.0.0.
+export HOST="${HOST:-127.0.0.1}"
+# The emulator runs when no key is set, or when DASHSCOPE_HTTP_BASE_URL names its port here.
+start_emulator=""
+if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
+  start_emulator="no key"
+elif [[ "${DASHSCOPE_HTTP_BASE_URL:-}" =~ ^http://(127\.0\.0\.1|localhost):${emulator_port}(/|$) ]]; then
+  start_emulator="base url"
+fi
 
 # Refuse to start on a port something else holds: the function would otherwise talk to whatever
 # answers there (the emulator's port), or gunicorn would retry binding for a while and give up.
@@ -33,7 +44,7 @@ refuse_if_taken() {  # port, the variable that sets it, what it is for
   fi
 }
 refuse_if_taken "$port" PORT "the function"
-if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
+if [ -n "$start_emulator" ]; then
   [ "$emulator_port" != "$port" ] || { echo "run-local.sh: PORT and EMULATOR_PORT are both $port: give them different ports" >&2; exit 1; }
   refuse_if_taken "$emulator_port" EMULATOR_PORT "the DashScope emulator"
 fi
@@ -65,9 +76,13 @@ if [ -n "$local_redis" ]; then
   echo "run-local.sh: callers in a local redis-server (until this run stops): REDIS_URL=$REDIS_URL scripts/callers add NAME"
 fi
 
-if [ -z "${DASHSCOPE_API_KEY:-}" ]; then
+if [ -n "$start_emulator" ]; then
   .venv/bin/python scripts/dashscope_emulator.py --port "$emulator_port" &
   emulator_pid=$!
+fi
+if [ "$start_emulator" = "base url" ]; then
+  echo "run-local.sh: DASHSCOPE_HTTP_BASE_URL names the local emulator (port $emulator_port): it answers, with your DASHSCOPE_API_KEY"
+elif [ "$start_emulator" = "no key" ]; then
   export DASHSCOPE_HTTP_BASE_URL="http://127.0.0.1:${emulator_port}/api/v1"
   export DASHSCOPE_API_KEY="emulator-local-fake-key"
   cat <<BANNER

@@ -2,7 +2,11 @@
 
 - `read_body` reads at most MAX_BODY_BYTES + 1 bytes, whether the body comes with a Content-Length
   or chunked (`Transfer-Encoding: chunked`): one byte more than the limit is a 413, never a cut body.
-  A body that cannot be read (a malformed chunk size, say) is a 400.
+  A body that cannot be read (a malformed chunk size, say) is a 400. The whole body must arrive
+  within REQUEST_READ_TIMEOUT_S (`timeout_s`): the worker's event loop reads heads and small bodies
+  of known length (web/worker.py), but a chunked body, one over 64 KiB or one behind
+  `Expect: 100-continue` is read here, by the thread, holding a MAX_IN_FLIGHT slot. Past the deadline
+  it is a 408 and the connection is closed, so a body sent in part holds neither for longer.
 - `DrainUnreadBody` lets a client read the error it got before its body was read (a 401, a 429 from
   MAX_IN_FLIGHT, a 413): closing a socket with unread data makes the kernel send a reset, and the
   client loses the answer. After the response has gone out, up to DRAIN_MAX_BYTES of the unread body
@@ -19,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
-from core.errors import InvalidRequest, PayloadTooLarge
+from core.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, TransferCodingNotImplemented, UnsupportedMediaType
 
 MIB = 1024 * 1024
 # A body refused before it was read is drained up to this much, for at most this long, so the
@@ -35,13 +39,62 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the body is larger than {max_bytes} bytes (MAX_BODY_BYTES)", headers={"Connection": "close"})
 
 
-def read_body(max_bytes: int) -> bytes:
-    """The request's whole body, or PayloadTooLarge (413) when it is longer than `max_bytes`."""
+class _DeadlineSocket:
+    """gunicorn's socket for one body read: every recv waits at most until the deadline, so a client
+    that trickles a byte now and then cannot stretch one read past it."""
+
+    __slots__ = ("_sock", "_deadline")
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def recv(self, size: int) -> bytes:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the body's deadline passed")
+        self._sock.settimeout(remaining)
+        return self._sock.recv(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _socket_unreader(environ: dict[str, Any]) -> Any:
+    """gunicorn's reader of this request's socket (its `sock` is what the body is read from), or None
+    when the server is not gunicorn (a test client) or gunicorn changed its insides."""
+    reader = getattr(environ.get("wsgi.input"), "reader", None)
+    unreader = getattr(reader, "unreader", None) or getattr(getattr(reader, "req", None), "unreader", None)
+    return unreader if isinstance(getattr(unreader, "sock", None), socket.socket) else None
+
+
+def _check_codings(environ: dict[str, Any]) -> None:
+    """Only bodies sent as they are: a compressed body would be read as text (or JSON) and refused
+    for the wrong reason, or worse, sent on as gibberish."""
+    codings = [c.strip() for c in environ.get("HTTP_TRANSFER_ENCODING", "").lower().split(",") if c.strip()]
+    if any(coding != "chunked" for coding in codings):
+        raise TransferCodingNotImplemented(
+            f"Transfer-Encoding {environ['HTTP_TRANSFER_ENCODING']!r} is not supported: send the body as it is, "
+            "with a Content-Length or Transfer-Encoding: chunked alone")
+    content_coding = environ.get("HTTP_CONTENT_ENCODING", "").strip()
+    if content_coding and content_coding.lower() != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding {content_coding!r} is not supported: send the body uncompressed, without Content-Encoding")
+
+
+def read_body(max_bytes: int, timeout_s: float | None = None) -> bytes:
+    """The request's whole body, or PayloadTooLarge (413) when it is longer than `max_bytes`, or
+    RequestTimeout (408) when it has not all arrived within `timeout_s` seconds."""
     environ = request.environ
+    _check_codings(environ)
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
     stream = get_input_stream(environ, max_content_length=None)
+    unreader = _socket_unreader(environ) if timeout_s is not None else None
+    if unreader is not None:
+        sock: socket.socket = unreader.sock
+        prior = sock.gettimeout()
+        unreader.sock = _DeadlineSocket(sock, time.monotonic() + timeout_s)
     pieces, received = [], 0
     try:
         while received <= max_bytes:
@@ -50,11 +103,25 @@ def read_body(max_bytes: int) -> bytes:
                 break
             pieces.append(piece)
             received += len(piece)
+    except TimeoutError:
+        # gunicorn marks the body failed: the connection is closed after this answer, undrained.
+        environ[BODY_READ_KEY] = True
+        raise RequestTimeout(
+            f"the request body was not all sent within {timeout_s:g} s (REQUEST_READ_TIMEOUT_S); "
+            f"{received} bytes arrived"
+        ) from None
     except Exception as error:  # noqa: BLE001 - the server's reader failed: the body is malformed or cut
         raise InvalidRequest(
             f"the request body could not be read ({type(error).__name__}): check its framing "
             "(Content-Length, or chunk sizes with Transfer-Encoding: chunked)"
         ) from None
+    finally:
+        if unreader is not None:
+            unreader.sock = sock
+            try:
+                sock.settimeout(prior)
+            except OSError:
+                pass
     if received > max_bytes:
         raise _too_large(max_bytes)
     environ[BODY_READ_KEY] = True

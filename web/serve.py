@@ -78,7 +78,7 @@ def serve(door: Door[P]) -> Response:
     slot = upstream.admit()
     admission: Admission | None = None
     try:
-        parsed = door.parse(read_body(config.max_body_bytes), config)
+        parsed = door.parse(read_body(config.max_body_bytes, config.request_read_timeout_s), config)
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
         # A tokenizer call is answered here, free: no caller limit or usage to count.

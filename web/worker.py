@@ -9,10 +9,12 @@ Why a worker of our own:
    reads the request head, and a body of known length up to `MAX_BUFFERED_BODY`, and only a request
    that is all there goes to a pool thread. What is not all there within `REQUEST_READ_TIMEOUT_S`
    is answered 408 and closed (503 when the instance is stopping: then it waits only as long as
-   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). A thread then only ever waits on DashScope, or on a client reading a
-   response, as before: keep-alive, streams and 256 threads are gthread's own.
+   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). Keep-alive, streams and 256
+   threads are gthread's own.
    Bodies over `MAX_BUFFERED_BODY`, chunked bodies and `Expect: 100-continue` are read by the
-   thread, as gthread does (the app refuses bodies over MAX_BODY_BYTES).
+   thread, as gthread does, within the same REQUEST_READ_TIMEOUT_S (web/request_body.py: 408 past
+   it; the app refuses bodies over MAX_BODY_BYTES). `Expect: 100-continue` with a Content-Length
+   over MAX_BODY_BYTES is refused (413) here, before gunicorn would send `100 Continue`.
 2. **The server's own errors are JSON.** gunicorn answers a request it cannot parse (bad request
    line 400, URI too long 414, header fields too large 431, ...) with an HTML page. Here they get
    the function's error body ``{"status_code", "request_id", "code", "message"}`` (core/errors.py)
@@ -36,29 +38,22 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from werkzeug.http import HTTP_STATUS_CODES
 
+from core.config import Config
 from web.json_output import log_json
+from web.request_head import buffered_body_length, expects_too_large_body, head_is_complete
 
-def _read_timeout() -> float:
-    """Time a client has to send a whole request head (and a buffered body), from connecting or
-    from its first byte on a kept-alive connection. FC's front end sends a request at once."""
-    text = os.environ.get("REQUEST_READ_TIMEOUT_S", "10")
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0
-    if not seconds > 0:
-        raise SystemExit(f"REQUEST_READ_TIMEOUT_S must be a number of seconds above 0, not {text!r}")
-    return seconds
-
-
-REQUEST_READ_TIMEOUT_S = _read_timeout()
+# gunicorn.conf.py has checked the settings (a bad one stops the start in one line, exit 2).
+_CONFIG = Config.from_env()
+# Time a client has to send a whole request head (and a buffered body), from connecting or from its
+# first byte on a kept-alive connection. FC's front end sends a request at once. The thread that
+# reads a body the loop does not (web/request_body.py) gives it the same time.
+REQUEST_READ_TIMEOUT_S = _CONFIG.request_read_timeout_s
+# A request that announces a body over this behind `Expect: 100-continue` is refused (413) before
+# gunicorn would tell the client to go on and send it.
+MAX_BODY_BYTES = _CONFIG.max_body_bytes
 # A head larger than this is refused (431) without reading on: it bounds the memory one connection
 # holds while it is read (gunicorn's own limits, 8190 bytes a field and 100 fields, still apply).
 MAX_HEAD_BYTES = 64 * 1024
-# Bodies of known length up to this are read by the event loop too (a chat call is a few KB);
-# 1000 connections (worker_connections) then hold at most ~128 MB of unfinished requests.
-# (Each read asks for no more than that: see on_request_bytes.)
-MAX_BUFFERED_BODY = 64 * 1024
 _RECV_SIZE = 64 * 1024
 # After a refusal, what the client still sends is read and dropped, for this long and up to this
 # much: closing with unread bytes would reset the connection before the client reads the answer.
@@ -90,7 +85,7 @@ def status_for(exc: BaseException) -> int:
 
 def json_error_response(status: int, message: str, request_id: str) -> bytes:
     """A complete HTTP/1.1 response carrying the function's error body; the connection closes."""
-    code = "InternalError" if status == 500 else HTTP_STATUS_CODES[status].replace(" ", "")
+    code = {500: "InternalError", 413: "PayloadTooLarge"}.get(status) or HTTP_STATUS_CODES[status].replace(" ", "")
     body = log_json({"status_code": status, "request_id": request_id, "code": code, "message": message}).encode()
     head = (
         f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\nConnection: close\r\n"
@@ -105,32 +100,6 @@ def log_refused(status: int, message: str, request_id: str, req: Any = None) -> 
     fields["error"] = message
     log.handle(log.makeRecord(log.name, logging.WARNING, "", 0, "request refused by the server", (), None,
                               extra={"fields": fields, "request_id": request_id}))
-
-
-def head_is_complete(data: bytearray, scan_from: int) -> int:
-    """Where the head ends (the index after its blank line), or -1 while it has not ended."""
-    end = data.find(b"\r\n\r\n", scan_from)
-    if end >= 0:
-        return end + 4
-    # A bare-LF head never ends in CRLF CRLF; the parser refuses it, so hand it over now.
-    end = data.find(b"\n\n", scan_from)
-    return end + 2 if end >= 0 else -1
-
-
-def buffered_body_length(head: bytes) -> int:
-    """How many body bytes the event loop reads after this head: the Content-Length when it is one
-    plain number up to MAX_BUFFERED_BODY, else 0 (the thread reads it, or the parser refuses it)."""
-    length = None
-    for line in head.split(b"\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name in (b"transfer-encoding", b"expect"):
-            return 0
-        if name == b"content-length":
-            if length is not None or not value.strip().isdigit():
-                return 0
-            length = int(value.strip())
-    return length if length is not None and length <= MAX_BUFFERED_BODY else 0
 
 
 class RequestReadingWorker(ThreadWorker):
@@ -198,7 +167,11 @@ class RequestReadingWorker(ThreadWorker):
                 conn.scan_from = max(0, len(received) - 3)
                 self.watch(conn)
                 return
-            conn.body_wanted = buffered_body_length(bytes(received[:conn.head_end]))
+            head = bytes(received[:conn.head_end])
+            if expects_too_large_body(head, MAX_BODY_BYTES):
+                self.refuse(conn, 413, f"the body is larger than {MAX_BODY_BYTES} bytes (MAX_BODY_BYTES)")
+                return
+            conn.body_wanted = buffered_body_length(head)
         if len(received) - conn.head_end >= conn.body_wanted:
             self.stop_reading(conn)
             conn.request_read = True
@@ -223,10 +196,19 @@ class RequestReadingWorker(ThreadWorker):
         log_refused(status, message, request_id)
         try:
             conn.sock.send(json_error_response(status, message, request_id))
+        except OSError:
+            self.drop(conn)
+            return
+        self.linger(conn)
+
+    def linger(self, conn: TConn) -> None:
+        """Close after the answer: send FIN, read what the client still sends (in the poller), then close."""
+        try:
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
             self.drop(conn)
             return
+        conn.sock.setblocking(False)
         conn.linger_left = LINGER_BYTES
         self.lingering[conn] = time.monotonic() + LINGER_S
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_bytes, conn))
@@ -246,6 +228,19 @@ class RequestReadingWorker(ThreadWorker):
         del self.lingering[conn]
         self.poller.unregister(conn.sock)
         self.drop(conn)
+
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        # gthread closes a connection it will not keep gracefully in this event loop: FIN, then up to
+        # 2 s blocked waiting for the client's. A client that never closes (a body cut at its
+        # deadline, `Connection: close` and silence) stalled every other connection. Linger here.
+        try:
+            closing = not fs.cancelled() and fs.exception() is None and fs.result() is False
+        except Exception:  # noqa: BLE001 - whatever it is, gthread's own handling follows
+            closing = False
+        if not closing:
+            super().finish_request(conn, fs)
+            return
+        self.linger(conn)
 
     def murder_pending(self) -> None:
         super().murder_pending()

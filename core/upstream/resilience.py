@@ -14,6 +14,7 @@ from core.errors import (
     ApiError,
     CallDeadlineExceeded,
     Overloaded,
+    UpstreamBadResponse,
     UpstreamError,
     UpstreamKeyRefused,
     UpstreamStreamIncomplete,
@@ -29,8 +30,8 @@ LONGEST_RETRY_AFTER_S = 10.0
 def is_retryable(error: BaseException) -> bool:
     """429s, 5xx and failures to connect. Never a timeout or a broken stream: the model may still be
     generating (or has generated) what a retry would pay for twice. Never the function's own key
-    refused (it will be refused again). Never another 4xx."""
-    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused)):
+    refused (it will be refused again), nor an answer that could not be read. Never another 4xx."""
+    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused, UpstreamBadResponse)):
         return False
     if isinstance(error, UpstreamUnreachable):
         return True

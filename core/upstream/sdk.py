@@ -19,6 +19,7 @@ from urllib3.exceptions import ReadTimeoutError
 from core.errors import (
     ApiError,
     InvalidRequest,
+    UpstreamBadResponse,
     UpstreamError,
     UpstreamKeyRefused,
     UpstreamStreamIncomplete,
@@ -130,6 +131,8 @@ def send(
         kwargs["prompt"] = call.prompt
     # The endpoint was chosen at admission (core/routing.py), from the model's name.
     api = MultiModalConversation if call.endpoint == "multimodal" else Generation
+    _watch_answers(session)
+    _answer.seen = False
     try:
         return api.call(
             model=call.model,
@@ -154,6 +157,8 @@ def result(response: Any) -> Completion:
 def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
     """The next chunk of a stream, None at its end, or the failure as one of our errors.
     `received`: whether a chunk already came (a broken connection is then a broken stream)."""
+    if not received:
+        _answer.seen = False  # a stream's request goes out at its first next()
     try:
         response = next(responses)
     except StopIteration:
@@ -212,9 +217,20 @@ def _status_for_code(code: str, reported: int) -> int:
     return reported
 
 
+def _sane_retry_after(value: Any) -> str | None:
+    """A Retry-After worth passing on: a number of seconds from 0 to an hour (else dropped)."""
+    text = str(value).strip() if value is not None else ""
+    return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
+
+
 def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamError:
     status = int(response.status_code or 502)
     code = response.code or "UpstreamError"
+    if 300 <= status < 400:
+        # requests follows a redirect with a Location; one that reaches here means nothing to a caller.
+        return UpstreamBadResponse(
+            f"DashScope answered HTTP {status}, a redirect this function cannot follow "
+            "(check DASHSCOPE_HTTP_BASE_URL and any proxy)", upstream_request_id=response.request_id)
     if in_stream:
         status = _status_for_code(code, status)
     if status == HTTPStatus.UNAUTHORIZED:
@@ -226,7 +242,7 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
     if code == "Unknown" or not isinstance(message, str):
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
-    retry_after = (response.headers or {}).get("Retry-After") if status == 429 else None
+    retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
     return UpstreamError(
         message,
         status=status,
@@ -236,6 +252,22 @@ def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamErro
     )
 
 
+# Whether DashScope answered this thread's call (a response hook on the session): a failure after an
+# answer came is in reading it (DashScope's fault or a proxy's), never the caller's.
+_answer = threading.local()
+
+
+def _mark_answered(response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
+    _answer.seen = True
+    return response
+
+
+def _watch_answers(session: requests.Session) -> None:
+    hooks = session.hooks.setdefault("response", [])
+    if _mark_answered not in hooks:
+        hooks.append(_mark_answered)
+
+
 def _is_timeout(exc: Exception) -> bool:
     # Reading a streamed body, requests re-raises urllib3's read timeout as a ConnectionError.
     return isinstance(exc, requests.exceptions.Timeout) or any(
@@ -243,9 +275,9 @@ def _is_timeout(exc: Exception) -> bool:
     )
 
 
-# What the SDK raises when it cannot build the request from what it was given (a lone surrogate it
-# cannot encode, nesting it cannot copy, a value json cannot serialise, its own input checks): nothing
-# was sent, and the same request would fail the same way again, so it is the caller's 400, never retried.
+# What the SDK raises when it cannot build the request (its input checks; a lone surrogate or nesting
+# core/json_input.py refuses first): the caller's 400, never retried, but only when DashScope had not
+# answered (`_answer`): the SDK raises TypeError and the like reading a malformed answer too.
 REQUEST_BUILD_FAILURES: tuple[type[BaseException], ...] = (UnicodeError, RecursionError, TypeError)
 try:
     from dashscope.common import error as _sdk_error
@@ -258,10 +290,18 @@ try:
     )
 except ImportError:  # a future SDK without this module: the built-in failures above still apply
     pass
+_TRANSPORT_FAILURES = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def transport_error(exc: Exception, during_stream: bool = False) -> ApiError:
     """What a failure inside the SDK (nothing answered) means, as one of our errors."""
+    if getattr(_answer, "seen", False) and not isinstance(exc, _TRANSPORT_FAILURES):
+        # The traceback is the only clue to what came back: logged, never answered.
+        log.error("DashScope's answer could not be read (%s)", type(exc).__name__, exc_info=exc)
+        return UpstreamBadResponse(
+            f"DashScope answered something this function could not read ({type(exc).__name__}): not a "
+            "DashScope answer (a proxy's or captive portal's page?) or one of an unexpected shape"
+        )
     if not during_stream and isinstance(exc, REQUEST_BUILD_FAILURES):
         return InvalidRequest(
             f"the request could not be turned into a DashScope request ({type(exc).__name__}); nothing was sent"

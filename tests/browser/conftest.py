@@ -53,7 +53,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, page_server):
-    context = browser.new_context(viewport={"width": 900, "height": 900})
+    # bypass_csp: wait_for_function evaluates strings, which the page's policy forbids (tested on its
+    # own in test_try_page_policy.py).
+    context = browser.new_context(viewport={"width": 900, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{page_server}/")
     yield page

@@ -235,11 +235,20 @@ def test_sigterm_ends_streams_that_cannot_finish_with_an_error_event_and_writes_
     assert lines["silent-call"]["status"] == 503 and "stopped" in lines["silent-call"]["unfinished"]
 
 
-def test_a_bad_setting_is_one_clear_line_and_a_failed_start(emulator, tmp_path):
+@pytest.mark.parametrize("setting, value, says", [
+    ("INVOKE_MODE", "chat", "INVOKE_MODE must be one of messages, prompt, got 'chat'"),
+    ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'verbose'"),
+    ("THREADS", "abc", "THREADS must be a whole number"),
+    # (WEB_CONCURRENCY=x never gets here: gunicorn reads it itself, with int(), before this file runs.)
+    ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be a whole number from 1"),
+    ("REQUEST_READ_TIMEOUT_S", "abc", "REQUEST_READ_TIMEOUT_S must be a number of seconds"),
+    ("PORT", "abc", "PORT must be a whole number"),
+])
+def test_a_bad_setting_is_one_clear_line_and_a_failed_start(emulator, tmp_path, setting, value, says):
     command = function_props()["customRuntimeConfig"]["command"]
-    env = {**function_env(emulator, INVOKE_MODE="chat"), "PORT": str(free_port()), "HOST": "127.0.0.1"}
+    env = {**function_env(emulator), "PORT": str(free_port()), "HOST": "127.0.0.1", setting: value}
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     printed = (finished.stdout + finished.stderr).strip().splitlines()
-    assert finished.returncode != 0
+    assert finished.returncode == 2
     assert len(printed) == 1, printed
-    assert "INVOKE_MODE must be one of messages, prompt, got 'chat'" in printed[0]
+    assert printed[0].startswith("qwen-fc cannot start: ") and says in printed[0], printed[0]
