@@ -265,3 +265,15 @@ def test_cli_end_to_end(url: str, server: RedisServer) -> None:
     unreachable = run_cli(f"redis://127.0.0.1:{port}/0", "list")
     assert unreachable.returncode == 2 and "cannot reach Redis" in unreachable.stderr
     assert run_cli(url, "add", "bad:name").returncode == 2
+
+
+def test_the_cli_runs_from_a_python_without_redis_as_the_readme_shows() -> None:
+    """`scripts/callers ...` started by a python that lacks redis-py (the system's, say) hands itself
+    to the project's .venv. The venv's python is a link to that same interpreter, so the check is by
+    prefix: comparing interpreters found them equal and never switched."""
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    lacks_redis = subprocess.run([base_python, "-c", "import redis"], capture_output=True).returncode != 0
+    if not lacks_redis or not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("needs a base python without redis-py beside the project's .venv")
+    shown = subprocess.run([base_python, str(ROOT / "scripts" / "callers"), "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "usage" in shown.stdout.lower(), shown.stderr
