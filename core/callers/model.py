@@ -74,7 +74,8 @@ class Tokens:
     @classmethod
     def from_usage(cls, usage: Mapping[str, Any] | None) -> "Tokens":
         """DashScope's usage (input_tokens, output_tokens, output_tokens_details.reasoning_tokens) or
-        OpenAI's (prompt_tokens, completion_tokens, completion_tokens_details.reasoning_tokens)."""
+        OpenAI's (prompt_tokens, completion_tokens, completion_tokens_details.reasoning_tokens). An
+        embedding's usage has only `total_tokens`: all of them input."""
         usage = usage or {}
 
         def number(*names: str) -> int:
@@ -89,4 +90,4 @@ class Tokens:
         if not reasoning and isinstance(details, Mapping):
             value = details.get("reasoning_tokens")
             reasoning = value if isinstance(value, int) and value >= 0 else 0
-        return cls(number("input_tokens", "prompt_tokens"), number("output_tokens", "completion_tokens"), reasoning)
+        return cls(number("input_tokens", "prompt_tokens", "total_tokens"), number("output_tokens", "completion_tokens"), reasoning)

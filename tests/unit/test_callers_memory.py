@@ -140,6 +140,9 @@ def test_tokens_from_either_usage_shape() -> None:
     assert Tokens.from_usage({"input_tokens": 3, "output_tokens": 4, "output_tokens_details": {"reasoning_tokens": 2}}) == Tokens(3, 4, 2)
     assert Tokens.from_usage({"prompt_tokens": 3, "completion_tokens": 4, "completion_tokens_details": {"reasoning_tokens": 1}}) == Tokens(3, 4, 1)
     assert Tokens.from_usage(None).total == 0 and Tokens.from_usage({"input_tokens": -1}).total == 0
+    # An embedding's usage is only a total, all of it input (it used to count as no tokens at all).
+    assert Tokens.from_usage({"total_tokens": 3}) == Tokens(3, 0, 0)
+    assert Tokens.from_usage({"input_tokens": 0, "output_tokens": 2, "total_tokens": 2}) == Tokens(0, 2, 0)
 
 
 def test_keygen_prints_a_callers_entry_that_works() -> None:
