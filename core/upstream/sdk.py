@@ -21,12 +21,12 @@ from core.errors import (
     InvalidRequest,
     UpstreamBadResponse,
     UpstreamError,
-    UpstreamKeyRefused,
     UpstreamStreamIncomplete,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
 from core.types import Completion, EmbeddingCall, GenerationCall
+from core.upstream.answers import completion_of, error_of
 
 log = logging.getLogger("qwenfc")
 
@@ -150,8 +150,8 @@ def send(
 def result(response: Any) -> Completion:
     """A non-streamed response as a Completion, or its error as ours."""
     if response.status_code != HTTPStatus.OK:
-        raise _error_from_response(response)
-    return _completion(response)
+        raise error_of(response)
+    return completion_of(response)
 
 
 def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
@@ -166,94 +166,10 @@ def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
     except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
         raise transport_error(exc, during_stream=received) from exc
     if response.status_code != HTTPStatus.OK:
-        raise _error_from_response(response, in_stream=True)
-    return _completion(response)
+        raise error_of(response, in_stream=True)
+    return completion_of(response)
 
 
-_NESTED = (dict, list)
-
-
-def _plain(value: Any) -> Any:
-    """Copy SDK dict subclasses (GenerationOutput, Choice, Message) into plain dicts and lists.
-
-    Runs on every stream chunk: leaves (most values) are copied inline, without a call each.
-    """
-    if isinstance(value, dict):
-        return {key: _plain(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) if isinstance(item, _NESTED) else item for item in value]
-    return value
-
-
-def _completion(response: Any) -> Completion:
-    return Completion(
-        request_id=response.request_id or "",
-        output=_plain(response.output) or {},
-        usage=_plain(response.usage) or {},
-    )
-
-
-# HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK
-# reports those as 400 unless the event carries a status line, which DashScope's events do not.
-STATUS_BY_CODE_PREFIX = (
-    ("Throttling", 429),
-    ("InvalidApiKey", 401),
-    ("AccessDenied", 403),
-    ("ModelNotFound", 404),
-    ("InternalError", 500),
-    ("SystemError", 500),
-    ("ModelUnavailable", 503),
-    ("ServiceUnavailable", 503),
-    ("RequestTimeOut", 504),
-)
-
-
-def _status_for_code(code: str, reported: int) -> int:
-    if reported != HTTPStatus.BAD_REQUEST:
-        return reported
-    for prefix, status in STATUS_BY_CODE_PREFIX:
-        if code.startswith(prefix):
-            return status
-    return reported
-
-
-def _sane_retry_after(value: Any) -> str | None:
-    """A Retry-After worth passing on: a number of seconds from 0 to an hour (else dropped)."""
-    text = str(value).strip() if value is not None else ""
-    return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
-
-
-def _error_from_response(response: Any, in_stream: bool = False) -> UpstreamError:
-    status = int(response.status_code or 502)
-    code = response.code or "UpstreamError"
-    if 300 <= status < 400:
-        # requests follows a redirect with a Location; one that reaches here means nothing to a caller.
-        return UpstreamBadResponse(
-            f"DashScope answered HTTP {status}, a redirect this function cannot follow "
-            "(check DASHSCOPE_HTTP_BASE_URL and any proxy)", upstream_request_id=response.request_id)
-    if in_stream:
-        status = _status_for_code(code, status)
-    if status == HTTPStatus.UNAUTHORIZED:
-        # The function's own key was refused: the owner's fault, said loudly (the key itself never).
-        log.error("DashScope refused this function's DASHSCOPE_API_KEY (%s %s): every call fails until "
-                  "the function is redeployed with a valid key", status, code)
-        return UpstreamKeyRefused(upstream_request_id=response.request_id)
-    message = response.message
-    if code == "Unknown" or not isinstance(message, str):
-        # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
-        message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
-    retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
-    return UpstreamError(
-        message,
-        status=status,
-        code=code,
-        upstream_request_id=response.request_id,
-        headers={"Retry-After": retry_after} if retry_after else None,
-    )
-
-
-# Whether DashScope answered this thread's call (a response hook on the session): a failure after an
-# answer came is in reading it (DashScope's fault or a proxy's), never the caller's.
 _answer = threading.local()
 
 

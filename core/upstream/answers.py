@@ -1,0 +1,101 @@
+"""DashScope's answers as our own types: a response (an SDK object, read only by its attributes:
+status_code, code, message, request_id, output, usage, headers) becomes a `Completion`, or the
+`UpstreamError` it carries. No SDK import here: core/upstream/sdk.py makes the calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused
+from core.types import Completion
+
+log = logging.getLogger("qwenfc")
+
+
+_NESTED = (dict, list)
+
+
+def _plain(value: Any) -> Any:
+    """Copy SDK dict subclasses (GenerationOutput, Choice, Message) into plain dicts and lists.
+
+    Runs on every stream chunk: leaves (most values) are copied inline, without a call each.
+    """
+    if isinstance(value, dict):
+        return {key: _plain(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) if isinstance(item, _NESTED) else item for item in value]
+    return value
+
+
+def completion_of(response: Any) -> Completion:
+    return Completion(
+        request_id=response.request_id or "",
+        output=_plain(response.output) or {},
+        usage=_plain(response.usage) or {},
+    )
+
+
+# HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK
+# reports those as 400 unless the event carries a status line, which DashScope's events do not.
+STATUS_BY_CODE_PREFIX = (
+    ("Throttling", 429),
+    ("InvalidApiKey", 401),
+    ("AccessDenied", 403),
+    ("ModelNotFound", 404),
+    ("InternalError", 500),
+    ("SystemError", 500),
+    ("ModelUnavailable", 503),
+    ("ServiceUnavailable", 503),
+    ("RequestTimeOut", 504),
+)
+
+
+def _status_for_code(code: str, reported: int) -> int:
+    if reported != HTTPStatus.BAD_REQUEST:
+        return reported
+    for prefix, status in STATUS_BY_CODE_PREFIX:
+        if code.startswith(prefix):
+            return status
+    return reported
+
+
+def _sane_retry_after(value: Any) -> str | None:
+    """A Retry-After worth passing on: a number of seconds from 0 to an hour (else dropped)."""
+    text = str(value).strip() if value is not None else ""
+    return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
+
+
+def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
+    status = int(response.status_code or 502)
+    code = response.code or "UpstreamError"
+    if 300 <= status < 400:
+        # requests follows a redirect with a Location; one that reaches here means nothing to a caller.
+        return UpstreamBadResponse(
+            f"DashScope answered HTTP {status}, a redirect this function cannot follow "
+            "(check DASHSCOPE_HTTP_BASE_URL and any proxy)", upstream_request_id=response.request_id)
+    if in_stream:
+        status = _status_for_code(code, status)
+    if status == HTTPStatus.UNAUTHORIZED:
+        # The function's own key was refused: the owner's fault, said loudly (the key itself never).
+        log.error("DashScope refused this function's DASHSCOPE_API_KEY (%s %s): every call fails until "
+                  "the function is redeployed with a valid key", status, code)
+        return UpstreamKeyRefused(upstream_request_id=response.request_id)
+    message = response.message
+    if code == "Unknown" or not isinstance(message, str):
+        # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
+        message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
+    retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
+    return UpstreamError(
+        message,
+        status=status,
+        code=code,
+        upstream_request_id=response.request_id,
+        headers={"Retry-After": retry_after} if retry_after else None,
+    )
+
+
+# Whether DashScope answered this thread's call (a response hook on the session): a failure after an
+# answer came is in reading it (DashScope's fault or a proxy's), never the caller's.
