@@ -67,6 +67,19 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
     return parsed
 
 
+def reached(emulator, marker: str) -> dict:
+    """The model call that carried `marker` (its path says which endpoint it reached)."""
+    for seen in reversed(emulator.history):
+        if marker in json.dumps(seen["body"], ensure_ascii=False):
+            return seen
+    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
+
+
+def sent_to_dashscope(emulator, marker: str) -> dict:
+    """The body of the model call that carried `marker`."""
+    return reached(emulator, marker)["body"]
+
+
 class Logs:
     """What the function wrote to stdout, after making sure the writer thread has written it."""
 

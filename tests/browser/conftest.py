@@ -3,7 +3,6 @@ Chromium driven by Playwright (no browser download)."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -62,14 +61,3 @@ def page(browser, page_server):
     context.close()
 
 
-def reached(emulator, marker: str) -> dict:
-    """The model call that carried `marker` (its path says which endpoint it reached)."""
-    for seen in reversed(emulator.history):
-        if marker in json.dumps(seen["body"], ensure_ascii=False):
-            return seen
-    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
-
-
-def sent_to_dashscope(emulator, marker: str) -> dict:
-    """The body of the model call that carried `marker`."""
-    return reached(emulator, marker)["body"]

@@ -10,7 +10,8 @@ import time
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, TOKEN, printed_so_far, sent_to_dashscope
+from tests.browser.conftest import ARTIFACTS, TOKEN, printed_so_far
+from tests.conftest import sent_to_dashscope
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 

@@ -10,7 +10,8 @@ import zlib
 import pytest
 
 from scripts.dashscope_emulator import MULTIMODAL_PATH
-from tests.browser.conftest import ARTIFACTS, TOKEN, reached, sent_to_dashscope
+from tests.browser.conftest import ARTIFACTS, TOKEN
+from tests.conftest import reached, sent_to_dashscope
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 

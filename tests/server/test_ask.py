@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import pty
 import re
@@ -15,7 +14,7 @@ import pytest
 
 from scripts.dashscope_emulator import MULTIMODAL_PATH
 from scripts.fc_process import free_port
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reached, sent_to_dashscope
 
 pytestmark = pytest.mark.server
 ASK = ROOT / "scripts" / "ask"
@@ -62,19 +61,6 @@ def test_an_unreachable_function(server):
 # -- images and thinking models (issue 12) ------------------------------------------------------
 
 PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # what matters here is the bytes, sent as they are
-
-
-def reached(emulator, marker: str) -> dict:
-    """The model call that carried `marker` (its path says which endpoint it reached)."""
-    for seen in reversed(emulator.history):
-        if marker in json.dumps(seen["body"], ensure_ascii=False):
-            return seen
-    raise AssertionError(f"no call carrying {marker!r} reached the emulator")
-
-
-def sent_to_dashscope(emulator, marker: str) -> dict:
-    """The body of the model call that carried `marker`."""
-    return reached(emulator, marker)["body"]
 
 
 def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
@@ -161,6 +147,7 @@ def test_think_and_no_think_set_enable_thinking(server, emulator):
     assert off.stderr == "" and off.stdout.strip().endswith("You said: do not think")
 
     neither = ask("default thinking", "--model", "qwen-plus", "--url", server)
+    assert neither.returncode == 0, neither.stderr
     assert "enable_thinking" not in sent_to_dashscope(emulator, "default thinking")["parameters"]
 
 
