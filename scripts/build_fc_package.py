@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import hashlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +128,16 @@ def install_requirements(root: Path, out: Path) -> None:
     subprocess.run([sys.executable, *PIP_INSTALL], cwd=out, check=True)
     stamp_file.write_text(_dependencies_stamp(root))
 
+
+
+def zipped_size(folder: Path) -> int:
+    """The package zipped with deflate, as `s deploy` uploads it (what FC downloads at a cold start)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.tell()
 
 def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,6 @@ Why a worker of our own:
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import selectors
 import socket

@@ -114,6 +114,7 @@ class MultiModalConversation(_MultiModalConversation):  # type: ignore[misc, val
     def _preprocess_messages(cls, model: str, messages: list, api_key: str) -> bool:  # noqa: ARG003
         return False
 
+
 # The SDK logs every transport failure with a traceback under the "dashscope" logger. We report
 # failures ourselves, once, in the request's log line; its messages would only duplicate them.
 logging.getLogger("dashscope").setLevel(logging.CRITICAL)

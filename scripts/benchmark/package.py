@@ -11,7 +11,6 @@ older build, say, for a before-and-after).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import subprocess
@@ -19,7 +18,6 @@ import sys
 import tempfile
 import time
 import venv
-import zipfile
 from pathlib import Path
 
 import requests
@@ -28,19 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from scripts.dashscope_emulator import Emulator  # noqa: E402
+from scripts.build_fc_package import zipped_size  # noqa: E402
 from scripts.fc_process import free_port, function_props, stop  # noqa: E402
 
 KEY = "sk-benchmark-fake-key-0000"
-
-
-def zipped_bytes(package: Path) -> int:
-    """The folder zipped with deflate, as `s deploy` uploads it."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(package.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(package).as_posix())
-    return buffer.tell()
 
 
 def bare_python(where: Path) -> Path:
@@ -91,7 +80,7 @@ def measure(package: Path, base_url: str, runs: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as scratch:
         bare_bin = bare_python(Path(scratch) / "bare")
         starts = [cold_start_s(package, bare_bin, base_url) for _ in range(runs)]
-    return zipped_bytes(package) / 1e6, statistics.median(starts)
+    return zipped_size(package) / 1e6, statistics.median(starts)
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ import asyncio
 import http.client
 import json
 import math
-from typing import Iterator
 
 import dashscope
 import pytest
@@ -30,14 +29,6 @@ WEATHER_TOOL = {
 PNG_1x1 = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-
-
-@pytest.fixture(scope="module")
-def strict() -> Iterator[Emulator]:
-    """An emulator that answers a model on the wrong endpoint with "url error", as DashScope does."""
-    emulator = Emulator(strict_endpoints=True).start()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ driven by the official openai client over a socket: what a peer gateway such as 
 from __future__ import annotations
 
 import json
-from typing import Iterator
 
 import openai
 import pydantic
@@ -13,13 +12,6 @@ import pytest
 from scripts.dashscope_emulator import Emulator
 from scripts.emulator.models import STREAM_ONLY_MESSAGE
 from tests.app.test_emulator import KEY, WEATHER_TOOL, user
-
-
-@pytest.fixture(scope="module")
-def strict() -> Iterator[Emulator]:
-    emulator = Emulator(strict_endpoints=True).start()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture

@@ -288,8 +288,3 @@ def test_a_request_the_sdk_cannot_build_is_the_callers_400_and_never_retried(app
         with pytest.raises(InvalidRequest, match="nothing was sent"):
             next(upstream.stream(call))
     assert emulator.history == [] and retried == []
-
-
-def services_of(app):
-    with app.app_context():
-        return services()

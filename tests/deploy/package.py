@@ -3,11 +3,9 @@ FC package (scripts/test.sh builds it). Not a test module: imported by tests/dep
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import zipfile
 
 import jsonschema
 import pytest
@@ -78,13 +76,3 @@ def gunicorn_settings(environ: dict[str, str] | None = None) -> dict:
 def built_package() -> None:
     if not (PACKAGE / "python" / ".installed-from").exists():
         missing("no deploy package: scripts/test.sh builds it with scripts/build_fc_package.py")
-
-
-def zipped_size(folder) -> int:
-    """The package zipped as `s deploy` uploads it (deflate)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.tell()

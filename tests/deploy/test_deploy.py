@@ -30,7 +30,6 @@ from tests.deploy.package import (
     resolve,
     resolved_props,
     validate_fc3,
-    zipped_size,
 )
 
 
@@ -245,4 +244,4 @@ def test_the_package_holds_what_runs_and_nothing_else():
     assert installed == pinned
     present = [name for name in SDK_EXTRAS if (PACKAGE / "python" / name).exists()]
     assert present == []
-    assert zipped_size(PACKAGE) <= PACKAGE_ZIPPED_LIMIT
+    assert build_fc_package.zipped_size(PACKAGE) <= PACKAGE_ZIPPED_LIMIT
