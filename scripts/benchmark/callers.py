@@ -28,10 +28,12 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "function-v1": ("/v1/chat/completions", "/v1/chat/completions", "openai"),
     "floor": ("/invoke", "/stream", "text"),
     "official": ("/invoke", "/invoke", "text"),
+    "relay": ("/relay", "/relay-stream", "text"),  # the floor app's SDK relay floor (floor_app.py)
     "litellm": ("/chat/completions", "/chat/completions", "openai"),
 }
 # What a direct call's text is relayed to: the gateway it is the baseline for.
-DIRECT = {"function": "direct", "function-v1": "direct", "floor": "direct", "official": "direct", "litellm": "direct-compat"}
+DIRECT = {"function": "direct", "function-v1": "direct", "floor": "direct", "official": "direct", "relay": "direct",
+          "litellm": "direct-compat"}
 
 
 class Callers:

@@ -9,8 +9,9 @@ direct call to its own upstream (callers.py):
 
 - added latency p50/p99 of /invoke and /v1, and the time to the first streamed event (measure.py);
 - concurrent calls and streams with a 1 s upstream, from 1 to 128 at once;
-- server CPU per small call and per relayed event of a 2,000-event stream, read from /proc, and
-  requests/s at 32 connections (load.py);
+- server CPU per small call and per relayed event of a 2,000-event stream, read from /proc, also
+  for the floor app relaying the SDK and doing nothing else (the least any gateway on the SDK
+  pays), and requests/s at 32 connections (load.py);
 - a thinking stream, a multimodal call, a native-door call and a call with a caller key (features.py);
 - the resident memory of each whole server after the load, and its cold start (spawn to first 200);
 - the FC code package (built as s.yaml's pre-deploy builds it): its size zipped, and its cold start on
@@ -78,11 +79,13 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
             servers["litellm"], urls["litellm"] = start_peer()
             stack.callback(stop, servers["litellm"])
         urls["function-v1"] = urls["function"]
+        urls["relay"] = urls["floor"]  # the floor app's SDK relay (floor_app.py)
         callers = Callers(urls, base_url)
         measure_latency(settings, callers, results, peer)
         measure_concurrency(settings, callers, results, peer)
         pids = {name: servers[name].pid for name in ("function", "floor", "official")}
         pids["function-v1"] = pids["function"]
+        pids["relay"] = pids["floor"]
         if peer:
             pids["litellm"] = servers["litellm"].pid
         measure_cpu_per_call(settings, callers, pids, results)
