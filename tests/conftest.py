@@ -81,7 +81,7 @@ def sent_to_dashscope(emulator, marker: str) -> dict:
 
 
 class Logs:
-    """What the function wrote to stdout, after making sure the writer thread has written it."""
+    """What the function wrote to stdout, flushed first."""
 
     def __init__(self, capfd: pytest.CaptureFixture[str]) -> None:
         self._capfd = capfd
@@ -102,10 +102,10 @@ class Logs:
         return [line for line in self.lines() if line["message"] == "request"]
 
 
-# The app writes its log lines from a background thread, so a line can be written just after a
-# test phase ends, when pytest has stopped capturing and prints its progress. Each phase (setup, call,
-# teardown) waits for the writer before pytest stops capturing it: the lines stay with their test
-# (a failing test shows them), never in the middle of pytest's output.
+# The app's log lines go to stdout, which can hold them in its buffer past the end of a test phase,
+# when pytest has stopped capturing and prints its progress. Each phase (setup, call, teardown)
+# flushes them before pytest stops capturing it: the lines stay with their test (a failing test
+# shows them), never in the middle of pytest's output.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     try:

@@ -2,8 +2,8 @@
 
 The request id is FC's ``x-fc-request-id`` when FC sent one (so our log lines join FC's own), else a
 new one; it goes back to the caller as ``X-Request-Id``. Nothing here logs headers, bodies or keys:
-the line carries what the views `note()`, which is metadata only. Lines are formatted and written
-by one background thread (web/logs.py; `flush_logs` waits for it).
+the line carries what the views `note()`, which is metadata only. Each line is formatted and written
+by the thread that logs it (web/logs.py), a request's after its answer has gone out.
 
 The request's context (its id and its line's fields) lasts as long as the response: it is set while
 the app runs and again while the server sends the body, so a stream's code can `note()` and log
@@ -41,8 +41,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    """Send the function's logs to stdout (FC collects stdout) as JSON lines, written by one
-    background thread. Idempotent."""
+    """Send the function's logs to stdout (FC collects stdout) as JSON lines. Idempotent."""
     # The request id is read on the request's own thread, while its context is there.
     start_log_writer(log, RequestIdFilter())
     log.setLevel(level)

@@ -50,7 +50,7 @@ from scripts.benchmark.measure import (  # noqa: E402
     plot,
 )
 from scripts.benchmark.report import report, update_readme  # noqa: E402
-from scripts.benchmark.servers import STARTERS, emulator_process  # noqa: E402
+from scripts.benchmark.servers import STARTERS, emulator_process, start_floor  # noqa: E402
 from scripts.fc_process import free_port, rss_mb, stop  # noqa: E402
 
 PEERS = ("litellm",)
@@ -78,14 +78,16 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
         if peer:
             servers["litellm"], urls["litellm"] = start_peer()
             stack.callback(stop, servers["litellm"])
+        # The floor app again, for its SDK relay (floor_app.py): its own process, so that the floor's
+        # memory stays an empty app's.
+        servers["relay"], urls["relay"] = start_floor(base_url)
+        stack.callback(stop, servers["relay"])
         urls["function-v1"] = urls["function"]
-        urls["relay"] = urls["floor"]  # the floor app's SDK relay (floor_app.py)
         callers = Callers(urls, base_url)
         measure_latency(settings, callers, results, peer)
         measure_concurrency(settings, callers, results, peer)
-        pids = {name: servers[name].pid for name in ("function", "floor", "official")}
+        pids = {name: servers[name].pid for name in ("function", "floor", "official", "relay")}
         pids["function-v1"] = pids["function"]
-        pids["relay"] = pids["floor"]
         if peer:
             pids["litellm"] = servers["litellm"].pid
         measure_cpu_per_call(settings, callers, pids, results)
