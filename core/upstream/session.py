@@ -75,7 +75,10 @@ def pooled_session(base_url: str) -> requests.Session:
     """
     session = DashScopeSession()
     session.trust_env = False
-    session.proxies = requests.utils.get_environ_proxies(base_url)
+    proxies = requests.utils.get_environ_proxies(base_url)
+    # Kept only when one applies to `base_url`: NO_PROXY alone reads as {"no": ...}, an HTTPS_PROXY
+    # does not apply to an http:// upstream, and any proxy kept sends every call requests' full way.
+    session.proxies = proxies if requests.utils.select_proxy(base_url, proxies) else {}
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:
         session.verify = ca_bundle
