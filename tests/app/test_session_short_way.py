@@ -47,3 +47,49 @@ def test_a_proxy_for_another_scheme_keeps_the_short_way(config, full_way, monkey
     client = create_app(config).test_client()
     assert client.post("/invoke", data=f"direct {uuid.uuid4().hex}").status_code == 200
     assert full_way == []
+
+
+class _MovedThenRelayed(BaseHTTPRequestHandler):
+    """A gateway in front of the emulator: /moved/... answers 308 to the same path without /moved (as a
+    gateway does when an API moves); anything else is relayed to the emulator as it came."""
+
+    upstream = ""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/moved/"):
+            self.send_response(308)
+            self.send_header("Location", self.path[len("/moved"):])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        headers = {name: value for name, value in self.headers.items() if name.lower() not in ("host", "content-length")}
+        answer = requests.post(self.upstream + self.path, data=body, headers=headers, timeout=10)
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_a_redirect_is_followed_as_requests_follows_it(config, emulator):
+    # requests' own way follows a 307/308 with the same POST (and the key, on the same host); the short
+    # way must not turn that into a 502.
+    handler = type("Relay", (_MovedThenRelayed,), {"upstream": f"http://127.0.0.1:{emulator.port}"})
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        moved = f"http://127.0.0.1:{gateway.server_address[1]}/moved/api/v1"
+        client = create_app(dataclasses.replace(config, dashscope_base_url=moved)).test_client()
+        marker = uuid.uuid4().hex
+        response = client.post("/invoke", data=f"moved {marker}")
+        assert response.status_code == 200, response.get_json()
+        assert marker in emulator.last_request()["body"]["input"]["messages"][-1]["content"]
+        streamed = client.post("/invoke?stream=true", data=f"moved, streamed {marker}")
+        assert streamed.status_code == 200 and b'"finish_reason":"stop"' in streamed.data
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
