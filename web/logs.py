@@ -78,4 +78,10 @@ def start_log_writer(logger: logging.Logger, record_filter: logging.Filter) -> N
 def flush_logs() -> None:
     """Make sure every line logged so far is out (FC's pre-stop hook, the worker's exit, tests).
     Each line is written when it is logged; this flushes stdout. Safe from any thread, any time."""
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        # stdout is gone (its reader closed: BrokenPipeError; closed: ValueError). Nothing more can be
+        # written, and FC's pre-stop hook and the stop path must not fail for it; logging itself
+        # reports each line it could not write on stderr.
+        pass
