@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 from typing import Any
 
@@ -31,7 +32,7 @@ class DashScopeSession(requests.Session):
 
     What the short way leaves out on purpose: cookies. DashScope's gateway may set one, and a
     session shared by every caller of the function should not send one caller's cookie with the
-    next caller's call.
+    next caller's call (`pooled_session` makes the full way keep none either).
     """
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -81,6 +82,9 @@ def pooled_session(base_url: str) -> requests.Session:
     """
     session = DashScopeSession()
     session.trust_env = False
+    # No cookie is ever kept: the full way (through a proxy, after a redirect) would otherwise send a
+    # gateway's cookie from one caller's call with every later caller's, as the short way never does.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     proxies = requests.utils.get_environ_proxies(base_url)
     # Kept only when one applies to `base_url`: NO_PROXY alone reads as {"no": ...}, an HTTPS_PROXY
     # does not apply to an http:// upstream, and any proxy kept sends every call requests' full way.

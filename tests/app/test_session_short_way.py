@@ -93,3 +93,48 @@ def test_a_redirect_is_followed_as_requests_follows_it(config, emulator):
     finally:
         gateway.shutdown()
         gateway.server_close()
+
+
+class _CookieSettingProxy(BaseHTTPRequestHandler):
+    """An HTTP proxy in front of the emulator that sets a cookie on every answer (as a gateway's load
+    balancer does) and records the Cookie header each request came with."""
+
+    upstream = ""
+    cookies_seen: list[str | None] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.cookies_seen.append(self.headers.get("Cookie"))
+        path = "/" + self.path.split("://", 1)[-1].split("/", 1)[1]  # the absolute-form target's path
+        headers = {name: value for name, value in self.headers.items()
+                   if name.lower() not in ("host", "content-length", "cookie", "proxy-connection")}
+        direct = requests.Session()
+        direct.trust_env = False  # not through HTTP_PROXY, which is this proxy
+        answer = direct.post(self.upstream + path, data=body, headers=headers, timeout=10)
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+        self.send_header("Set-Cookie", f"acw_tc={uuid.uuid4().hex}; Path=/")
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_no_callers_cookie_goes_with_the_next_call_through_a_proxy(config, emulator, monkeypatch):
+    # Through a proxy every call takes requests' full way, which keeps cookies in the session all
+    # callers share; the session must not send one call's cookie with the next caller's call.
+    handler = type("Proxy", (_CookieSettingProxy,), {"upstream": f"http://127.0.0.1:{emulator.port}", "cookies_seen": []})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        client = create_app(dataclasses.replace(config, dashscope_base_url="http://dashscope.invalid/api/v1")).test_client()
+        for caller in ("first caller", "second caller"):
+            response = client.post("/invoke", data=f"{caller} {uuid.uuid4().hex}")
+            assert response.status_code == 200, response.get_json()
+        assert handler.cookies_seen == [None, None]
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
