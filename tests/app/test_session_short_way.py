@@ -138,3 +138,22 @@ def test_no_callers_cookie_goes_with_the_next_call_through_a_proxy(config, emula
     finally:
         proxy.shutdown()
         proxy.server_close()
+
+
+def test_every_endpoint_and_door_takes_the_short_way(config, emulator, full_way):
+    # The multimodal endpoint, TextEmbedding and the native door go through the same session as /invoke.
+    client = create_app(config).test_client()
+    marker = uuid.uuid4().hex
+    vision = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": [
+        {"role": "user", "content": [{"text": f"vision {marker}"}]}]})
+    assert vision.status_code == 200, vision.get_json()
+    assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
+    native = client.post("/api/v1/services/aigc/text-generation/generation",
+                         json={"model": "qwen-plus", "input": {"messages": [{"role": "user", "content": marker}]}},
+                         headers={"X-DashScope-SSE": "enable"})
+    assert native.status_code == 200 and b"event:result" in native.data, native.data[:300]
+    embedded = client.post("/api/v1/services/embeddings/text-embedding/text-embedding",
+                           json={"model": "text-embedding-v4", "input": {"texts": [marker]}})
+    assert embedded.status_code == 200, embedded.get_json()
+    assert emulator.last_request()["path"].endswith("/text-embedding/text-embedding")
+    assert full_way == []
