@@ -6,7 +6,7 @@ cost more than writing the line (scripts/benchmark: about 0.1 ms of server CPU p
 request's line is written after its answer has gone out (web/tracking.py), so no caller waits for
 it either way. A stdout that blocks (FC's log collector stalled) now holds every thread that logs
 (they take turns at the handler's lock), where the queue grew without bound: a request's line waits
-after its answer, but a line logged before one (a retry, a refused key) holds that answer too.
+after its answer, but a line logged before one (a refused key, an unreadable answer) holds that too.
 A stdout that is gone (a broken pipe) fails no request: logging reports the line on stderr.
 """
 
