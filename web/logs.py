@@ -4,8 +4,10 @@ written by the thread that logs it, in one write, when it is logged.
 Lines used to go through a queue to a writer thread. Waking that thread for every request's line
 cost more than writing the line (scripts/benchmark: about 0.1 ms of server CPU per call), and the
 request's line is written after its answer has gone out (web/tracking.py), so no caller waits for
-it either way. A stdout that blocks (FC's log collector stalled) now holds the thread whose line it
-is, where the queue grew without bound.
+it either way. A stdout that blocks (FC's log collector stalled) now holds every thread that logs
+(they take turns at the handler's lock), where the queue grew without bound: a request's line waits
+after its answer, but a line logged before one (a refused key, an unreadable answer) holds that too.
+A stdout that is gone (a broken pipe) fails no request: logging reports the line on stderr.
 """
 
 from __future__ import annotations
@@ -78,4 +80,10 @@ def start_log_writer(logger: logging.Logger, record_filter: logging.Filter) -> N
 def flush_logs() -> None:
     """Make sure every line logged so far is out (FC's pre-stop hook, the worker's exit, tests).
     Each line is written when it is logged; this flushes stdout. Safe from any thread, any time."""
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        # stdout is gone (its reader closed: BrokenPipeError; closed: ValueError). Nothing more can be
+        # written, and FC's pre-stop hook and the stop path must not fail for it; logging itself
+        # reports each line it could not write on stderr.
+        pass

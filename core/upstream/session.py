@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 from typing import Any
 
@@ -22,15 +23,16 @@ class DashScopeSession(requests.Session):
     timeout=...)`. For that request, `Session.request` spends about 120 µs of CPU (a third of the
     SDK's whole call, measured in scripts/benchmark) merging settings this session does not have:
     cookies, auth, hooks, params, proxies from the environment (read once here instead), and
-    redirects, which DashScope does not send. This takes the short way for exactly that request:
-    the same adapter sends it (so TLS, the connection pool, timeouts and the exceptions the SDK
-    and core/upstream/sdk.py expect are all requests' own), the session's headers are merged under
+    redirects, which DashScope does not send (one that comes anyway is sent again, the full way).
+    This takes the short way for exactly that request: the same adapter sends it (so TLS, the
+    connection pool, timeouts and the exceptions the SDK and core/upstream/sdk.py expect are all
+    requests' own), the session's headers are merged under
     the SDK's as requests merges them, and response hooks run. Anything else (a form upload, a
     GET with params, a proxy to go through) takes requests' full way.
 
     What the short way leaves out on purpose: cookies. DashScope's gateway may set one, and a
     session shared by every caller of the function should not send one caller's cookie with the
-    next caller's call.
+    next caller's call (`pooled_session` makes the full way keep none either).
     """
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -51,6 +53,11 @@ class DashScopeSession(requests.Session):
         stream = bool(kwargs.get("stream"))
         response = self.get_adapter(url).send(prepared, stream=stream, timeout=kwargs.get("timeout"), verify=self.verify,
                                               cert=self.cert, proxies={})
+        if response.is_redirect:
+            # Rare (DashScope sends none; a gateway might): sent again requests' full way, which follows
+            # it as it always did (a 3xx means the call was not taken; the key kept only on the same host).
+            response.close()
+            return super().request(method, url, **kwargs)
         for hook in self.hooks["response"]:
             response = hook(response) or response
         if not stream:
@@ -75,7 +82,13 @@ def pooled_session(base_url: str) -> requests.Session:
     """
     session = DashScopeSession()
     session.trust_env = False
-    session.proxies = requests.utils.get_environ_proxies(base_url)
+    # No cookie is ever kept: the full way (through a proxy, after a redirect) would otherwise send a
+    # gateway's cookie from one caller's call with every later caller's, as the short way never does.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    proxies = requests.utils.get_environ_proxies(base_url)
+    # Kept only when one applies to `base_url`: NO_PROXY alone reads as {"no": ...}, an HTTPS_PROXY
+    # does not apply to an http:// upstream, and any proxy kept sends every call requests' full way.
+    session.proxies = proxies if requests.utils.select_proxy(base_url, proxies) else {}
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:
         session.verify = ca_bundle

@@ -1,0 +1,63 @@
+"""Log lines are written by the thread that logs (web/logs.py). When stdout is gone (FC's log collector
+died: the pipe's reader closed), logging and flushing must not fail what the function is doing: FC's
+pre-stop hook still answers, the stop path (write_unfinished_lines) still does what it can."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import Iterator
+
+import pytest
+
+from web.logs import flush_logs
+from web.tracking import configure_logging, write_unfinished_lines
+
+log = logging.getLogger("qwenfc")
+
+
+@contextlib.contextmanager
+def stdout_gone(closed: bool = False) -> Iterator[None]:
+    """sys.stdout a pipe whose reader has closed (every write and flush a BrokenPipeError), or closed.
+    Entered in the test's body: pytest's capture sets sys.stdout again between a test's phases."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    broken = os.fdopen(writer, "w")
+    if closed:
+        broken.close()
+    saved, sys.stdout = sys.stdout, broken
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+        with contextlib.suppress(OSError):
+            broken.close()
+
+
+@pytest.fixture(autouse=True)
+def quiet_logging_errors(monkeypatch):
+    configure_logging("INFO")
+    # logging reports a line it could not write on stderr, and goes on: not what these tests are about.
+    monkeypatch.setattr(logging, "raiseExceptions", False)
+
+
+def test_flush_logs_survives_a_broken_pipe():
+    with stdout_gone():
+        log.warning("a line nobody will read")  # left in stdout's buffer: the flush tries it again
+        flush_logs()
+        assert write_unfinished_lines("the instance stopped before the call ended") == 0
+
+
+def test_flush_logs_survives_a_closed_stdout():
+    with stdout_gone(closed=True):
+        log.warning("a line with nowhere to go")
+        flush_logs()
+
+
+def test_pre_stop_answers_with_stdout_gone(client):
+    with stdout_gone():
+        log.warning("a line nobody will read")
+        response = client.get("/pre-stop", headers={"x-fc-control-path": "/pre-stop"})
+    assert response.status_code == 200 and response.get_json()["status"] == "stopping"
