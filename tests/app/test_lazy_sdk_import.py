@@ -37,7 +37,8 @@ def serve_in_a_fresh_interpreter(emulator, before: str = "") -> dict:
     script = SERVE_AND_REPORT.format(before=before, key=FAKE_KEY, url=emulator.base_url)
     finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0, finished.stderr[-2000:]
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    # The app's log lines share stdout (its writer may write them after the report, at the exit).
+    return json.loads(next(line for line in finished.stdout.splitlines() if line.startswith('{"statuses"')))
 
 
 def test_serving_calls_loads_only_what_generation_needs(emulator):
