@@ -44,8 +44,16 @@ def measure_package(settings: Settings, base_url: str, results: Results) -> None
 
 
 def measure_latency(settings: Settings, callers: Callers, results: Results, peer: bool) -> None:
-    targets = ["direct", "function", "function-v1", "floor", "official"] + (["direct-compat", "litellm"] if peer else [])
-    stream_targets = ["direct", "function", "function-v1", "floor"] + (["direct-compat", "litellm"] if peer else [])
+    """The function's targets round by round, then the peer's (each against its own direct calls, round
+    by round): LiteLLM goes on working after it has answered (its success callbacks), and interleaved
+    with the function's calls that work landed on theirs, on this machine's two cores."""
+    _latency_rounds(settings, callers, results, ["direct", "function", "function-v1", "floor", "official"],
+                    ["direct", "function", "function-v1", "floor"])
+    if peer:
+        _latency_rounds(settings, callers, results, ["direct-compat", "litellm"], ["direct-compat", "litellm"])
+
+
+def _latency_rounds(settings: Settings, callers: Callers, results: Results, targets: list[str], stream_targets: list[str]) -> None:
     for target in targets:  # warm every path once
         callers.call(target, "warm up")
         if target in stream_targets:
@@ -77,7 +85,10 @@ def batch(level: int, make: Callable[[str, str], object], target: str, text: str
 def measure_concurrency(settings: Settings, callers: Callers, results: Results, peer: bool) -> None:
     text = f"slow call [[emulate delay={UPSTREAM_S}]]"
     call_targets = ["direct", "function", "official"] + (["direct-compat", "litellm"] if peer else [])
-    stream_targets = ["direct", "function", "function-v1"] + (["direct-compat", "litellm"] if peer else [])
+    # "relay": the floor app relaying the SDK's stream and nothing else, the least a gateway on the SDK does.
+    stream_targets = ["direct", "function", "function-v1", "relay"] + (["direct-compat", "litellm"] if peer else [])
+    for target in stream_targets:  # warm: the relay floor's first stream imports the SDK
+        callers.stream(target, "warm up")
     for level in settings.levels:
         kinds = [(target, callers.call) for target in call_targets]
         if level == max(settings.levels):

@@ -18,7 +18,7 @@ def results(peer: bool) -> Results:
     made.latency["litellm"] = [0.0095] * 20  # 8 ms over its own direct call (1.5 ms)
     for name in ("direct", "function", "official", "direct-compat", "litellm"):
         made.batch_s[(name, 4)] = made.call_s[(name, 4)] = 1.01
-    for name in ("direct", "function", "function-v1", "direct-compat", "litellm"):
+    for name in ("direct", "function", "function-v1", "relay", "direct-compat", "litellm"):
         made.batch_s[(f"{name}-stream", 4)] = 1.02
     made.rps = {"function": 500.0, "function-v1": 480.0, "litellm": 100.0}
     made.cpu_ms = {"function": 1.5, "function-v1": 1.6, "floor": 0.4, "official": 1.4, "direct": 0.7, "relay": 0.9,
