@@ -26,9 +26,9 @@ class DashScopeSession(requests.Session):
     redirects, which DashScope does not send (one that comes anyway is sent again, the full way).
     This takes the short way for exactly that request: the same adapter sends it (so TLS, the
     connection pool, timeouts and the exceptions the SDK and core/upstream/sdk.py expect are all
-    requests' own), the session's headers are merged under
-    the SDK's as requests merges them, and response hooks run. Anything else (a form upload, a
-    GET with params, a proxy to go through) takes requests' full way.
+    requests' own), the session's headers are merged under the SDK's as requests merges them, and
+    response hooks run. Anything else (a form upload, a GET with params, a proxy to go through)
+    takes requests' full way.
 
     What the short way leaves out on purpose: cookies. DashScope's gateway may set one, and a
     session shared by every caller of the function should not send one caller's cookie with the
