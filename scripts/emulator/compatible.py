@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from flask import Response, jsonify
 
 from .answers import Answer
-from .directives import error_message
+from .directives import StreamFaults, error_message
 from .sse import DONE, openai_event
 
 # OpenAI's error code and type for DashScope's statuses, as compatible mode answers them.
@@ -110,7 +110,7 @@ def chunks(
     created = int(time.time())
     steps = answer.steps(fragments=True)
     record.update(events_sent=0, events_planned=len(steps), completed=False)
-    stop_after = {name: int(directives[name]) for name in ("fail_after", "cut_after", "end_after") if name in directives}
+    faults = StreamFaults(directives)
 
     def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
         return openai_event({
@@ -134,16 +134,13 @@ def chunks(
         record["events_sent"] = index
         if index == len(steps):
             break
-        if index == stop_after.get("fail_after"):
+        fault = faults.after(index, connection)
+        if fault == "fail":
             status = int(directives.get("status", 500))
             code, kind = ERROR_KINDS.get(status, ("internal_error", "internal_error"))
             message = error_message(status, directives)
             yield openai_event({"error": {"code": directives.get("code", code), "param": None, "message": message, "type": kind}})
-            return
-        if index == stop_after.get("end_after"):
-            return
-        if index == stop_after.get("cut_after") and connection is not None:
-            connection.shutdown(socket.SHUT_RDWR)
+        if fault is not None:
             return
     yield chunk([{"index": 0, "delta": {"content": ""}, "finish_reason": answer.finish_reason, "logprobs": None}])
     if (body.get("stream_options") or {}).get("include_usage"):

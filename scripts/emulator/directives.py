@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket
 from typing import Any
 
 DIRECTIVE = re.compile(r"\[\[emulate\s+(.*?)\]\]", re.DOTALL)
@@ -58,3 +59,25 @@ def strip(text: str) -> str:
 
 def error_message(status: int, directives: dict[str, str]) -> str:
     return directives.get("message", DEFAULT_ERROR_MESSAGES.get(status, INTERNAL_ERROR_MESSAGE))
+
+
+class StreamFaults:
+    """The directives that end a stream early, after its event N: ``fail_after=N`` (an error event
+    follows), ``end_after=N`` (the stream just stops, with no finish_reason) and ``cut_after=N`` (the
+    TCP connection is dropped mid-body, as a broken network path would). Both streams (native and
+    compatible mode) read them here; each writes its own error event."""
+
+    def __init__(self, directives: dict[str, str]) -> None:
+        self._after = {name: int(directives[name]) for name in ("fail_after", "cut_after", "end_after") if name in directives}
+
+    def after(self, index: int, connection: socket.socket | None) -> str | None:
+        """What ends the stream after event `index`: "fail", "end", "cut" (the connection is already
+        dropped), or None to go on."""
+        if index == self._after.get("fail_after"):
+            return "fail"
+        if index == self._after.get("end_after"):
+            return "end"
+        if index == self._after.get("cut_after") and connection is not None:
+            connection.shutdown(socket.SHUT_RDWR)
+            return "cut"
+        return None

@@ -8,7 +8,7 @@ import time
 from typing import Any, Iterator
 
 from .answers import Answer, Step
-from .directives import count_tokens, error_message, pieces
+from .directives import StreamFaults, count_tokens, error_message, pieces
 from .sse import dashscope_event
 
 
@@ -103,7 +103,7 @@ def events(
     incremental = bool(parameters.get("incremental_output"))
     steps = answer.steps(fragments=incremental and "tool_fragments" in directives)
     record.update(events_sent=0, events_planned=len(steps), completed=False)
-    stop_after = {name: int(directives[name]) for name in ("fail_after", "cut_after", "end_after") if name in directives}
+    faults = StreamFaults(directives)
     sent_text = sent_reasoning = ""
     for index, step in enumerate(steps, start=1):
         if index > 1 and chunk_delay:
@@ -127,7 +127,8 @@ def events(
         if last:
             record["completed"] = True
             return
-        if index == stop_after.get("fail_after"):
+        fault = faults.after(index, connection)
+        if fault == "fail":
             status = int(directives.get("status", 500))
             error = {
                 "code": directives.get("code", "InternalError"),
@@ -135,12 +136,7 @@ def events(
                 "request_id": shape.request_id,
             }
             yield dashscope_event(index + 1, "error", status, error)
-            return
-        if index == stop_after.get("end_after"):
-            return
-        if index == stop_after.get("cut_after") and connection is not None:
-            # Drop the TCP connection mid-body, as a broken network path would.
-            connection.shutdown(socket.SHUT_RDWR)
+        if fault is not None:
             return
 
 
