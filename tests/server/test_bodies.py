@@ -100,14 +100,20 @@ def one_slot(emulator) -> Iterator[str]:
     stop(process)
 
 
-def test_over_max_in_flight_is_refused_before_the_body_is_read(one_slot, emulator):
+def holding_the_slot(url: str, emulator, delay_s: float) -> threading.Thread:
+    """A call that takes the one slot for `delay_s` seconds, started and already at the emulator."""
     marker = uuid.uuid4().hex
-    slow = threading.Thread(target=post, args=(one_slot, f"{marker} [[emulate delay=2]]".encode()))
+    slow = threading.Thread(target=post, args=(url, f"{marker} [[emulate delay={delay_s}]]".encode()))
     slow.start()
     deadline = time.monotonic() + 10
     while not calls_for(emulator, marker):
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    return slow
+
+
+def test_over_max_in_flight_is_refused_before_the_body_is_read(one_slot, emulator):
+    slow = holding_the_slot(one_slot, emulator, 2)
 
     # A chunked body that announces a lot and is never finished: the 429 comes anyway, at once.
     host, port = one_slot.removeprefix("http://").split(":")
@@ -136,13 +142,7 @@ def test_over_max_in_flight_is_refused_before_the_body_is_read(one_slot, emulato
 
 
 def test_a_refused_content_length_body_still_gets_its_429(one_slot, emulator):
-    marker = uuid.uuid4().hex
-    slow = threading.Thread(target=post, args=(one_slot, f"{marker} [[emulate delay=1.5]]".encode()))
-    slow.start()
-    deadline = time.monotonic() + 10
-    while not calls_for(emulator, marker):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    slow = holding_the_slot(one_slot, emulator, 1.5)
     status, headers, body = post(one_slot, b"y" * (MIB // 2))
     slow.join()
     assert status == 429 and body["code"] == "TooManyInFlight" and headers["Retry-After"] == "1"
