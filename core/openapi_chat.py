@@ -96,7 +96,13 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                 "completion_tokens": {"type": "integer"},
                 "total_tokens": {"type": "integer"},
                 "completion_tokens_details": {"type": "object", "properties": {"reasoning_tokens": {"type": "integer"}}},
-                "prompt_tokens_details": {"type": "object", "properties": {"cached_tokens": {"type": "integer"}}},
+                # As DashScope reports it (help.aliyun.com/zh/model-studio/context-cache).
+                "prompt_tokens_details": {"type": "object", "properties": {
+                    "cached_tokens": {"type": "integer"},
+                    "cache_creation_input_tokens": {"type": "integer"},
+                    "cache_creation": {"type": "object", "properties": {"ephemeral_5m_input_tokens": {"type": "integer"}}},
+                    "cache_type": {"type": "string"},
+                }},
             },
             "required": ["prompt_tokens", "completion_tokens", "total_tokens"],
         },

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.cache_control import check_markers
 from core.errors import InvalidRequest
 
 # Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
@@ -207,13 +208,14 @@ def _invalid(prefix: str, error: ValidationError) -> InvalidRequest:
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
-    """Check a messages list; return it unchanged (roles, tool_calls, extra keys all kept)."""
+    """Check a messages list; return it unchanged (roles, tool_calls, extra keys, `cache_control` all kept)."""
     if not isinstance(messages, list):
         raise InvalidRequest("`messages` must be a list of {role, content} objects")
     try:
         _MESSAGES.validate_python(messages)
     except ValidationError as error:
         raise _invalid("messages", error) from None
+    check_markers(messages)  # context-cache markers on content parts (core/cache_control.py)
     return messages
 
 

@@ -170,7 +170,9 @@ def assembled_finish_reason(result: dict[str, Any]) -> str | None:
 
 
 def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
-    """DashScope usage -> OpenAI's, with reasoning and cached tokens when DashScope reports them."""
+    """DashScope usage -> OpenAI's, with reasoning tokens, and `prompt_tokens_details` as DashScope
+    reports it: `cached_tokens`, and for its explicit cache `cache_creation_input_tokens`,
+    `cache_creation: {ephemeral_5m_input_tokens}` and `cache_type` (help.aliyun.com/zh/model-studio/context-cache)."""
     prompt = int(usage.get("input_tokens") or 0)
     completion = int(usage.get("output_tokens") or 0)
     shaped: dict[str, Any] = {
@@ -181,9 +183,9 @@ def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
     reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
     if reasoning is not None:
         shaped["completion_tokens_details"] = {"reasoning_tokens": int(reasoning)}
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-    if cached is not None:
-        shaped["prompt_tokens_details"] = {"cached_tokens": int(cached)}
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and details:
+        shaped["prompt_tokens_details"] = dict(details)
     return shaped
 
 

@@ -21,6 +21,11 @@ It answers what the official SDK and OpenAI clients call, the way the API refere
   deterministic unit vectors, ``dimension`` honoured.
 - ``POST /compatible-mode/v1/chat/completions``: DashScope's OpenAI-compatible mode (OpenAI's
   shapes, streamed or not, tool calls streamed in fragments, ``reasoning_content`` deltas).
+- The context cache (emulator/cache.py, after Model Studio's "Context Cache" page): a prefix marked
+  with ``cache_control`` (1,024 tokens or more) is cached for 5 minutes, renewed on a hit; an input of
+  256 tokens or more gets an implicit hit on a prefix seen before; usage's ``prompt_tokens_details``
+  says what was cached and created, on both APIs. ``Emulator.cache.advance(seconds)`` lets time pass;
+  ``Emulator.clear()`` empties it.
 - ``GET /api/v1/uploads?action=getPolicy`` and the OSS form POST that follows it (the SDK uploading
   a local file): answered, and recorded in ``Emulator.uploads`` (``GET /_emulator/uploads``).
 

@@ -52,6 +52,8 @@ class NativeShape:
             usage["output_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
         if self.multimodal and answer.media_tokens():
             usage.update(answer.media_tokens())
+        if answer.cache is not None:
+            usage["prompt_tokens_details"] = dict(answer.cache)
         if self.result_format != "message":
             return {"output": {"text": text, "finish_reason": finish_reason}, "usage": usage, "request_id": self.request_id}
         content: Any = ([{"text": text}] if text or not reasoning else []) if self.multimodal else text
