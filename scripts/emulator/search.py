@@ -94,7 +94,8 @@ def prepare(
     """A native call's search (None: it does not search), its markers put in the answer's reply."""
     said = strip(text_of(messages[-1].get("content")) if messages else str(prompt))
     searched = plan(parameters, directives, said)
-    if searched is not None:
+    json_reply = (parameters.get("response_format") or {}).get("type") in ("json_object", "json_schema")
+    if searched is not None and not json_reply:  # markers would break the JSON
         cite(answer, searched, directives)
     return searched
 
