@@ -10,6 +10,7 @@ import json
 import uuid
 
 import pytest
+import requests
 
 NATIVE = "/api/v1/services/aigc/text-generation/generation"
 
@@ -134,3 +135,13 @@ def test_a_limit_in_a_stream_is_an_error_before_any_event(client, emulator):
 def test_embeddings_name_the_limit_too(client, emulator):
     response = client.post("/v1/embeddings", json={"model": "text-embedding-v4", "input": unique("limit=tpm")})
     assert response.status_code == 429 and response.get_json()["error"]["type"] == "tokens"
+
+
+@pytest.mark.parametrize("limit, status, code", [("rpm", 429, "limit_requests"), ("tpm", 429, "insufficient_quota"),
+                                                 ("burst", 429, "limit_burst_rate"), ("free_tier", 403, "AllocationQuota.FreeTierOnly")])
+def test_the_emulators_compatible_mode_words_each_limit_as_dashscopes_does(emulator, limit, status, code):
+    # DashScope's compatible mode has its own codes for the same limits (its error-code page: 429-Throttling.RateQuota/limit_requests, ...).
+    response = requests.post(f"{emulator.compatible_base_url}/chat/completions", headers={"Authorization": "Bearer sk-x"}, timeout=10,
+                             json={"model": "qwen-plus", "messages": [{"role": "user", "content": unique(f"limit={limit}")}]})
+    error = response.json()["error"]
+    assert response.status_code == status and error["code"] == error["type"] == code
