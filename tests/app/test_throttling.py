@@ -145,3 +145,10 @@ def test_the_emulators_compatible_mode_words_each_limit_as_dashscopes_does(emula
                              json={"model": "qwen-plus", "messages": [{"role": "user", "content": unique(f"limit={limit}")}]})
     error = response.json()["error"]
     assert response.status_code == status and error["code"] == error["type"] == code
+
+
+def test_the_log_line_names_the_limit(client, logs):
+    on_native(client, unique("limit=burst"))
+    (line,) = logs.requests()
+    assert (line["status"], line["error_code"], line["limit"]) == (429, "Throttling.BurstRate", "burst")
+    assert line["retries"] == 2
