@@ -126,6 +126,12 @@ def test_dashscopes_limits_reach_the_sdk_as_dashscope_sent_them_and_at_once(base
     assert len(emulator.history) == 1
 
 
+def test_a_streamed_call_refused_under_a_limit_is_one_error_response_to_the_sdk(base, emulator):
+    (response,) = list(ask(base, "hi [[emulate limit=tpm]]", stream=True, incremental_output=True))
+    assert (response.status_code, response.code) == (429, "Throttling.AllocationQuota")
+    assert "tokens-per-minute limit (TPM" in response.message and len(emulator.history) == 1
+
+
 def test_async_generation(base):
     async def both():
         whole = await AioGeneration.call(model="qwen-plus", prompt="async hi", api_key=TOKEN, base_address=base)
