@@ -139,6 +139,34 @@ class UpstreamKeyRefused(UpstreamError):
     )
 
 
+class UpstreamThrottled(UpstreamError):
+    """DashScope refused the call under one of its rate limits (429), told apart by its code and message
+    (core/upstream/limits.py): `limit` is "rpm" (requests per minute, or per second), "tpm" (tokens per
+    minute, or per second), "burst" (requests rose too quickly) or "throttling" (DashScope said no more)."""
+
+    status = 429
+    code = "Throttling"
+    default_message = "DashScope is throttling calls"
+
+    def __init__(self, message: str | None = None, *, limit: str, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class UpstreamQuotaExhausted(UpstreamError):
+    """The owner's DashScope account may not call the model now, and waiting will not change that: its
+    free quota is spent ("use free tier only" is on, or the model is free only), or a bill is overdue.
+    `limit` is "free_quota" or "billing". DashScope's status is kept (403, 400 or 429)."""
+
+    status = 403
+    code = "AllocationQuota.FreeTierOnly"
+    default_message = "the DashScope account's quota is spent"
+
+    def __init__(self, message: str | None = None, *, limit: str, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
 class UpstreamUnreachable(UpstreamError):
     status = 502
     code = "UpstreamUnreachable"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.config import Config
-from core.errors import ApiError, InvalidRequest
+from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
 from core.models import ModelRules, thinks_by_default
 from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
 from core.openai_parts import dashscope_content
@@ -55,6 +55,17 @@ ERROR_TYPES = {
     405: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_exceeded",
+}
+# DashScope's limits (core/upstream/limits.py) as OpenAI names them: OpenAI's own code for a rate limit,
+# with its `type` naming the limit ("requests", "tokens", as OpenAI's own 429s do), or its code and type
+# for a spent quota (clients stop retrying).
+OPENAI_LIMITS = {
+    "rpm": ("rate_limit_exceeded", "requests"),
+    "tpm": ("rate_limit_exceeded", "tokens"),
+    "burst": ("rate_limit_exceeded", "burst_rate"),
+    "throttling": ("rate_limit_exceeded", "rate_limit_exceeded"),
+    "free_quota": ("insufficient_quota", "insufficient_quota"),
+    "billing": ("insufficient_quota", "insufficient_quota"),
 }
 
 
@@ -228,6 +239,9 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
 
 def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
     """OpenAI's error shape (it has no place for a request id: that is in the X-Request-Id header)."""
+    if isinstance(error, (UpstreamThrottled, UpstreamQuotaExhausted)):
+        code, kind = OPENAI_LIMITS[error.limit]
+        return {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
     status_type = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
     if error.code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
         status_type = "insufficient_quota"

@@ -44,6 +44,9 @@ texts), so that concurrent tests never step on each other and so that they work 
     [[emulate status=429 code=Throttling.RateQuota message="Requests rate limit exceeded"]]
     [[emulate status=503 flaky=2]]          the error for the first 2 identical requests, then answers
     [[emulate status=429 retry_after=1]]    the error carries a Retry-After header
+    [[emulate limit=rpm]]                   one of DashScope's limit errors, in its wording: rpm, tpm,
+                                            burst, free_tier, free_quota, arrearage (emulator/limits.py;
+                                            flaky= and retry_after= apply)
     [[emulate fail_after=2]]                two events, then an ``event:error`` (status= and code= apply)
     [[emulate cut_after=2]]                 two events, then the connection is dropped
     [[emulate end_after=2]]                 two events, then the body ends cleanly without a finish_reason

@@ -55,7 +55,8 @@ def _error_body_for_path(path: str) -> ErrorBody:
 
 def error_response(error: ApiError) -> Response:
     """The response an error becomes on this request's door."""
-    note(error_code=error.code)
+    limit = getattr(error, "limit", None)  # which limit refused the call (DashScope's, or the caller's)
+    note(error_code=error.code, **({"limit": limit} if limit else {}))
     response = jsonify(_error_body_for_path(request.path)(error, current_request_id()))
     response.status_code = error.status
     for name, value in error.headers.items():

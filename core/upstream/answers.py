@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused
 from core.types import Completion
+from core.upstream.limits import limit_error, limit_of
 
 log = logging.getLogger("qwenfc")
 
@@ -44,6 +45,7 @@ STATUS_BY_CODE_PREFIX = (
     ("Throttling", 429),
     ("InvalidApiKey", 401),
     ("AccessDenied", 403),
+    ("AllocationQuota", 403),
     ("ModelNotFound", 404),
     ("InternalError", 500),
     ("SystemError", 500),
@@ -88,6 +90,9 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
     retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
+    limit = limit_of(status, code, message)
+    if limit is not None:
+        return limit_error(limit, status, code, message, retry_after, response.request_id)
     return UpstreamError(
         message,
         status=status,

@@ -16,6 +16,7 @@ from .errors import Refusal, compatible_error, native_error
 from .answers import compose
 from .cache import ContextCache
 from .directives import error_message, parse, text_of
+from .limits import limit_refusal
 from .server import KeepAliveServer
 from .uploads import OSS_PATH, UploadRecorder
 
@@ -158,6 +159,8 @@ class Emulator:
         """The request's directives, after its delay; a Refusal if one asks for an error now."""
         directives = parse(text)
         time.sleep(float(directives.get("delay", self.delay)))
+        if "limit" in directives and self._still_failing(text, directives):
+            raise limit_refusal(directives)
         if "status" in directives and "fail_after" not in directives and self._still_failing(text, directives):
             status = int(directives["status"])
             raise Refusal(status, directives.get("code"), error_message(status, directives), directives.get("retry_after"))

@@ -22,10 +22,10 @@ ERROR_KINDS = {
 }
 
 
-def error(status: int, code: str | None, message: str, request_id: str) -> Response:
-    default_code, kind = ERROR_KINDS.get(status, ("internal_error", "internal_error"))
+def error(status: int, code: str | None, message: str, request_id: str, kind: str | None = None) -> Response:
+    default_code, default_kind = ERROR_KINDS.get(status, ("internal_error", "internal_error"))
     body = {
-        "error": {"code": code or default_code, "param": None, "message": message, "type": kind},
+        "error": {"code": code or default_code, "param": None, "message": message, "type": kind or default_kind},
         "id": f"chatcmpl-{request_id}",
         "request_id": request_id,
     }

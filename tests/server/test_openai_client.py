@@ -215,7 +215,7 @@ def test_image_parts_are_refused_by_name(oai):
     [
         ("status=403 code=AccessDenied", openai.PermissionDeniedError, 403),
         ("status=404 code=ModelNotFound", openai.NotFoundError, 404),
-        ("status=429 code=Throttling.RateQuota", openai.RateLimitError, 429),
+        ("status=429 code=Throttling", openai.RateLimitError, 429),
         ("status=500 code=InternalError", openai.InternalServerError, 500),
         ("status=503 code=ModelUnavailable", openai.InternalServerError, 503),
     ],
@@ -224,13 +224,46 @@ def test_upstream_errors_raise_the_matching_openai_error(oai, directive, error_c
     with pytest.raises(error_class) as raised:
         oai.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": f"hi [[emulate {directive}]]"}])
     assert raised.value.status_code == status
-    assert raised.value.body["code"] == directive.split("code=")[1]
+    # DashScope's code, except a throttle's: OpenAI's own code for it (the limits' tests below).
+    assert raised.value.body["code"] == ("rate_limit_exceeded" if status == 429 else directive.split("code=")[1])
 
 
 def test_rate_limit_error_type(oai):
     with pytest.raises(openai.RateLimitError) as raised:
         oai.chat.completions.create(model="qwen-turbo", messages=[{"role": "user", "content": "x [[emulate status=429 code=Throttling]]"}])
     assert raised.value.body["type"] == "rate_limit_exceeded"
+
+
+# One emulated per-minute 429 took 7.2 s and 9 upstream calls through the client's defaults: its 2
+# retries each stacked on the function's 2. Now the function answers at once with Retry-After, and the
+# client's retries are the only ones (the directive's short Retry-After keeps the test quick).
+def test_a_per_minute_limit_is_retried_by_the_client_only(server, emulator):
+    emulator.clear()
+    client = OpenAI(base_url=f"{server}/v1", api_key=CALLER_KEY, timeout=30)  # max_retries: its default, 2
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "x [[emulate limit=rpm retry_after=0.2]]"}])
+    assert len(emulator.history) == 3
+    assert raised.value.body["type"] == "requests" and raised.value.body["code"] == "rate_limit_exceeded"
+    assert "requests-per-minute limit (RPM" in raised.value.message
+
+
+def test_a_per_minute_limit_without_dashscopes_retry_after_says_when(oai, emulator):
+    emulator.clear()
+    with pytest.raises(openai.RateLimitError) as raised:
+        oai.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "x [[emulate limit=tpm]]"}])
+    assert raised.value.response.headers["retry-after"] == "60" and raised.value.body["type"] == "tokens"
+    assert len(emulator.history) == 1
+
+
+def test_a_spent_quota_stops_the_clients_retries(server, emulator):
+    emulator.clear()
+    client = OpenAI(base_url=f"{server}/v1", api_key=CALLER_KEY, timeout=30)  # max_retries: its default, 2
+    with pytest.raises(openai.RateLimitError) as raised:  # DashScope's 429 "Free allocated quota exceeded."
+        client.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "x [[emulate limit=free_quota]]"}])
+    assert raised.value.code == "insufficient_quota" and len(emulator.history) == 1
+    with pytest.raises(openai.PermissionDeniedError) as raised:
+        client.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "x [[emulate limit=free_tier]]"}])
+    assert raised.value.code == "insufficient_quota" and "use free tier only" in raised.value.message
 
 
 def test_a_stream_that_fails_after_the_first_byte_says_so(server, oai):
