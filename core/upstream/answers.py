@@ -9,7 +9,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused
+from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused, UpstreamModelNotFound
 from core.types import Completion
 
 log = logging.getLogger("qwenfc")
@@ -68,6 +68,13 @@ def _sane_retry_after(value: Any) -> str | None:
     return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
 
 
+def _model_unknown(status: int, code: str, message: str) -> bool:
+    """DashScope's answer for a model it does not serve (a typo, a retired name): 400 InvalidParameter
+    "Model not exist." (Model Studio's error-code page), or a ModelNotFound code."""
+    return code.startswith("ModelNotFound") or (
+        status == HTTPStatus.BAD_REQUEST and message.strip().lower().startswith("model not exist"))
+
+
 def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
     status = int(response.status_code or 502)
     code = response.code or "UpstreamError"
@@ -88,6 +95,9 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
     retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
+    if _model_unknown(status, code, message):
+        return UpstreamModelNotFound(message, status=status, code=code, upstream_request_id=response.request_id,
+                                     param="model")
     return UpstreamError(
         message,
         status=status,

@@ -33,7 +33,10 @@ class Emulator:
 
     `strict_endpoints`: a multimodal-only model called on the text endpoint (or a text model on the
     multimodal one) gets DashScope's 400 "url error", as the real service answers. Off by default
-    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py)."""
+    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py).
+
+    `extra_models`: globs of model names that exist besides the emulator's list (emulator/models.py),
+    for a model DashScope added later. Every other name gets DashScope's "Model not exist."."""
 
     def __init__(
         self,
@@ -41,8 +44,10 @@ class Emulator:
         chunk_delay: float = 0.0,
         history_size: int = 1000,
         strict_endpoints: bool = False,
+        extra_models: tuple[str, ...] = (),
     ) -> None:
         self.delay = delay
+        self.extra_models = tuple(extra_models)
         self.chunk_delay = chunk_delay
         self.strict_endpoints = strict_endpoints
         self._history: deque[dict[str, Any]] = deque(maxlen=history_size)
@@ -197,7 +202,7 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, "InvalidParameter", "Model is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given = body.get("input") or {}
             parameters = body.get("parameters") or {}
@@ -239,7 +244,7 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, None, "The model parameter is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(404, None, f"The model `{model}` does not exist or you do not have access to it.")
             messages, parameters = compatible.to_dashscope(body)
             if not messages:
@@ -272,7 +277,7 @@ class Emulator:
             if not isinstance(body, dict):
                 raise Refusal(400, "InvalidParameter", "The request body is not valid JSON.")
             model = body.get("model")
-            if not isinstance(model, str) or not models.EMBEDDING_MODEL.match(model):
+            if not isinstance(model, str) or not models.embedding_exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given, parameters = body.get("input") or {}, body.get("parameters") or {}
             texts = given.get("texts")
