@@ -11,11 +11,14 @@ reads in late 2026.
   these lines with their sources; `Emulator(extra_models=...)` (`--extra-model`) adds names for a test
   or a local run that needs one DashScope added later.
 - Multimodal endpoint only (``url error`` on the text endpoint): VL (``qwen-vl-*``, ``qwen2.5-vl-*``,
-  ``qwen3-vl-*``), omni (``qwen*-omni*``), audio (``qwen*-audio*``), QVQ, and Qwen3.5 and later.
+  ``qwen3-vl-*``), omni (``qwen*-omni*``), audio (``qwen*-audio*``), QVQ, Qwen3.5 and later, and Kimi
+  K2.5 and later (as the function's rules and docs/models.md have them).
 - Thinking only: QwQ, QVQ, DeepSeek-R1 and ``*-thinking*`` models. Hybrid (``enable_thinking``):
   on by default for Qwen3.5+ and the open-source Qwen3 sizes (``qwen3-32b``), off for the rest.
   ``*-instruct*`` and coder models never think.
-- Stream only: QwQ and QVQ (DashScope's "only support stream mode"), and any hybrid model while it
+- Stream only: QwQ, QVQ and the Qwen3 thinking-only models (``qwen3-*-thinking*``: Model Studio's
+  error-code page, "The open source Qwen3 models do not support non-streaming output"; DashScope's
+  "only support stream mode"), and any hybrid model while it
   thinks ("parameter.enable_thinking must be set to false for non-streaming calls"). DeepSeek-R1
   thinks but also answers non-streaming calls.
 """
@@ -55,11 +58,11 @@ GENERATION_MODEL = re.compile(rf"({'|'.join(GENERATION_LINES)}){SNAPSHOT}", re.I
 EMBEDDING_MODEL = re.compile(r"text-embedding-v[1-4]|text-embedding-async-v[12]", re.IGNORECASE)
 # Retired on 2026-10-10 (Model Studio notice 731), snapshots included: DashScope answers "Model not exist.".
 RETIRED = re.compile(rf"(qwen-turbo|qwen-vl-max|qwen-vl-plus|qwq-plus|qvq-max){SNAPSHOT}", re.IGNORECASE)
-MULTIMODAL_ONLY = re.compile(r"^qvq|-vl\b|-vl-|-omni|-audio|^qwen3\.[5-9]|^qwen[4-9]")
+MULTIMODAL_ONLY = re.compile(r"^qvq|-vl\b|-vl-|-omni|-audio|^qwen3\.[5-9]|^qwen[4-9]|^kimi-k2\.[5-9]|^kimi-k[3-9]")
 THINKING_ONLY = re.compile(r"^qwq|^qvq|^deepseek-r1|-thinking")
 NEVER_THINKS = re.compile(r"-instruct|coder|-mt-")
 THINKING_BY_DEFAULT = re.compile(r"^qwen3\.[5-9]|^qwen[4-9]|^qwen3-\d+(\.\d+)?b")
-STREAM_ONLY = re.compile(r"^qwq|^qvq")
+STREAM_ONLY = re.compile(r"^qwq|^qvq|^qwen3-.*-thinking")
 # DashScope's wording, kept exactly (the first one does end with a space).
 STREAM_ONLY_MESSAGE = "This model only support stream mode, please enable the stream parameter to access the model. "
 THINKING_NOT_STREAMED_MESSAGE = "parameter.enable_thinking must be set to false for non-streaming calls"
