@@ -150,3 +150,17 @@ def test_current_settings_start_without_a_retirement_warning(config, caplog):
     with caplog.at_level(logging.WARNING, logger="qwenfc"):
         make(config, model_aliases=(("qwen-turbo", "qwen-flash"),))
     assert not [record for record in caplog.records if "retired" in record.getMessage()]
+
+
+def test_scripts_callers_warns_of_a_retired_model_in_a_callers_list():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "callers"), "keygen", "old", "--models", "qwen-plus,qwen-turbo"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stderr.splitlines() == [
+        "warning: --models names qwen-turbo, which DashScope retired on 2026-10-10: calls to it fail "
+        "(use qwen-flash, or map it with MODEL_ALIASES)"]
+    assert "qwen-turbo" in done.stdout and done.stdout.split()[-1].startswith("qfc_")  # still made: the key last
