@@ -12,6 +12,9 @@ class ApiError(Exception):
     status: int = 500
     code: str = "InternalError"
     default_message: str = "internal error"
+    # Where OpenAI's clients expect another status and code for the same failure (the /v1 door uses them).
+    openai_status: int | None = None
+    openai_code: str | None = None
 
     def __init__(
         self,
@@ -39,6 +42,15 @@ class InvalidRequest(ApiError):
     status = 400
     code = "InvalidParameter"  # DashScope's own code for a bad request, so callers match one code.
     default_message = "invalid request"
+
+
+class ModelNotFound(InvalidRequest):
+    """A model DashScope no longer serves (retired: core/retired_models.py), refused before any call.
+    DashScope's own answer is a 400 InvalidParameter ("Model not exist."), which /invoke and the native
+    door keep; OpenAI's is a 404 `model_not_found` (the openai client's NotFoundError), which /v1 gives."""
+
+    openai_status = 404
+    openai_code = "model_not_found"
 
 
 class RouteNotFound(ApiError):
@@ -124,6 +136,14 @@ class UpstreamError(ApiError):
     status = 502
     code = "UpstreamError"
     default_message = "DashScope returned an error"
+
+
+class UpstreamModelNotFound(UpstreamError):
+    """DashScope does not know the model (its 400 InvalidParameter "Model not exist."): kept as DashScope
+    sent it on /invoke and the native door, OpenAI's 404 `model_not_found` on /v1."""
+
+    openai_status = 404
+    openai_code = "model_not_found"
 
 
 class UpstreamKeyRefused(UpstreamError):

@@ -242,7 +242,16 @@ def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
     if isinstance(error, (UpstreamThrottled, UpstreamQuotaExhausted)):
         code, kind = OPENAI_LIMITS[error.limit]
         return {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
-    status_type = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
-    if error.code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
+    code = error.openai_code or error.code
+    status = openai_error_status(error)
+    status_type = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    if code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
         status_type = "insufficient_quota"
-    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": error.code}}
+    elif code == "model_not_found":  # OpenAI's own pairing: a 404 of type invalid_request_error
+        status_type = "invalid_request_error"
+    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": code}}
+
+
+def openai_error_status(error: ApiError) -> int:
+    """The status OpenAI's clients expect for `error` (a model DashScope does not know: 404)."""
+    return error.openai_status or error.status

@@ -263,7 +263,7 @@ def model_name(value: Any, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-plus\"", param="model")
     return value
 
 

@@ -17,7 +17,7 @@ from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
 from core.openai_answers import chat_chunks, chat_completion
 from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from core.openai_format import ChatRequest, openai_error_body, parse_chat_request
+from core.openai_format import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
 from core.types import Completion
 from core.web_search import citation_pattern
 from web.errors import use_error_body
@@ -32,7 +32,7 @@ PREFIX = "/v1/"
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
     # Everything under /v1/, unknown paths and wrong methods included, answers in OpenAI's shape.
-    use_error_body(app, PREFIX, openai_error_body)
+    use_error_body(app, PREFIX, openai_error_body, openai_error_status)
 
 
 class _ChatChunks:

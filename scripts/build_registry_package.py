@@ -28,7 +28,7 @@ SOURCES = ["app.py", "core", "web", "handlers", "gunicorn.conf.py", "requirement
 PLACEHOLDERS = {
     "region": ("  region: cn-hangzhou\n", '  region: "{{ region }}"\n'),
     "functionName": ("  functionName: qwen-fc\n", '  functionName: "{{ functionName }}"\n'),
-    "qwenModel": ("  qwenModel: qwen-turbo\n", '  qwenModel: "{{ qwenModel }}"\n'),
+    "qwenModel": ("  qwenModel: qwen-plus\n", '  qwenModel: "{{ qwenModel }}"\n'),
     "dashscopeApiKey": (
         "        DASHSCOPE_API_KEY: ${env('DASHSCOPE_API_KEY')}\n",
         '        DASHSCOPE_API_KEY: "{{ dashscopeApiKey }}"\n',

@@ -56,6 +56,10 @@ texts), so that concurrent tests never step on each other and so that they work 
                                             (id and name first, then the arguments), as DashScope
                                             does; compatible mode always does
 
+Model names: the models DashScope serves today exist (emulator/models.py, listed in docs/models.md);
+retired ones (``qwen-turbo``, ``qwen-vl-max``, …, 2026-10-10) and unknown ones get DashScope's 400
+``Model not exist.`` (404 ``model_not_found`` in compatible mode). ``--extra-model GLOB`` adds names.
+
 Every model call is kept in a history (``Emulator.history`` in-process, ``GET /_emulator/requests``
 over HTTP; each entry names its ``path``) so tests assert on what actually reached "DashScope".
 
@@ -95,8 +99,11 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--chunk-delay", type=float, default=0.05, help="seconds between stream events")
     parser.add_argument("--strict-endpoints", action="store_true", help="'url error' for a model on the wrong endpoint")
+    parser.add_argument("--extra-model", action="append", default=[], metavar="GLOB",
+                        help="a model name (or glob) that exists besides the emulator's list; repeatable")
     options = parser.parse_args()
-    emulator = Emulator(delay=options.delay, chunk_delay=options.chunk_delay, strict_endpoints=options.strict_endpoints)
+    emulator = Emulator(delay=options.delay, chunk_delay=options.chunk_delay, strict_endpoints=options.strict_endpoints,
+                        extra_models=tuple(options.extra_model))
     emulator.start(options.host, options.port)
     print(f"DashScope emulator on http://{options.host}:{emulator.port}/api/v1", flush=True)
     try:

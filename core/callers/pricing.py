@@ -39,7 +39,7 @@ OPTIONS = {
 
 DEFAULT_PRICES: dict[str, Price] = {
     "qwen-long": Price(0.0005, 0.002),
-    "qwen-turbo": Price(0.002, 0.006),
+    "qwen-flash": Price(0.00015, 0.0015),  # qwen-turbo's successor (retired 2026-10-10); 0–128K input tier
     "qwen-plus": Price(0.004, 0.012),
     "qwen-max": Price(0.04, 0.12),
     "qwen-max-longcontext": Price(0.04, 0.12),

@@ -9,7 +9,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused
+from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused, UpstreamModelNotFound
 from core.types import Completion
 from core.upstream.limits import limit_error, limit_of
 
@@ -70,6 +70,13 @@ def _sane_retry_after(value: Any) -> str | None:
     return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
 
 
+def _model_unknown(status: int, code: str, message: str) -> bool:
+    """DashScope's answer for a model it does not serve (a typo, a retired name): 400 InvalidParameter
+    "Model not exist." (Model Studio's error-code page), or a ModelNotFound code."""
+    return code.startswith("ModelNotFound") or (
+        status == HTTPStatus.BAD_REQUEST and message.strip().lower().startswith("model not exist"))
+
+
 def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
     status = int(response.status_code or 502)
     code = response.code or "UpstreamError"
@@ -93,6 +100,9 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
     limit = limit_of(status, code, message)
     if limit is not None:
         return limit_error(limit, status, code, message, retry_after, response.request_id)
+    if _model_unknown(status, code, message):
+        return UpstreamModelNotFound(message, status=status, code=code, upstream_request_id=response.request_id,
+                                     param="model")
     return UpstreamError(
         message,
         status=status,

@@ -26,8 +26,6 @@ EMBEDDING_PATH = "/api/v1/services/embeddings/text-embedding/text-embedding"
 COMPATIBLE_PATH = "/compatible-mode/v1/chat/completions"
 UPLOADS_PATH = "/api/v1/uploads"
 INVALID_KEY = "sk-invalid"
-MEDIA_KINDS = ("image", "video", "audio")
-BAD_URL_MESSAGE = "The provided URL does not appear to be valid. Ensure it is correctly formatted."
 
 
 class Emulator:
@@ -35,7 +33,10 @@ class Emulator:
 
     `strict_endpoints`: a multimodal-only model called on the text endpoint (or a text model on the
     multimodal one) gets DashScope's 400 "url error", as the real service answers. Off by default
-    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py)."""
+    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py).
+
+    `extra_models`: globs of model names that exist besides the emulator's list (emulator/models.py),
+    for a model DashScope added later. Every other name gets DashScope's "Model not exist."."""
 
     def __init__(
         self,
@@ -44,8 +45,10 @@ class Emulator:
         history_size: int = 1000,
         strict_endpoints: bool = False,
         clock: Any = time.monotonic,
+        extra_models: tuple[str, ...] = (),
     ) -> None:
         self.delay = delay
+        self.extra_models = tuple(extra_models)
         self.chunk_delay = chunk_delay
         self.strict_endpoints = strict_endpoints
         self.cache = ContextCache(clock)  # the context cache; `cache.advance(s)` lets time pass
@@ -173,23 +176,6 @@ class Emulator:
             self._attempts[text] = self._attempts.get(text, 0) + 1
             return self._attempts[text] <= int(directives["flaky"])
 
-    def _check_media(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            content = message.get("content") if isinstance(message, dict) else None
-            for part in content if isinstance(content, list) else []:
-                for kind in MEDIA_KINDS:
-                    value = part.get(kind) if isinstance(part, dict) else None
-                    for url in value if isinstance(value, list) else [value] if value is not None else []:
-                        if not self._reachable(url):
-                            raise Refusal(400, "InvalidParameter", BAD_URL_MESSAGE)
-
-    def _reachable(self, url: Any) -> bool:
-        if not isinstance(url, str):
-            return False
-        if url.startswith("oss://"):
-            return request.headers.get("X-DashScope-OssResourceResolve") == "enable" and self._uploads.holds(url)
-        return url.startswith(("http://", "https://", "data:"))
-
     def _native(self, multimodal: bool) -> Response:
         request_id = str(uuid.uuid4())
         body = request.get_json(silent=True)
@@ -205,7 +191,7 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, "InvalidParameter", "Model is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given = body.get("input") or {}
             parameters = body.get("parameters") or {}
@@ -214,7 +200,7 @@ class Emulator:
                 raise Refusal(400, "InvalidParameter", "Either prompt or messages must be provided.")
             if self.strict_endpoints and models.multimodal_only(model) != multimodal:
                 raise Refusal(400, "InvalidParameter", models.URL_ERROR_MESSAGE)
-            self._check_media(messages or [])
+            self._uploads.check_media(messages or [], request)
             refusal = None if wants_stream else models.refusal_when_not_streamed(model, parameters)
             if refusal:
                 raise Refusal(400, "InvalidParameter", refusal)
@@ -249,12 +235,12 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, None, "The model parameter is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(404, None, f"The model `{model}` does not exist or you do not have access to it.")
             messages, parameters = compatible.to_dashscope(body)
             if not messages:
                 raise Refusal(400, None, "messages must not be empty.")
-            self._check_media(messages)
+            self._uploads.check_media(messages, request)
             refusal = None if stream else models.refusal_when_not_streamed(model, parameters)
             if refusal:
                 raise Refusal(400, None, refusal)
@@ -283,7 +269,7 @@ class Emulator:
             if not isinstance(body, dict):
                 raise Refusal(400, "InvalidParameter", "The request body is not valid JSON.")
             model = body.get("model")
-            if not isinstance(model, str) or not models.EMBEDDING_MODEL.match(model):
+            if not isinstance(model, str) or not models.embedding_exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given, parameters = body.get("input") or {}, body.get("parameters") or {}
             texts = given.get("texts")

@@ -149,7 +149,7 @@ def test_async_generation(base):
 def test_multimodal_conversation_with_an_image_url(base, emulator):
     image = "https://example.com/cat.png"
     response = MultiModalConversation.call(
-        model="qwen-vl-max", messages=[{"role": "user", "content": [{"image": image}, {"text": "what is it"}]}],
+        model="qwen3.6-plus", messages=[{"role": "user", "content": [{"image": image}, {"text": "what is it"}]}],
         api_key=TOKEN, base_address=base,
     )
     assert response.status_code == 200
@@ -263,7 +263,7 @@ def test_local_files_are_refused(base, emulator, tmp_path, monkeypatch):
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG")
     with pytest.raises(Exception, match="does not take file uploads"):
-        MultiModalConversation.call(model="qwen-vl-max", api_key=TOKEN, base_address=base,
+        MultiModalConversation.call(model="qwen3.6-plus", api_key=TOKEN, base_address=base,
                                     messages=[{"role": "user", "content": [{"image": str(picture)}, {"text": "hi"}]}])
     assert emulator.history == [] and emulator.uploads == []
 
