@@ -128,6 +128,9 @@ class Config:
     # needed by sub-account keys), and MAX_INPUT_TOKENS as (model or "*", limit) pairs.
     dashscope_workspace_id: str | None = None
     max_input_tokens: tuple[tuple[str, int], ...] = ()
+    # gunicorn binds HOST (gunicorn.conf.py): on loopback (scripts/run-local.sh) only this machine can
+    # call, so the warnings about an open function are notes there.
+    loopback_only: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -166,6 +169,7 @@ class Config:
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
+            loopback_only=_raw(env, "HOST").lower() in {"127.0.0.1", "localhost", "::1"},
             **account_settings(env),  # type: ignore[arg-type]
         )
         _check_caller_settings(config)
