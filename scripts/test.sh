@@ -19,7 +19,7 @@ if [ "${#missing_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "test.sh: installing ${missing_packages[*]} with apt-get …"
     apt-get update -qq > /dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" > /dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" > /dev/null
   else
     echo "test.sh: ${missing_packages[*]} not installed and no root with apt-get: the tests that need them are skipped" \
       "(as root: apt-get install ${missing_packages[*]})" >&2
