@@ -17,10 +17,18 @@ It answers what the official SDK and OpenAI clients call, the way the API refere
 - ``response_format`` ``json_object`` / ``json_schema``: a JSON answer (one that fits the schema).
 - ``n`` (2-4): that many choices, each with its ``index`` (streamed: one packet per choice);
   ``logprobs`` / ``top_logprobs``: a ``logprobs.content`` entry per token, in OpenAI's shape.
+- ``enable_search`` with ``search_options`` (``enable_source``, ``enable_citation``, ``citation_format``,
+  ``prepend_search_result``): ``output.search_info`` with the sources, citation markers in the reply,
+  ``usage.plugins.search`` (emulator/search.py); compatible mode returns neither, as DashScope's doesn't.
 - ``POST /api/v1/services/embeddings/text-embedding/text-embedding`` (``TextEmbedding``):
   deterministic unit vectors, ``dimension`` honoured.
 - ``POST /compatible-mode/v1/chat/completions``: DashScope's OpenAI-compatible mode (OpenAI's
   shapes, streamed or not, tool calls streamed in fragments, ``reasoning_content`` deltas).
+- The context cache (emulator/cache.py, after Model Studio's "Context Cache" page): a prefix marked
+  with ``cache_control`` (1,024 tokens or more) is cached for 5 minutes, renewed on a hit; an input of
+  256 tokens or more gets an implicit hit on a prefix seen before; usage's ``prompt_tokens_details``
+  says what was cached and created, on both APIs. ``Emulator.cache.advance(seconds)`` lets time pass;
+  ``Emulator.clear()`` empties it.
 - ``GET /api/v1/uploads?action=getPolicy`` and the OSS form POST that follows it (the SDK uploading
   a local file): answered, and recorded in ``Emulator.uploads`` (``GET /_emulator/uploads``).
 
@@ -40,6 +48,7 @@ texts), so that concurrent tests never step on each other and so that they work 
     [[emulate cut_after=2]]                 two events, then the connection is dropped
     [[emulate end_after=2]]                 two events, then the body ends cleanly without a finish_reason
     [[emulate reply="exact reply text"]]    answer with this text
+    [[emulate sources=5]]                   a search (enable_search, enable_source) finds 5 sources (3 by default)
     [[emulate tool_fragments]]              a native incremental stream sends its tool call in pieces
                                             (id and name first, then the arguments), as DashScope
                                             does; compatible mode always does

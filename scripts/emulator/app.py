@@ -11,9 +11,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from . import compatible, embeddings, models, native
+from . import compatible, embeddings, models, native, search
 from .errors import Refusal, compatible_error, native_error
 from .answers import compose
+from .cache import ContextCache
 from .directives import error_message, parse, text_of
 from .server import KeepAliveServer
 from .uploads import OSS_PATH, UploadRecorder
@@ -41,10 +42,12 @@ class Emulator:
         chunk_delay: float = 0.0,
         history_size: int = 1000,
         strict_endpoints: bool = False,
+        clock: Any = time.monotonic,
     ) -> None:
         self.delay = delay
         self.chunk_delay = chunk_delay
         self.strict_endpoints = strict_endpoints
+        self.cache = ContextCache(clock)  # the context cache; `cache.advance(s)` lets time pass
         self._history: deque[dict[str, Any]] = deque(maxlen=history_size)
         self._uploads = UploadRecorder()
         self._lock = threading.Lock()
@@ -71,9 +74,11 @@ class Emulator:
             return self._history[-1]
 
     def clear(self) -> None:
+        """Forget the history, the uploads and the context cache."""
         with self._lock:
             self._history.clear()
         self._uploads.clear()
+        self.cache.clear()
 
     # -- server --------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "Emulator":
@@ -215,8 +220,10 @@ class Emulator:
             return native_error(refused, request_id)
 
         answer = compose(model, messages, prompt, parameters, directives)
+        answer.cache = self.cache.usage(f"{_api_key()} {model}", messages or [{"content": prompt}], answer.input_tokens)
+        searched = search.prepare(answer, parameters, directives, messages, prompt)  # enable_search
         result_format = parameters.get("result_format") or ("message" if answer.reasoning is not None else "text")
-        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters)
+        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters, searched)
         if wants_stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
@@ -253,6 +260,7 @@ class Emulator:
             return compatible_error(refused, request_id)
 
         answer = compose(model, messages, None, parameters, directives)
+        answer.cache = self.cache.usage(f"{_api_key()} {model}", messages, answer.input_tokens)
         if stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")

@@ -250,7 +250,8 @@ def test_cli_end_to_end(url: str, server: RedisServer) -> None:
     assert "batch" in listed and "active" in listed and "1500" in listed and key not in listed
     usage = json.loads(run_cli(url, "usage", "--json").stdout)
     assert usage == [{"caller": "batch", "model": "qwen-plus", "day": time.strftime("%Y-%m-%d", time.gmtime()),
-                      "requests": 1, "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 200, "cost": 0.01}]
+                      "requests": 1, "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 200, "cost": 0.01,
+                      "cached_input_tokens": 0, "cache_creation_input_tokens": 0}]
     assert "qwen-plus" in run_cli(url, "usage", "batch").stdout
     assert json.loads(run_cli(url, "usage", "--json", "nobody").stdout) == []
     assert run_cli(url, "revoke", "batch").returncode == 0
