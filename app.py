@@ -63,7 +63,10 @@ def create_app(config: Config | None = None) -> Flask:
         if config.callers_fail_open:
             log.warning("CALLERS_FAIL_OPEN is set: while Redis is unreachable, known caller keys pass WITHOUT "
                         "their limits (each such pass is logged)")
-        if not config.invoke_tokens:
+        if not config.invoke_tokens and config.loopback_only:
+            log.info("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the owner's "
+                     "(only this machine can call: HOST is loopback)")
+        elif not config.invoke_tokens:
             log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
                         "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
     for warning in retired_model_warnings(_model_settings(config), config.model_aliases):

@@ -140,6 +140,9 @@ class Config:
     max_input_tokens: tuple[tuple[str, int], ...] = ()
     # MODEL_ALIASES (core/retired_models.py): (old name lower-cased, name called) pairs, applied first.
     model_aliases: tuple[tuple[str, str], ...] = ()
+    # gunicorn binds HOST (gunicorn.conf.py): on loopback (scripts/run-local.sh) only this machine can
+    # call, so the warnings about an open function are notes there.
+    loopback_only: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -179,6 +182,7 @@ class Config:
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
             model_aliases=_model_aliases(env),
+            loopback_only=_raw(env, "HOST").lower() in {"127.0.0.1", "localhost", "::1"},
             **account_settings(env),  # type: ignore[arg-type]
         )
         _check_caller_settings(config)

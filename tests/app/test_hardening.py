@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from app import create_app
+from core.config import Config
 from scripts.fc_process import free_port
 
 TOKENS = ("first-invoke-token", "second-invoke-token")
@@ -71,6 +72,18 @@ def test_an_open_function_says_so_at_start(config, logs):
     assert "INVOKE_TOKEN is not set" in logs.text()
     create_app(dataclasses.replace(config, invoke_tokens=TOKENS))
     assert "INVOKE_TOKEN is not set" not in logs.text()
+
+
+def test_on_loopback_an_open_function_is_a_note_not_a_warning(config, logs):
+    """scripts/run-local.sh listens on 127.0.0.1: only this machine can call, so nothing to warn about."""
+    assert Config.from_env({"HOST": "127.0.0.1"}).loopback_only and not Config.from_env({"HOST": "0.0.0.0"}).loopback_only
+    create_app(dataclasses.replace(config, loopback_only=True))
+    open_lines = [line for line in logs.lines() if "INVOKE_TOKEN is not set" in line["message"]]
+    assert [line["level"] for line in open_lines] == ["INFO"]
+    assert "to this machine only" in open_lines[0]["message"]
+    create_app(dataclasses.replace(config, loopback_only=True, callers="app:sha256:" + "0" * 64))
+    callers_lines = [line for line in logs.lines() if "callers are configured" in line["message"]]
+    assert [line["level"] for line in callers_lines] == ["INFO"]
 
 
 # -- MAX_BODY_BYTES ------------------------------------------------------------------------------
