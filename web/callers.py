@@ -5,11 +5,16 @@ model is known), and what it cost (at its real end). The store itself is core/ca
   with CALLER_NAME_HEADER, the caller FC's JWT trigger vouched for by name. Without INVOKE_TOKEN the
   function stays open as before: a call with no caller credentials is the owner's (so set INVOKE_TOKEN
   to make caller keys the only way in besides the owner's own token).
+- Before the body is read (web/services.py `take_slots`): the caller's share of this instance
+  (`CallerInFlight`: its max_in_flight, else CALLER_MAX_IN_FLIGHT) and its own limits, checked but
+  not counted (`store.precheck`), so a caller at its limits holds no slot or thread.
 - Admit: the caller's limits and the model's account-wide MODEL_LIMITS, counted atomically by the
-  store. The owner's calls are checked against MODEL_LIMITS too (they spend the same account), but a
-  store that cannot be reached never stops the owner.
-- Settle: exactly once per admitted call, with the usage known at its end; the request's log line
-  gets the caller and its tokens (caller, input_tokens, output_tokens, reasoning_tokens).
+  store, with what the call can spend reserved against tpm and budget. The owner's calls are checked
+  against MODEL_LIMITS too (they spend the same account), but a store that cannot be reached never
+  stops the owner. A tokenizer call counts against its caller's rpm only.
+- Settle: exactly once per admitted call, with the usage known at its end (the reservation released
+  in the same step); the request's log line gets the caller and its tokens (caller, input_tokens,
+  output_tokens, reasoning_tokens).
 """
 
 from __future__ import annotations
