@@ -19,6 +19,7 @@ from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperat
 from core.openai_parts import dashscope_content
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
+from core.web_search import map_web_search_options
 
 # Fields with a meaning we handle ourselves rather than pass through.
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
@@ -35,7 +36,6 @@ UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "modalities": ((["text"],), "DashScope's Qwen models answer in text here; audio output is not served"),
     "prediction": ((), "DashScope has no predicted outputs"),
     "verbosity": ((), "DashScope has no verbosity setting"),
-    "web_search_options": ((), "set `enable_search: true` as an extra body field"),
     "store": ((False,), "completions are not stored"),
     "metadata": (({},), "completions are not stored, so there is nothing to attach metadata to"),
     "service_tier": (("auto", "default"), "DashScope has no service tiers"),
@@ -128,6 +128,8 @@ def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
     a field DashScope cannot honour (UNSUPPORTED) is refused as /v1 refuses it, never passed on."""
     if not parameters:  # raw text and plain bodies: nothing to convert
         return parameters
+    if "web_search_options" in parameters:
+        parameters, _notes = map_web_search_options(parameters)
     for name, value in parameters.items():
         if name in UNSUPPORTED and value is not None:
             neutral, instead = UNSUPPORTED[name]
@@ -206,6 +208,7 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
         parameters["max_tokens"] = max_tokens
     multimodal = rules.takes_media(model)
     messages = _dashscope_messages(body.get("messages"), model, multimodal)
+    parameters, search_notes = map_web_search_options(parameters)  # search on, with sources to cite
     # reasoning_effort, temperature 2, n/logprobs limits, thinking off for forced tools or JSON.
     if THINKING_AND_PASSTHROUGH_FIELDS.isdisjoint(parameters) and not thinks_by_default(model):
         parameters, changes = map_temperature(parameters), []  # nothing else can apply
@@ -219,6 +222,7 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
     with_call_defaults(parameters, "message", stream)
 
     call = GenerationCall(model=model, messages=messages, parameters=parameters)
+    changes = [*search_notes, *changes]
     return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user, changes=tuple(changes))
 
 

@@ -17,6 +17,9 @@ It answers what the official SDK and OpenAI clients call, the way the API refere
 - ``response_format`` ``json_object`` / ``json_schema``: a JSON answer (one that fits the schema).
 - ``n`` (2-4): that many choices, each with its ``index`` (streamed: one packet per choice);
   ``logprobs`` / ``top_logprobs``: a ``logprobs.content`` entry per token, in OpenAI's shape.
+- ``enable_search`` with ``search_options`` (``enable_source``, ``enable_citation``, ``citation_format``,
+  ``prepend_search_result``): ``output.search_info`` with the sources, citation markers in the reply,
+  ``usage.plugins.search`` (emulator/search.py); compatible mode returns neither, as DashScope's doesn't.
 - ``POST /api/v1/services/embeddings/text-embedding/text-embedding`` (``TextEmbedding``):
   deterministic unit vectors, ``dimension`` honoured.
 - ``POST /compatible-mode/v1/chat/completions``: DashScope's OpenAI-compatible mode (OpenAI's
@@ -40,6 +43,7 @@ texts), so that concurrent tests never step on each other and so that they work 
     [[emulate cut_after=2]]                 two events, then the connection is dropped
     [[emulate end_after=2]]                 two events, then the body ends cleanly without a finish_reason
     [[emulate reply="exact reply text"]]    answer with this text
+    [[emulate sources=5]]                   a search (enable_search, enable_source) finds 5 sources (3 by default)
     [[emulate tool_fragments]]              a native incremental stream sends its tool call in pieces
                                             (id and name first, then the arguments), as DashScope
                                             does; compatible mode always does

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from . import compatible, embeddings, models, native
+from . import compatible, embeddings, models, native, search
 from .errors import Refusal, compatible_error, native_error
 from .answers import compose
 from .directives import error_message, parse, text_of
@@ -215,8 +215,9 @@ class Emulator:
             return native_error(refused, request_id)
 
         answer = compose(model, messages, prompt, parameters, directives)
+        searched = search.prepare(answer, parameters, directives, messages, prompt)  # enable_search
         result_format = parameters.get("result_format") or ("message" if answer.reasoning is not None else "text")
-        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters)
+        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters, searched)
         if wants_stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")

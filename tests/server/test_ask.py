@@ -99,6 +99,8 @@ def test_an_image_that_cannot_be_sent_is_named_before_any_call(server, emulator,
     assert not_an_image.returncode == 2 and "notes.txt does not look like an image" in not_an_image.stderr
     prompt = ask("hi", "--image", "https://img.example.com/a.jpg", "--mode", "prompt", "--url", server)
     assert prompt.returncode == 2 and "--image needs messages mode" in prompt.stderr
+    oss = ask("hi", "--image", "oss://bucket/cat.png", "--url", server)
+    assert oss.returncode == 2 and "oss://bucket/cat.png: the function takes only http(s):// and data: URLs" in oss.stderr
     assert len(emulator.history) == calls
 
 
