@@ -178,6 +178,10 @@ class Config:
         both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
         if both:
             raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")
+        from core.parameters import MODEL_NAME_MAX_LENGTH, MODEL_NAME_PATTERN
+
+        if len(config.default_model) > MODEL_NAME_MAX_LENGTH or not MODEL_NAME_PATTERN.fullmatch(config.default_model):
+            raise ConfigError(f"QWEN_MODEL must be a model name (letters, digits, . _ - : /), got {config.default_model[:200]!r}")
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"

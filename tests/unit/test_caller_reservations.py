@@ -112,3 +112,10 @@ def test_an_audio_format_with_a_trailing_newline_is_refused() -> None:
     with pytest.raises(InvalidRequest) as refused:
         dashscope_content([part], "messages[0].content", "qwen3-omni-flash", multimodal=True)
     assert refused.value.param == "messages[0].content[0].input_audio.format"
+
+
+def test_a_default_model_that_is_not_a_model_name_stops_the_start() -> None:
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="QWEN_MODEL must be a model name"):
+        Config.from_env({"QWEN_MODEL": "qwen plus"})
