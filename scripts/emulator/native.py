@@ -122,7 +122,12 @@ def events(
                 text, reasoning, answer.finish_reason if last else "null", output_tokens, reasoning_tokens,
                 _tool_calls_in(step, answer, last, incremental), choice if shape.choices > 1 else None,
             )
-            yield dashscope_event(index, "result", 200, body)
+            event = dashscope_event(index, "result", 200, body)
+            if faults.tears(index):
+                yield event[: len(event) // 2]
+                faults.end_torn(index, connection)
+                return
+            yield event
         record["events_sent"] = index
         if last:
             record["completed"] = True
