@@ -57,6 +57,8 @@ STOPPING_MESSAGE = "this instance is stopping (FC is shutting it down) and did n
 # client reads the answer. The time is a body read's (REQUEST_READ_TIMEOUT_S), capped at 5 s.
 LINGER_S = min(5.0, REQUEST_READ_TIMEOUT_S)
 LINGER_BYTES = 16 * 1024 * 1024
+# While the instance stops, a linger lasts at most this: the answer is out, and the worker's exit waits.
+STOP_LINGER_S = 1.0
 
 class RequestReadingWorker(ThreadWorker):
     """gthread whose event loop reads each request before a pool thread serves it."""
@@ -172,7 +174,7 @@ class RequestReadingWorker(ThreadWorker):
             return
         conn.sock.setblocking(False)
         conn.linger_left = LINGER_BYTES
-        self.lingering[conn] = time.monotonic() + (LINGER_S if self.alive else min(LINGER_S, STOP_KEEPALIVE_LINGER))
+        self.lingering[conn] = time.monotonic() + (LINGER_S if self.alive else min(LINGER_S, STOP_LINGER_S))
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_bytes, conn))
 
     def on_linger_bytes(self, conn: TConn, _sock: Any = None) -> None:
@@ -214,7 +216,7 @@ class RequestReadingWorker(ThreadWorker):
             for conn in self.reading:
                 self.reading[conn] = min(self.reading[conn], now + STOP_KEEPALIVE_LINGER)
             for conn in self.lingering:  # nor does a refused client's linger hold the exit up
-                self.lingering[conn] = min(self.lingering[conn], now + STOP_KEEPALIVE_LINGER)
+                self.lingering[conn] = min(self.lingering[conn], now + STOP_LINGER_S)
         while self.reading:
             conn, deadline = next(iter(self.reading.items()))
             if deadline > now:
