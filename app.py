@@ -13,6 +13,7 @@ from flask import Flask
 
 from core.callers import build_store
 from core.config import Config
+from core.retired_models import retired_model_warnings
 from core.upstream import QwenUpstream
 from handlers import invoke, native, openai, page, system
 from web.access import install_access_control
@@ -65,10 +66,23 @@ def create_app(config: Config | None = None) -> Flask:
         if not config.invoke_tokens:
             log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
                         "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
+    for warning in retired_model_warnings(_model_settings(config), config.model_aliases):
+        log.warning(warning)
     if config.dashscope_base_url:
         log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope",
                     _without_password(config.dashscope_base_url))
     return app
+
+
+def _model_settings(config: Config) -> dict[str, tuple[str, ...]]:
+    """The settings that name models, for the start-up warning about retired ones."""
+    from core.callers.settings import parse_callers  # checked at start already: this parse cannot fail
+
+    settings = {"QWEN_MODEL": (config.default_model,), "QWEN_MODELS": config.listed_models,
+                "ALLOWED_MODELS": config.allowed_models}
+    for caller in parse_callers(config.callers).values():
+        settings[f"CALLERS (caller {caller.name})"] = caller.models or ()
+    return settings
 
 
 def _without_password(url: str) -> str:

@@ -10,7 +10,8 @@ InvokeMode = Literal["messages", "prompt"]
 INVOKE_MODES: tuple[InvokeMode, ...] = ("messages", "prompt")
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
-DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
+DEFAULT_LISTED_MODELS = ("qwen-plus", "qwen-flash", "qwen-max")
+DEFAULT_MODEL = "qwen-plus"
 MIB = 1024 * 1024
 DEFAULT_CALL_DEADLINE_S = 590.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,6 +66,15 @@ def _bool_env(environ: Mapping[str, str], name: str) -> bool:
     return _raw(environ, name).lower() in {"1", "true", "yes", "on"}
 
 
+def _model_aliases(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    from core.retired_models import parse_model_aliases
+
+    try:
+        return parse_model_aliases(_raw(environ, "MODEL_ALIASES"))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _check_caller_settings(config: "Config") -> None:
     """Refuse to start on a malformed CALLERS, MODEL_LIMITS or MODEL_PRICES (messages never echo a key)."""
     from core.callers.pricing import parse_prices
@@ -86,7 +96,7 @@ class Config:
     dashscope_api_key: str | None = field(default=None, repr=False)
     # Where the SDK sends calls; None means DashScope itself. Tests and local runs point it at the emulator.
     dashscope_base_url: str | None = None
-    default_model: str = "qwen-turbo"
+    default_model: str = DEFAULT_MODEL
     # What GET /v1/models lists besides the default model.
     listed_models: tuple[str, ...] = DEFAULT_LISTED_MODELS
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
@@ -128,6 +138,8 @@ class Config:
     # needed by sub-account keys), and MAX_INPUT_TOKENS as (model or "*", limit) pairs.
     dashscope_workspace_id: str | None = None
     max_input_tokens: tuple[tuple[str, int], ...] = ()
+    # MODEL_ALIASES (core/retired_models.py): (old name lower-cased, name called) pairs, applied first.
+    model_aliases: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -140,7 +152,7 @@ class Config:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_raw(env, 'LOG_LEVEL')!r}")
         config = cls(
             dashscope_api_key=_raw(env, "DASHSCOPE_API_KEY") or None,
-            default_model=_raw(env, "QWEN_MODEL") or "qwen-turbo",
+            default_model=_raw(env, "QWEN_MODEL") or DEFAULT_MODEL,
             listed_models=_list_env(env, "QWEN_MODELS", DEFAULT_LISTED_MODELS),
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
             invoke_mode=mode,  # type: ignore[arg-type]
@@ -166,6 +178,7 @@ class Config:
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
+            model_aliases=_model_aliases(env),
             **account_settings(env),  # type: ignore[arg-type]
         )
         _check_caller_settings(config)

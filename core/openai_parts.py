@@ -9,7 +9,9 @@ and frame-rate hints (``min_pixels``, ``max_pixels``, ``fps``, ``total_pixels``)
 here (core/media.py), so a refusal names OpenAI's field (``messages[1].content[0].image_url.url``).
 
 A text model gets a string, as before: its text parts joined by newlines; any other part is a 400
-naming the model.
+naming the model. A message one of whose parts carries a context-cache marker (`cache_control`,
+core/cache_control.py) keeps its parts instead, each as it came: the marker must reach DashScope on
+the part that carried it, and DashScope's text endpoint takes text parts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.cache_control import has_marker
 from core.errors import InvalidRequest
 from core.media import safe_media_url
 
@@ -96,7 +99,8 @@ def dashscope_content(content: Any, path: str, model: str, multimodal: bool) -> 
     """A message's OpenAI `content` -> what DashScope takes for `model`.
 
     Strings (and None) pass as they are. A list becomes native parts for a multimodal model, or,
-    for a text model, its text parts joined by newlines (a media part is then a 400 naming the model).
+    for a text model, its text parts joined by newlines (a media part is then a 400 naming the model),
+    or its text parts as they are when one carries a `cache_control` marker.
     """
     if not isinstance(content, list):
         return content
@@ -113,4 +117,4 @@ def dashscope_content(content: Any, path: str, model: str, multimodal: bool) -> 
                 param=f"{path}[{index}]",
             )
         texts.append(part["text"])
-    return "\n".join(texts)
+    return list(content) if has_marker(content) else "\n".join(texts)

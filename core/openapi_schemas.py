@@ -22,11 +22,11 @@ def error_responses(schema_name: str, *statuses: int) -> dict[str, Any]:
     meaning = {
         400: "The request is invalid; the message names what is wrong",
         401: "INVOKE_TOKEN is set and no valid bearer token was sent, or DashScope refused the key",
-        403: "DashScope refused access",
+        403: "DashScope refused access (its free quota is spent, with \"use free tier only\" on), or a caller's model list does",
         404: "No such route, model or DashScope resource",
         405: "The route does not take this method",
         413: "The body is larger than MAX_BODY_BYTES",
-        429: "Throttled by DashScope, or the instance is at MAX_IN_FLIGHT (see Retry-After)",
+        429: "Throttled by DashScope (the error names its limit: RPM, TPM or a burst; Retry-After for RPM and TPM), a caller's limit, or the instance is at MAX_IN_FLIGHT",
         500: "DashScope's internal error, or a bug here (the log line with the request id has it)",
         502: "DashScope could not be reached, or its stream broke",
         503: "DASHSCOPE_API_KEY is not set, or the model is unavailable",

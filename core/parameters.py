@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.cache_control import check_markers
 from core.errors import InvalidRequest
 
 # Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
@@ -120,6 +121,29 @@ class ResponseFormat(BaseModel):
     type: Literal["text", "json_object", "json_schema"]
 
 
+def _check_citation_format(value: str) -> str:
+    if "<number>" not in value:
+        raise ValueError('must contain `<number>`, where the source\'s number goes: "[<number>]" or "[ref_<number>]"')
+    return value
+
+
+class SearchOptions(BaseModel):
+    """`search_options` (help.aliyun.com/zh/model-studio/web-search): the options this function reads or
+    documents, typed; DashScope's others (freshness, assigned_site_list, ...) pass as they are."""
+
+    model_config = _STRICT_OPEN
+
+    forced_search: bool | None = None
+    # turbo (the default), max, agent, agent_max: DashScope adds strategies, so any name is passed on.
+    search_strategy: Annotated[str, Field(min_length=1)] | None = None
+    enable_source: bool | None = None
+    enable_citation: bool | None = None
+    citation_format: Annotated[
+        str, AfterValidator(_check_citation_format), WithJsonSchema({"type": "string", "pattern": "<number>"})
+    ] | None = None
+    prepend_search_result: bool | None = None
+
+
 class GenerationParameters(BaseModel):
     """The parameters the API reference documents, with their types and ranges."""
 
@@ -149,7 +173,7 @@ class GenerationParameters(BaseModel):
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=5)] | None = None
     parallel_tool_calls: bool | None = None
-    search_options: dict[str, Any] | None = None
+    search_options: SearchOptions | None = None
     translation_options: dict[str, Any] | None = None
 
 
@@ -201,19 +225,22 @@ def _invalid(prefix: str, error: ValidationError) -> InvalidRequest:
     first = error.errors(include_url=False)[0]
     path = _field_path(prefix, tuple(first["loc"]))
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "model_type":  # pydantic names its class ("a valid dictionary or instance of ...")
+        message = "must be an object"
     given = first.get("input")
     shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
     return InvalidRequest(f"invalid `{path}`: {message}{shown}", param=path)
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
-    """Check a messages list; return it unchanged (roles, tool_calls, extra keys all kept)."""
+    """Check a messages list; return it unchanged (roles, tool_calls, extra keys, `cache_control` all kept)."""
     if not isinstance(messages, list):
         raise InvalidRequest("`messages` must be a list of {role, content} objects")
     try:
         _MESSAGES.validate_python(messages)
     except ValidationError as error:
         raise _invalid("messages", error) from None
+    check_markers(messages)  # context-cache markers on content parts (core/cache_control.py)
     return messages
 
 
@@ -236,7 +263,7 @@ def model_name(value: Any, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-plus\"", param="model")
     return value
 
 

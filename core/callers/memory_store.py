@@ -55,7 +55,8 @@ class MemoryCallerStore(CallerStore):
         self._windows: defaultdict[tuple[str, str, str], _Window] = defaultdict(_Window)
         self._spent: defaultdict[str, int] = defaultdict(int)
         self._usage: defaultdict[tuple[str, str, str], dict[str, Any]] = defaultdict(
-            lambda: {"requests": 0, "input_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0, "cost": None})
+            lambda: {"requests": 0, "input_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0, "cost": None,
+                     "cached_input_tokens": 0, "cache_creation_input_tokens": 0})
 
     def find(self, key: str) -> Caller | None:
         return self._by_hash.get(key_hash(key))
@@ -95,6 +96,8 @@ class MemoryCallerStore(CallerStore):
             row["input_tokens"] += tokens.input
             row["output_tokens"] += tokens.output
             row["reasoning_tokens"] += tokens.reasoning
+            row["cached_input_tokens"] += tokens.cached
+            row["cache_creation_input_tokens"] += tokens.cache_creation
             if cost is not None:
                 row["cost"] = (row["cost"] or 0.0) + cost
 

@@ -58,7 +58,7 @@ return {'ok', 0, 0}
 
 # KEYS: caller hash, caller tpm window, model tpm window, usage hash, usage index set.
 # ARGV: total, input, output, reasoning tokens, cost ('' when unpriced), count caller tpm (1/0),
-# count model tpm (1/0), caller name, model, day, usage ttl (s).
+# count model tpm (1/0), caller name, model, day, usage ttl (s), cached and cache-creation input tokens.
 SETTLE = """
 local now = tonumber(redis.call('TIME')[1])
 local total = tonumber(ARGV[1])
@@ -70,6 +70,8 @@ redis.call('HINCRBY', KEYS[4], 'requests', 1)
 redis.call('HINCRBY', KEYS[4], 'input_tokens', ARGV[2])
 redis.call('HINCRBY', KEYS[4], 'output_tokens', ARGV[3])
 redis.call('HINCRBY', KEYS[4], 'reasoning_tokens', ARGV[4])
+redis.call('HINCRBY', KEYS[4], 'cached_input_tokens', ARGV[12])
+redis.call('HINCRBY', KEYS[4], 'cache_creation_input_tokens', ARGV[13])
 if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[4], 'cost', ARGV[5]) end
 redis.call('EXPIRE', KEYS[4], ARGV[11])
 redis.call('SADD', KEYS[5], KEYS[4])

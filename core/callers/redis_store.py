@@ -129,7 +129,7 @@ class RedisCallerStore(CallerStore):
                 usage_key, f"{PREFIX}usage-index"]
         args = [tokens.total, tokens.input, tokens.output, tokens.reasoning, "" if cost is None else repr(cost),
                 int(caller.tpm is not None), int("tpm" in self._model_limits.get(model, {})),
-                caller.name, model, day, USAGE_TTL_S]
+                caller.name, model, day, USAGE_TTL_S, tokens.cached, tokens.cache_creation]
         try:
             self._call("settle", lambda: self._settle(keys=keys, args=args))
         except CallerStoreUnavailable:
@@ -209,5 +209,6 @@ class RedisCallerStore(CallerStore):
             if name is None or r["caller"] == name:
                 rows.append(UsageRow(r["caller"], r["model"], r["day"], int(r["requests"]), int(r["input_tokens"]),
                                      int(r["output_tokens"]), int(r["reasoning_tokens"]),
-                                     float(r["cost"]) if "cost" in r else None))
+                                     float(r["cost"]) if "cost" in r else None,
+                                     int(r.get("cached_input_tokens") or 0), int(r.get("cache_creation_input_tokens") or 0)))
         return sorted(rows, key=lambda row: (row.caller, row.day, row.model))

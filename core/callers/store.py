@@ -27,6 +27,9 @@ class UsageRow:
     output_tokens: int
     reasoning_tokens: int
     cost: float | None  # CNY, estimated; None when the model has no price
+    # Of the input tokens: served from the context cache, and written to it (explicit cache).
+    cached_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "cost": None if self.cost is None else round(self.cost, 6)}

@@ -9,8 +9,15 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused, UpstreamStreamIncomplete
+from core.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamKeyRefused,
+    UpstreamModelNotFound,
+    UpstreamStreamIncomplete,
+)
 from core.types import Completion
+from core.upstream.limits import limit_error, limit_of
 
 log = logging.getLogger("qwenfc")
 
@@ -44,6 +51,7 @@ STATUS_BY_CODE_PREFIX = (
     ("Throttling", 429),
     ("InvalidApiKey", 401),
     ("AccessDenied", 403),
+    ("AllocationQuota", 403),
     ("ModelNotFound", 404),
     ("InternalError", 500),
     ("SystemError", 500),
@@ -66,6 +74,13 @@ def _sane_retry_after(value: Any) -> str | None:
     """A Retry-After worth passing on: a number of seconds from 0 to an hour (else dropped)."""
     text = str(value).strip() if value is not None else ""
     return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
+
+
+def _model_unknown(status: int, code: str, message: str) -> bool:
+    """DashScope's answer for a model it does not serve (a typo, a retired name): 400 InvalidParameter
+    "Model not exist." (Model Studio's error-code page), or a ModelNotFound code."""
+    return code.startswith("ModelNotFound") or (
+        status == HTTPStatus.BAD_REQUEST and message.strip().lower().startswith("model not exist"))
 
 
 def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
@@ -95,6 +110,12 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
     retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
+    limit = limit_of(status, code, message)
+    if limit is not None:
+        return limit_error(limit, status, code, message, retry_after, response.request_id)
+    if _model_unknown(status, code, message):
+        return UpstreamModelNotFound(message, status=status, code=code, upstream_request_id=response.request_id,
+                                     param="model")
     return UpstreamError(
         message,
         status=status,

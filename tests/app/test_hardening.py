@@ -92,17 +92,17 @@ def test_a_body_over_the_limit_is_413(config, emulator):
 
 
 def test_only_allowed_models(config, emulator):
-    client = make(config, allowed_models=("qwen-turbo", "qwen-plus"))
+    client = make(config, allowed_models=("qwen-flash", "qwen-plus"))
     emulator.clear()
     response = client.post("/invoke", json={"model": "qwen-max", "prompt": "hi"})
     assert response.status_code == 400
     message = response.get_json()["message"]
-    assert "qwen-max" in message and "qwen-turbo, qwen-plus" in message
+    assert "qwen-max" in message and "qwen-flash, qwen-plus" in message
     openai_style = client.post("/v1/chat/completions", json={**HELLO, "model": "qwen-max"}).get_json()["error"]
     assert openai_style["param"] == "model"
     assert emulator.history == []
     assert client.post("/invoke", json={"model": "qwen-plus", "prompt": "hi"}).status_code == 200
-    assert [m["id"] for m in client.get("/v1/models").get_json()["data"]] == ["qwen-turbo", "qwen-plus"]
+    assert [m["id"] for m in client.get("/v1/models").get_json()["data"]] == ["qwen-plus", "qwen-flash"]  # the default first
 
 
 @pytest.mark.parametrize("asked, sent", [(5000, 300), (None, 300), (100, 100)])
