@@ -8,9 +8,12 @@ Why a worker of our own:
    instance answered nothing else. Here the worker's event loop (one thread, non-blocking sockets)
    reads the request head, and a body of known length up to `MAX_BUFFERED_BODY`, and only a request
    that is all there goes to a pool thread. What is not all there within `REQUEST_READ_TIMEOUT_S`
-   is answered 408 and closed (503 when the instance is stopping: then it waits only as long as
-   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). Keep-alive, streams and 256
-   threads are gthread's own.
+   is answered 408 and closed (503 `InstanceStopping` when the instance is stopping: then it waits
+   only as long as gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). Keep-alive, streams
+   and 256 threads are gthread's own. A connection closed after a refusal lingers here, not in a
+   thread: the client's unread body is read and dropped (LINGER_S) so that it can read its answer.
+   Stopping, the listening sockets close at once (new connections are refused, not left in the
+   backlog until the exit), and a request begun on a kept-alive connection gets 503 InstanceStopping.
    Bodies over `MAX_BUFFERED_BODY`, chunked bodies and `Expect: 100-continue` are read by the
    thread, as gthread does, within the same REQUEST_READ_TIMEOUT_S (web/request_body.py: 408 past
    it; the app refuses bodies over MAX_BODY_BYTES). `Expect: 100-continue` with a Content-Length
@@ -59,6 +62,7 @@ LINGER_S = min(5.0, REQUEST_READ_TIMEOUT_S)
 LINGER_BYTES = 16 * 1024 * 1024
 # While the instance stops, a linger lasts at most this: the answer is out, and the worker's exit waits.
 STOP_LINGER_S = 1.0
+
 
 class RequestReadingWorker(ThreadWorker):
     """gthread whose event loop reads each request before a pool thread serves it."""
