@@ -102,7 +102,7 @@ class ResponsesDoor:
 
     def answer(self, completion: Completion, parsed: ResponsesRequest) -> dict[str, Any]:
         status, incomplete = status_of(finish_of(completion))
-        output = output_items(completion, citation_pattern(parsed.call.parameters))
+        output = output_items(completion, citation_pattern(parsed.call.parameters), parsed.namespaces)
         response = response_object(parsed.response_id, parsed.call.model, parsed.echo, status=status, output=output,
                                    usage=responses_usage(completion.usage), incomplete_details=incomplete)
         _keep(_store(), _owner(), parsed, response)

@@ -40,9 +40,12 @@ def output_text(text: str, annotations: list[dict[str, Any]] | None = None) -> d
 
 
 def function_call_item(call_id: str, name: str, arguments: str, status: str = "completed",
-                       id_: str | None = None) -> dict[str, Any]:
-    return {"id": id_ or item_id("fc"), "type": "function_call", "status": status, "call_id": call_id,
+                       id_: str | None = None, namespaces: dict[str, str] | None = None) -> dict[str, Any]:
+    item = {"id": id_ or item_id("fc"), "type": "function_call", "status": status, "call_id": call_id,
             "name": name, "arguments": arguments}
+    if namespaces and name in namespaces:  # a function of a `namespace` tool: the namespace is named again
+        item["namespace"] = namespaces[name]
+    return item
 
 
 def responses_annotations(text: str, sources: list[dict[str, Any]], pattern: re.Pattern[str] | None) -> list[dict[str, Any]]:
@@ -70,7 +73,8 @@ def status_of(reason: str | None) -> tuple[str, dict[str, Any] | None]:
     return ("incomplete", {"reason": incomplete}) if incomplete else ("completed", None)
 
 
-def output_items(completion: Completion, pattern: re.Pattern[str] | None) -> list[dict[str, Any]]:
+def output_items(completion: Completion, pattern: re.Pattern[str] | None,
+                 namespaces: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """A whole answer's output items."""
     found = choices({"output": completion.output})
     if not found:  # a text-format answer (not asked for here, but a model may send one)
@@ -87,7 +91,7 @@ def output_items(completion: Completion, pattern: re.Pattern[str] | None) -> lis
     for call in calls:
         function = call.get("function") or {}
         items.append(function_call_item(call.get("id") or item_id("call"), function.get("name") or "",
-                                        function.get("arguments") or ""))
+                                        function.get("arguments") or "", namespaces=namespaces))
     return items
 
 

@@ -120,7 +120,8 @@ class ResponseEvents:
             yield self._event("response.content_part.added", **where, content_index=0, part=output_text(""))
         else:
             yield self._event("response.output_item.added", output_index=item.index,
-                              item=function_call_item(item.call["call_id"], item.call["name"], "", "in_progress", item.id))
+                              item=function_call_item(item.call["call_id"], item.call["name"], "", "in_progress", item.id,
+                                                     self._parsed.namespaces))
 
     def _add(self, item: _Item, text: str) -> Iterator[str]:
         if not text:
@@ -155,7 +156,8 @@ class ResponseEvents:
                               part=output_text(text, annotations))
             done = message_item(text, annotations, "completed", item.id)
         else:
-            done = function_call_item(item.call["call_id"], item.call["name"], text, "completed", item.id)
+            done = function_call_item(item.call["call_id"], item.call["name"], text, "completed", item.id,
+                                      self._parsed.namespaces)
             yield self._event("response.function_call_arguments.done", **where, name=item.call["name"], arguments=text)
         self._output.append(done)
         yield self._event("response.output_item.done", output_index=item.index, item=done)

@@ -63,6 +63,8 @@ class ResponsesRequest:
     echo: dict[str, Any]
     # The conversation so far (the previous response's and this input), as Responses items.
     history: list[Any] = field(default_factory=list)
+    # The namespace of each function tool that came in one (a call to it names it again).
+    namespaces: dict[str, str] = field(default_factory=dict)
     changes: tuple[str, ...] = ()
 
     def log_fields(self) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def parse_responses_request(
     messages = validate_messages(messages)
 
     parameters: dict[str, Any] = {name: body[name] for name in DASHSCOPE_FIELDS if body.get(name) is not None}
-    tools, search = function_tools(body.get("tools"))
+    tools, search, namespaces = function_tools(body.get("tools"))
     if tools:
         parameters["tools"] = tools
     if search is not None:
@@ -197,5 +199,5 @@ def parse_responses_request(
     }
     call = GenerationCall(model=model, messages=messages, parameters=parameters)
     return ResponsesRequest(call=call, stream=stream, response_id=f"resp_{uuid.uuid4().hex}", store=store, echo=echo,
-                            history=history, changes=tuple([*notes, *changes]))
+                            history=history, namespaces=namespaces, changes=tuple([*notes, *changes]))
 

@@ -2,8 +2,12 @@
 
 - `{"type": "function", "name", "description", "parameters", "strict"}` -> DashScope's (Chat
   Completions') `{"type": "function", "function": {...}}` (`strict` is OpenAI's: not sent).
+- `namespace` (a named group of function tools, as Codex sends its sub-agent tools): its functions,
+  each under its own name; a call to one names its namespace again in the answer (`namespaces`).
 - `web_search` / `web_search_preview` (dated names included) -> DashScope's own search, with its
   sources, through core/web_search.py (`search_context_size`, `user_location` as /v1 reads them).
+  With `external_web_access: false` (Codex's default: cached results only, no live access) search
+  stays off: DashScope's search is live, and it has no cached mode.
 - Every other built-in tool (file_search, computer use, code_interpreter, image generation, MCP,
   shell, custom tools, ...) is a 400 naming it: DashScope cannot run it.
 """
@@ -36,9 +40,10 @@ def _function(tool: dict[str, Any], path: str) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-def _search_options(tool: dict[str, Any], path: str) -> dict[str, Any]:
-    refused = sorted(set(tool) - {"type", *SEARCH_OPTIONS} - ({"external_web_access"} if tool.get(
-        "external_web_access", True) is True else set()))
+def _search_options(tool: dict[str, Any], path: str) -> dict[str, Any] | None:
+    if tool.get("external_web_access") is False:
+        return None  # no live web access asked: DashScope's search is live, so it stays off
+    refused = sorted(set(tool) - {"type", "external_web_access", *SEARCH_OPTIONS})
     if refused:
         raise InvalidRequest(
             f"`{path}.{refused[0]}` is not supported: DashScope's search takes none (search_context_size and "
@@ -48,18 +53,26 @@ def _search_options(tool: dict[str, Any], path: str) -> dict[str, Any]:
     return {name: tool[name] for name in SEARCH_OPTIONS if tool.get(name) is not None}
 
 
-def function_tools(tools: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """DashScope's `tools`, and the web search options (None: no search) the tools ask for."""
+def function_tools(tools: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, str]]:
+    """DashScope's `tools`, the web search options the tools ask for (None: no search), and the
+    namespace of each function that came in one."""
     if tools is None:
-        return [], None
+        return [], None, {}
     if not isinstance(tools, list):
         raise InvalidRequest("`tools` must be a list of tools", param="tools")
-    functions, search = [], None
+    functions, search, namespaces = [], None, {}
     for index, tool in enumerate(tools):
         path = f"tools[{index}]"
         kind = tool.get("type") if isinstance(tool, dict) else None
         if kind == "function":
             functions.append(_function(tool, path))
+        elif kind == "namespace" and isinstance(tool.get("tools"), list):
+            for position, inner in enumerate(tool["tools"]):
+                where = f"{path}.tools[{position}]"
+                if not isinstance(inner, dict) or inner.get("type") != "function":
+                    raise InvalidRequest(f"`{where}` must be a function tool", param=f"{where}.type")
+                functions.append(_function(inner, where))
+                namespaces[inner["name"]] = str(tool.get("name") or "")
         elif _is_search(kind):
             search = _search_options(tool, path)
         else:
@@ -68,7 +81,7 @@ def function_tools(tools: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | N
                 "and its own web search (`web_search`) only",
                 param=f"{path}.type",
             )
-    return functions, search
+    return functions, search, namespaces
 
 
 def tool_choice(choice: Any) -> Any:
