@@ -14,6 +14,8 @@ DEFAULT_LISTED_MODELS = ("qwen-plus", "qwen-flash", "qwen-max")
 DEFAULT_MODEL = "qwen-plus"
 MIB = 1024 * 1024
 DEFAULT_CALL_DEADLINE_S = 590.0
+# OpenAI keeps a stored response 30 days; here 7 by default: each one keeps its whole conversation.
+DEFAULT_RESPONSES_TTL_S = 7 * 86400
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -130,6 +132,8 @@ class Config:
     model_limits: str = ""
     model_prices: str = ""
     callers_fail_open: bool = False
+    # How long the Responses door keeps a stored response and its conversation (core/conversations.py).
+    responses_ttl_s: int = DEFAULT_RESPONSES_TTL_S
     # A header naming the caller, set by FC's HTTP trigger from a verified JWT's claim (authType jwt,
     # claimPassBy): limits and usage then work with no keys. Only set it behind such a trigger.
     caller_name_header: str | None = None
@@ -182,6 +186,7 @@ class Config:
             model_limits=_raw(env, "MODEL_LIMITS"),
             model_prices=_raw(env, "MODEL_PRICES"),
             callers_fail_open=_bool_env(env, "CALLERS_FAIL_OPEN"),
+            responses_ttl_s=_int_env(env, "RESPONSES_TTL_S", DEFAULT_RESPONSES_TTL_S),  # type: ignore[arg-type]
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),

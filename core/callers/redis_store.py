@@ -18,14 +18,13 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from core.callers import redis_scripts
 from core.callers.errors import CallerStoreUnavailable
 from core.callers.model import OWNER, Caller, Tokens, check_name, key_hash, new_key
 from core.callers.pricing import Price, estimated_cost
 from core.callers.store import RESERVATION_TTL_S, CallerStore, UsageRow, bounded_model, check_model, price_table, refusal
+from core.redis_connection import connect
 
 log = logging.getLogger("qwenfc")
 T = TypeVar("T")
@@ -50,9 +49,7 @@ class RedisCallerStore(CallerStore):
                  prices: Mapping[str, Price] | None = None, fail_open: bool = False, timeout_s: float = 0.3,
                  reservation_ttl_s: int = RESERVATION_TTL_S) -> None:
         self._reservation_ttl_s = reservation_ttl_s
-        self._redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0), health_check_interval=0)
+        self._redis = connect(url, timeout_s)
         self._model_limits = dict(model_limits or {})
         self._prices = price_table(prices)
         self._fail_open = fail_open
