@@ -14,7 +14,7 @@ import requests
 
 from core.errors import ApiError, UpstreamError, UpstreamStreamIncomplete, UpstreamTimeout
 from core.models import is_stream_only_error
-from core.result_shapes import assemble, choices, finish_reason
+from core.result_shapes import StreamEnd, assemble
 from core.types import Call, Completion, EmbeddingCall, GenerationCall, TokenizationCall
 from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
@@ -143,7 +143,7 @@ class QwenUpstream:
         deadline = Deadline(self._call_deadline_s)
         # With `n` > 1 each packet carries one choice: the stream is over when every choice has finished.
         expected = call.parameters.get("n") or 1
-        finished: set[int] = set()
+        end = StreamEnd(expected)
         try:
             try:
                 responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
@@ -152,7 +152,7 @@ class QwenUpstream:
             try:
                 while chunk is not None:
                     yield chunk
-                    if chunk.finish_reason is not None and (expected == 1 or _all_finished(chunk, finished, expected)):
+                    if end.over(chunk.output) if expected > 1 else chunk.finish_reason is not None:
                         return
                     deadline.check()
                     try:
@@ -165,13 +165,6 @@ class QwenUpstream:
         finally:
             if slot is not None:
                 slot.release()
-
-
-def _all_finished(chunk: Completion, finished: set[int], expected: int) -> bool:
-    for position, choice in enumerate(choices({"output": chunk.output})):
-        if finish_reason(choice) is not None:
-            finished.add(choice.get("index", position))
-    return len(finished) >= expected
 
 
 def _endpoint_named(error: UpstreamError, call: GenerationCall) -> UpstreamError:
