@@ -52,30 +52,6 @@ def chunk_reasoning(chunk: dict[str, Any]) -> str:
     return reasoning if isinstance(reasoning, str) else ""
 
 
-class StreamEnd:
-    """Whether a stream is over: each of its `n` choices has sent its finish_reason.
-
-    With `n` > 1 each packet carries one choice. In the message format a choice names its `index`;
-    the text format (`output.text`, `output.finish_reason`) has no place for one, so there a finished
-    packet counts as one finished choice: the stream is over at the `n`-th (docs/models.md). A
-    choice without an `index` in the message format is counted the same way.
-    """
-
-    def __init__(self, expected: int) -> None:
-        self._expected = expected
-        self._finished: set[Any] = set()
-
-    def over(self, output: dict[str, Any]) -> bool:
-        found = choices({"output": output})
-        if not found and finish_reason(output) is not None:  # result_format "text"
-            self._finished.add(("unindexed", len(self._finished)))
-        for choice in found:
-            if finish_reason(choice) is not None:
-                index = choice.get("index")
-                self._finished.add(index if isinstance(index, int) else ("unindexed", len(self._finished)))
-        return len(self._finished) >= self._expected
-
-
 class _Choice:
     """One choice of a stream, accumulated."""
 

@@ -14,7 +14,7 @@ import requests
 
 from core.errors import ApiError, UpstreamError, UpstreamStreamIncomplete, UpstreamTimeout
 from core.models import is_stream_only_error
-from core.result_shapes import StreamEnd, assemble
+from core.result_shapes import assemble, choices, finish_reason
 from core.types import Call, Completion, EmbeddingCall, GenerationCall, TokenizationCall
 from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
@@ -143,7 +143,7 @@ class QwenUpstream:
         deadline = Deadline(self._call_deadline_s)
         # With `n` > 1 each packet carries one choice: the stream is over when every choice has finished.
         expected = call.parameters.get("n") or 1
-        end = StreamEnd(expected)
+        end = _StreamEnd(expected)
         try:
             try:
                 responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
@@ -165,6 +165,30 @@ class QwenUpstream:
         finally:
             if slot is not None:
                 slot.release()
+
+
+class _StreamEnd:
+    """Whether a stream is over: each of its `n` choices has sent its finish_reason.
+
+    With `n` > 1 each packet carries one choice. In the message format a choice names its `index`;
+    the text format (`output.text`, `output.finish_reason`) has no place for one, so there a finished
+    packet counts as one finished choice: the stream is over at the `n`-th (docs/models.md). A
+    choice without an `index` in the message format is counted the same way.
+    """
+
+    def __init__(self, expected: int) -> None:
+        self._expected = expected
+        self._finished: set[Any] = set()
+
+    def over(self, output: dict[str, Any]) -> bool:
+        found = choices({"output": output})
+        if not found and finish_reason(output) is not None:  # result_format "text"
+            self._finished.add(("unindexed", len(self._finished)))
+        for choice in found:
+            if finish_reason(choice) is not None:
+                index = choice.get("index")
+                self._finished.add(index if isinstance(index, int) else ("unindexed", len(self._finished)))
+        return len(self._finished) >= self._expected
 
 
 def _endpoint_named(error: UpstreamError, call: GenerationCall) -> UpstreamError:
