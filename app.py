@@ -13,6 +13,7 @@ from flask import Flask
 
 from core.callers import build_store
 from core.config import Config
+from core.retired_models import retired_model_warnings
 from core.upstream import QwenUpstream
 from handlers import invoke, native, openai, page, system
 from web.access import install_access_control
@@ -41,8 +42,10 @@ def create_app(config: Config | None = None) -> Flask:
         call_deadline_s=config.call_deadline_s,
         workspace_id=config.dashscope_workspace_id,
     )
+    # A reservation outlives any call (CALL_DEADLINE_S), and lapses if its instance dies mid-call.
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
-                          model_prices=config.model_prices, fail_open=config.callers_fail_open)
+                          model_prices=config.model_prices, fail_open=config.callers_fail_open,
+                          reservation_ttl_s=config.call_deadline_s + 60)
     app.extensions[EXTENSION_KEY] = Services.build(config, upstream, callers)
 
     register_error_handlers(app)
@@ -62,13 +65,29 @@ def create_app(config: Config | None = None) -> Flask:
         if config.callers_fail_open:
             log.warning("CALLERS_FAIL_OPEN is set: while Redis is unreachable, known caller keys pass WITHOUT "
                         "their limits (each such pass is logged)")
-        if not config.invoke_tokens:
+        if not config.invoke_tokens and config.loopback_only:
+            log.info("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the owner's "
+                     "(only this machine can call: HOST is loopback)")
+        elif not config.invoke_tokens:
             log.warning("callers are configured but INVOKE_TOKEN is not: a call without a caller key is the "
                         "owner's, unlimited (set INVOKE_TOKEN so that only caller keys and your token get in)")
+    for warning in retired_model_warnings(_model_settings(config), config.model_aliases):
+        log.warning(warning)
     if config.dashscope_base_url:
         log.warning("DashScope calls go to %s (DASHSCOPE_HTTP_BASE_URL), not to DashScope",
                     _without_password(config.dashscope_base_url))
     return app
+
+
+def _model_settings(config: Config) -> dict[str, tuple[str, ...]]:
+    """The settings that name models, for the start-up warning about retired ones."""
+    from core.callers.settings import parse_callers  # checked at start already: this parse cannot fail
+
+    settings = {"QWEN_MODEL": (config.default_model,), "QWEN_MODELS": config.listed_models,
+                "ALLOWED_MODELS": config.allowed_models}
+    for caller in parse_callers(config.callers).values():
+        settings[f"CALLERS (caller {caller.name})"] = caller.models or ()
+    return settings
 
 
 def _without_password(url: str) -> str:

@@ -10,7 +10,8 @@ InvokeMode = Literal["messages", "prompt"]
 INVOKE_MODES: tuple[InvokeMode, ...] = ("messages", "prompt")
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
-DEFAULT_LISTED_MODELS = ("qwen-turbo", "qwen-plus", "qwen-max")
+DEFAULT_LISTED_MODELS = ("qwen-plus", "qwen-flash", "qwen-max")
+DEFAULT_MODEL = "qwen-plus"
 MIB = 1024 * 1024
 DEFAULT_CALL_DEADLINE_S = 590.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,6 +66,15 @@ def _bool_env(environ: Mapping[str, str], name: str) -> bool:
     return _raw(environ, name).lower() in {"1", "true", "yes", "on"}
 
 
+def _model_aliases(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    from core.retired_models import parse_model_aliases
+
+    try:
+        return parse_model_aliases(_raw(environ, "MODEL_ALIASES"))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _check_caller_settings(config: "Config") -> None:
     """Refuse to start on a malformed CALLERS, MODEL_LIMITS or MODEL_PRICES (messages never echo a key)."""
     from core.callers.pricing import parse_prices
@@ -86,7 +96,7 @@ class Config:
     dashscope_api_key: str | None = field(default=None, repr=False)
     # Where the SDK sends calls; None means DashScope itself. Tests and local runs point it at the emulator.
     dashscope_base_url: str | None = None
-    default_model: str = "qwen-turbo"
+    default_model: str = DEFAULT_MODEL
     # What GET /v1/models lists besides the default model.
     listed_models: tuple[str, ...] = DEFAULT_LISTED_MODELS
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
@@ -108,6 +118,9 @@ class Config:
     # First backoff before a retry; each next one doubles, with jitter.
     upstream_retry_backoff_s: float = 0.5
     max_in_flight: int | None = None
+    # A caller's calls at once on one instance (a caller's own max_in_flight wins); None: the default,
+    # 16, or half of MAX_IN_FLIGHT when that is less, so no caller can hold every slot.
+    caller_max_in_flight: int | None = None
     cors_origins: tuple[str, ...] = ()
     log_content: bool = False
     try_page: bool = False
@@ -128,6 +141,11 @@ class Config:
     # needed by sub-account keys), and MAX_INPUT_TOKENS as (model or "*", limit) pairs.
     dashscope_workspace_id: str | None = None
     max_input_tokens: tuple[tuple[str, int], ...] = ()
+    # MODEL_ALIASES (core/retired_models.py): (old name lower-cased, name called) pairs, applied first.
+    model_aliases: tuple[tuple[str, str], ...] = ()
+    # gunicorn binds HOST (gunicorn.conf.py): on loopback (scripts/run-local.sh) only this machine can
+    # call, so the warnings about an open function are notes there.
+    loopback_only: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -140,7 +158,7 @@ class Config:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_raw(env, 'LOG_LEVEL')!r}")
         config = cls(
             dashscope_api_key=_raw(env, "DASHSCOPE_API_KEY") or None,
-            default_model=_raw(env, "QWEN_MODEL") or "qwen-turbo",
+            default_model=_raw(env, "QWEN_MODEL") or DEFAULT_MODEL,
             listed_models=_list_env(env, "QWEN_MODELS", DEFAULT_LISTED_MODELS),
             system_prompt=env.get("SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
             invoke_mode=mode,  # type: ignore[arg-type]
@@ -155,6 +173,7 @@ class Config:
             upstream_retries=_int_env(env, "UPSTREAM_RETRIES", 2, minimum=0),  # type: ignore[arg-type]
             upstream_retry_backoff_s=_seconds_env(env, "UPSTREAM_RETRY_BACKOFF_S", 0.5),
             max_in_flight=_int_env(env, "MAX_IN_FLIGHT", None),
+            caller_max_in_flight=_int_env(env, "CALLER_MAX_IN_FLIGHT", None),
             cors_origins=_list_env(env, "CORS_ORIGINS", ()),
             log_content=_bool_env(env, "LOG_CONTENT"),
             try_page=_bool_env(env, "TRY_PAGE"),
@@ -166,6 +185,8 @@ class Config:
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
+            model_aliases=_model_aliases(env),
+            loopback_only=_raw(env, "HOST").lower() in {"127.0.0.1", "localhost", "::1"},
             **account_settings(env),  # type: ignore[arg-type]
         )
         _check_caller_settings(config)
@@ -174,6 +195,10 @@ class Config:
         both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
         if both:
             raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")
+        from core.parameters import MODEL_NAME_MAX_LENGTH, MODEL_NAME_PATTERN
+
+        if len(config.default_model) > MODEL_NAME_MAX_LENGTH or not MODEL_NAME_PATTERN.fullmatch(config.default_model):
+            raise ConfigError(f"QWEN_MODEL must be a model name (letters, digits, . _ - : /), got {config.default_model[:200]!r}")
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"
@@ -183,6 +208,13 @@ class Config:
     @property
     def api_key_configured(self) -> bool:
         return self.dashscope_api_key is not None
+
+    @property
+    def caller_in_flight_limit(self) -> int:
+        """CALLER_MAX_IN_FLIGHT, else 16 or half of MAX_IN_FLIGHT (at least 1), whichever is less."""
+        if self.caller_max_in_flight is not None:
+            return self.caller_max_in_flight
+        return min(16, max(1, self.max_in_flight // 2)) if self.max_in_flight else 16
 
     @property
     def served_models(self) -> tuple[str, ...]:

@@ -12,6 +12,9 @@ class ApiError(Exception):
     status: int = 500
     code: str = "InternalError"
     default_message: str = "internal error"
+    # Where OpenAI's clients expect another status and code for the same failure (the /v1 door uses them).
+    openai_status: int | None = None
+    openai_code: str | None = None
 
     def __init__(
         self,
@@ -39,6 +42,15 @@ class InvalidRequest(ApiError):
     status = 400
     code = "InvalidParameter"  # DashScope's own code for a bad request, so callers match one code.
     default_message = "invalid request"
+
+
+class ModelNotFound(InvalidRequest):
+    """A model DashScope no longer serves (retired: core/retired_models.py), refused before any call.
+    DashScope's own answer is a 400 InvalidParameter ("Model not exist."), which /invoke and the native
+    door keep; OpenAI's is a 404 `model_not_found` (the openai client's NotFoundError), which /v1 gives."""
+
+    openai_status = 404
+    openai_code = "model_not_found"
 
 
 class RouteNotFound(ApiError):
@@ -126,6 +138,14 @@ class UpstreamError(ApiError):
     default_message = "DashScope returned an error"
 
 
+class UpstreamModelNotFound(UpstreamError):
+    """DashScope does not know the model (its 400 InvalidParameter "Model not exist."): kept as DashScope
+    sent it on /invoke and the native door, OpenAI's 404 `model_not_found` on /v1."""
+
+    openai_status = 404
+    openai_code = "model_not_found"
+
+
 class UpstreamKeyRefused(UpstreamError):
     """DashScope refused the function's own key (401 InvalidApiKey). The only credential the function
     sends DashScope is its DASHSCOPE_API_KEY, so this is the owner's to fix, never the caller's: a 5xx,
@@ -137,6 +157,34 @@ class UpstreamKeyRefused(UpstreamError):
         "DashScope refused this function's API key (DASHSCOPE_API_KEY): the function's owner must set a "
         "valid key and redeploy. Your own credentials are not at fault"
     )
+
+
+class UpstreamThrottled(UpstreamError):
+    """DashScope refused the call under one of its rate limits (429), told apart by its code and message
+    (core/upstream/limits.py): `limit` is "rpm" (requests per minute, or per second), "tpm" (tokens per
+    minute, or per second), "burst" (requests rose too quickly) or "throttling" (DashScope said no more)."""
+
+    status = 429
+    code = "Throttling"
+    default_message = "DashScope is throttling calls"
+
+    def __init__(self, message: str | None = None, *, limit: str, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class UpstreamQuotaExhausted(UpstreamError):
+    """The owner's DashScope account may not call the model now, and waiting will not change that: its
+    free quota is spent ("use free tier only" is on, or the model is free only), or a bill is overdue.
+    `limit` is "free_quota" or "billing". DashScope's status is kept (403, 400 or 429)."""
+
+    status = 403
+    code = "AllocationQuota.FreeTierOnly"
+    default_message = "the DashScope account's quota is spent"
+
+    def __init__(self, message: str | None = None, *, limit: str, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 class UpstreamUnreachable(UpstreamError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.config import Config
-from core.errors import ApiError, InvalidRequest
+from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
 from core.models import ModelRules, thinks_by_default
 from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
 from core.openai_parts import dashscope_content
@@ -21,6 +21,7 @@ from core.parameters import (
     model_name, stream_switch, validate_messages, validate_parameters, whole_numbers, with_call_defaults,
 )
 from core.types import GenerationCall
+from core.web_search import map_web_search_options
 
 # Fields with a meaning we handle ourselves rather than pass through.
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
@@ -37,7 +38,6 @@ UNSUPPORTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "modalities": ((["text"],), "DashScope's Qwen models answer in text here; audio output is not served"),
     "prediction": ((), "DashScope has no predicted outputs"),
     "verbosity": ((), "DashScope has no verbosity setting"),
-    "web_search_options": ((), "set `enable_search: true` as an extra body field"),
     "store": ((False,), "completions are not stored"),
     "metadata": (({},), "completions are not stored, so there is nothing to attach metadata to"),
     "service_tier": (("auto", "default"), "DashScope has no service tiers"),
@@ -57,6 +57,17 @@ ERROR_TYPES = {
     405: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_exceeded",
+}
+# DashScope's limits (core/upstream/limits.py) as OpenAI names them: OpenAI's own code for a rate limit,
+# with its `type` naming the limit ("requests", "tokens", as OpenAI's own 429s do), or its code and type
+# for a spent quota (clients stop retrying).
+OPENAI_LIMITS = {
+    "rpm": ("rate_limit_exceeded", "requests"),
+    "tpm": ("rate_limit_exceeded", "tokens"),
+    "burst": ("rate_limit_exceeded", "burst_rate"),
+    "throttling": ("rate_limit_exceeded", "rate_limit_exceeded"),
+    "free_quota": ("insufficient_quota", "insufficient_quota"),
+    "billing": ("insufficient_quota", "insufficient_quota"),
 }
 
 
@@ -130,6 +141,8 @@ def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
     a field DashScope cannot honour (UNSUPPORTED) is refused as /v1 refuses it, never passed on."""
     if not parameters:  # raw text and plain bodies: nothing to convert
         return parameters
+    if "web_search_options" in parameters:
+        parameters, _notes = map_web_search_options(parameters)
     for name, value in parameters.items():
         if name in UNSUPPORTED and value is not None:
             neutral, instead = UNSUPPORTED[name]
@@ -210,6 +223,7 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
         parameters["max_tokens"] = max_tokens
     multimodal = rules.takes_media(model)
     messages = _dashscope_messages(body.get("messages"), model, multimodal)
+    parameters, search_notes = map_web_search_options(parameters)  # search on, with sources to cite
     # reasoning_effort, temperature 2, n/logprobs limits, thinking off for forced tools or JSON.
     if THINKING_AND_PASSTHROUGH_FIELDS.isdisjoint(parameters) and not thinks_by_default(model):
         parameters, changes = map_temperature(parameters), []  # nothing else can apply
@@ -223,12 +237,25 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
     with_call_defaults(parameters, "message", stream)
 
     call = GenerationCall(model=model, messages=messages, parameters=parameters)
+    changes = [*search_notes, *changes]
     return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user, changes=tuple(changes))
 
 
 def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
     """OpenAI's error shape (it has no place for a request id: that is in the X-Request-Id header)."""
-    status_type = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
-    if error.code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
+    if isinstance(error, (UpstreamThrottled, UpstreamQuotaExhausted)):
+        code, kind = OPENAI_LIMITS[error.limit]
+        return {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
+    code = error.openai_code or error.code
+    status = openai_error_status(error)
+    status_type = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    if code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
         status_type = "insufficient_quota"
-    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": error.code}}
+    elif code == "model_not_found":  # OpenAI's own pairing: a 404 of type invalid_request_error
+        status_type = "invalid_request_error"
+    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": code}}
+
+
+def openai_error_status(error: ApiError) -> int:
+    """The status OpenAI's clients expect for `error` (a model DashScope does not know: 404)."""
+    return error.openai_status or error.status

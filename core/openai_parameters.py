@@ -75,7 +75,7 @@ def map_reasoning_effort(model: str, parameters: dict[str, Any], rules: ModelRul
         if wants_thinking:
             raise InvalidRequest(
                 f"model {model!r} does not think, so `reasoning_effort: {effort}` cannot apply; send none, or "
-                "use a thinking model (such as qwen3.5-plus or qwq-plus)",
+                "use a thinking model (such as qwen3.6-plus or qwen3-next-80b-a3b-thinking)",
                 param="reasoning_effort",
             )
         return mapped

@@ -9,7 +9,9 @@ and frame-rate hints (``min_pixels``, ``max_pixels``, ``fps``, ``total_pixels``)
 here (core/media.py), so a refusal names OpenAI's field (``messages[1].content[0].image_url.url``).
 
 A text model gets a string, as before: its text parts joined by newlines; any other part is a 400
-naming the model.
+naming the model. A message one of whose parts carries a context-cache marker (`cache_control`,
+core/cache_control.py) keeps its parts instead, each as it came: the marker must reach DashScope on
+the part that carried it, and DashScope's text endpoint takes text parts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.cache_control import has_marker
 from core.errors import InvalidRequest
 from core.media import safe_media_url
 
@@ -24,7 +27,7 @@ _IMAGE_HINTS = ("min_pixels", "max_pixels")
 _VIDEO_HINTS = ("fps", "min_pixels", "max_pixels", "total_pixels")
 _ANY_PART_HINTS = ("cache_control",)
 # An audio format is a short name (mp3, wav, ...) that goes into a data: URL's media type.
-_AUDIO_FORMAT = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,15}$")
+_AUDIO_FORMAT = re.compile(r"[a-z0-9][a-z0-9.+-]{0,15}")
 
 
 def _with_hints(source: dict[str, Any], part: dict[str, Any], hints: tuple[str, ...]) -> dict[str, Any]:
@@ -55,7 +58,7 @@ def _audio(part: dict[str, Any], path: str) -> str:
         raise InvalidRequest(
             f"`{path}.input_audio.data` must be base64 audio or a URL", param=f"{path}.input_audio.data"
         )
-    if not isinstance(audio_format, str) or not _AUDIO_FORMAT.match(audio_format):
+    if not isinstance(audio_format, str) or not _AUDIO_FORMAT.fullmatch(audio_format):
         raise InvalidRequest(
             f"`{path}.input_audio.format` must name the audio format (such as \"mp3\" or \"wav\")",
             param=f"{path}.input_audio.format",
@@ -96,7 +99,8 @@ def dashscope_content(content: Any, path: str, model: str, multimodal: bool) -> 
     """A message's OpenAI `content` -> what DashScope takes for `model`.
 
     Strings (and None) pass as they are. A list becomes native parts for a multimodal model, or,
-    for a text model, its text parts joined by newlines (a media part is then a 400 naming the model).
+    for a text model, its text parts joined by newlines (a media part is then a 400 naming the model),
+    or its text parts as they are when one carries a `cache_control` marker.
     """
     if not isinstance(content, list):
         return content
@@ -113,4 +117,4 @@ def dashscope_content(content: Any, path: str, model: str, multimodal: bool) -> 
                 param=f"{path}[{index}]",
             )
         texts.append(part["text"])
-    return "\n".join(texts)
+    return list(content) if has_marker(content) else "\n".join(texts)

@@ -6,7 +6,7 @@ The rules across fields are here too: one mode per body (`messages` or `prompt`)
 once (at the top or in `parameters`), content on every message but an assistant's with tool calls,
 `top_logprobs` with `logprobs`, `n` > 1 without `tools`, `tools` with the message format, and no
 SDK control argument (core/parameters.py's SDK_CONTROL_ARGUMENTS) among the parameters. Which
-model names DashScope serves is DashScope's to say: a `model` here is any non-blank name.
+model names DashScope serves is DashScope's to say: a `model` here is any plausible name.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.invoke_body import FLAT_FIELDS
-from core.parameters import SDK_CONTROL_ARGUMENTS
+from core.parameters import MODEL_NAME_SCHEMA, SDK_CONTROL_ARGUMENTS
 
 REF = "#/components/schemas/"
 # At least one character Python's str.strip() keeps: a blank name or text is a 400.
 NON_BLANK_PATTERN = "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 NON_BLANK = {"type": "string", "pattern": NON_BLANK_PATTERN}
-# A field the parsers treat as absent when it is null (the function's default model, no stream).
-MODEL = {"type": ["string", "null"], "pattern": NON_BLANK_PATTERN}
+# A plausible model name (core/parameters.py's check), or null: the function's default model.
+MODEL = {**MODEL_NAME_SCHEMA, "type": ["string", "null"]}
 STREAM = {"type": ["boolean", "null"]}
 
 
@@ -189,7 +189,7 @@ def body_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
             "type": "object",
             "description": "Tokenization's body: a generation body whose parameters are not used. The tokenizer knows Qwen models only.",
             "properties": {
-                "model": {"type": ["string", "null"], "pattern": "^[Qq][Ww][Ee][Nn]"},
+                "model": {**MODEL, "allOf": [{"pattern": "^[Qq][Ww][Ee][Nn]"}]},
                 "input": {"type": "object", "properties": {"messages": messages, "prompt": prompt}, "allOf": [EITHER_MODE]},
                 "parameters": {"type": "object", "propertyNames": _not_named(SDK_CONTROL_ARGUMENTS)},
             },
@@ -199,7 +199,7 @@ def body_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
             "type": "object",
             "description": "TextEmbedding's body.",
             "properties": {
-                "model": NON_BLANK,
+                "model": MODEL_NAME_SCHEMA,
                 "input": {"type": "object", "properties": {"texts": EMBEDDING_TEXTS}, "required": ["texts"]},
                 "parameters": {
                     "type": "object",

@@ -112,6 +112,14 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                                    "description": "only with `stream: true`"},
                 "result_format": {"enum": ["message", None], "description": "this door always asks DashScope for messages"},
                 "user": {"type": ["string", "null"]},
+                "web_search_options": {
+                    "type": "object",
+                    "description": "OpenAI's web search: turns on DashScope's search with sources and citation markers "
+                                   "(search_context_size high asks for the max strategy; user_location is not sent)",
+                    "properties": {"search_context_size": {"enum": ["low", "medium", "high"]},
+                                   "user_location": {"type": "object"}},
+                    "additionalProperties": False,
+                },
             },
             "required": ["messages"],
             "additionalProperties": True,
@@ -133,6 +141,8 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                         "content": {"type": ["string", "null"], "description": "a multimodal answer's text parts, joined"},
                         "reasoning_content": {"type": "string", "description": "what a thinking model thought"},
                         "tool_calls": {"type": "array", "items": {"type": "object"}},
+                        "annotations": {"type": "array", "description": "with web search sources: a url_citation per "
+                                        "citation marker in the content", "items": _ref("ChatUrlCitation")},
                     },
                     "required": ["role", "content"],
                 },
@@ -141,6 +151,19 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
             },
             "required": ["index", "message", "finish_reason"],
         },
+        "ChatUrlCitation": {
+            "type": "object",
+            "properties": {
+                "type": {"const": "url_citation"},
+                "url_citation": {
+                    "type": "object",
+                    "properties": {"url": {"type": "string"}, "title": {"type": "string"},
+                                   "start_index": {"type": "integer"}, "end_index": {"type": "integer"}},
+                    "required": ["url", "title", "start_index", "end_index"],
+                },
+            },
+            "required": ["type", "url_citation"],
+        },
         "ChatUsage": {
             "type": "object",
             "properties": {
@@ -148,7 +171,13 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                 "completion_tokens": {"type": "integer"},
                 "total_tokens": {"type": "integer"},
                 "completion_tokens_details": {"type": "object", "properties": {"reasoning_tokens": {"type": "integer"}}},
-                "prompt_tokens_details": {"type": "object", "properties": {"cached_tokens": {"type": "integer"}}},
+                # As DashScope reports it (help.aliyun.com/zh/model-studio/context-cache).
+                "prompt_tokens_details": {"type": "object", "properties": {
+                    "cached_tokens": {"type": "integer"},
+                    "cache_creation_input_tokens": {"type": "integer"},
+                    "cache_creation": {"type": "object", "properties": {"ephemeral_5m_input_tokens": {"type": "integer"}}},
+                    "cache_type": {"type": "string"},
+                }},
             },
             "required": ["prompt_tokens", "completion_tokens", "total_tokens"],
         },
@@ -161,7 +190,7 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                 "model": {"type": "string"},
                 "choices": {"type": "array", "items": _ref("ChatChoice"), "description": "one, or `n`"},
                 "usage": _ref("ChatUsage"),
-                "search_info": {"type": "object", "description": "enable_search's sources, when DashScope sends them"},
+                "search_info": {"type": "object", "description": "all of the web search's sources, as DashScope sent them"},
             },
             "required": ["id", "object", "created", "model", "choices", "usage"],
         },

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_bodies import EMBEDDING_DIMENSION, EMBEDDING_TEXTS, NON_BLANK, body_schemas
+from core.openapi_bodies import EMBEDDING_DIMENSION, EMBEDDING_TEXTS, body_schemas
 from core.openapi_chat import chat_schemas
-from core.parameters import parameters_json_schema
+from core.parameters import MODEL_NAME_SCHEMA, parameters_json_schema
 
 REF = "#/components/schemas/"
 
@@ -23,11 +23,11 @@ def error_responses(schema_name: str, *statuses: int) -> dict[str, Any]:
     meaning = {
         400: "The request is invalid; the message names what is wrong",
         401: "INVOKE_TOKEN is set and no valid bearer token was sent, or DashScope refused the key",
-        403: "DashScope refused access",
+        403: "DashScope refused access (its free quota is spent, with \"use free tier only\" on), or a caller's model list does",
         404: "No such route, model or DashScope resource",
         405: "The route does not take this method",
         413: "The body is larger than MAX_BODY_BYTES",
-        429: "Throttled by DashScope, or the instance is at MAX_IN_FLIGHT (see Retry-After)",
+        429: "Throttled by DashScope (the error names its limit: RPM, TPM or a burst; Retry-After for RPM and TPM), a caller's limit, or the instance is at MAX_IN_FLIGHT",
         500: "DashScope's internal error, or a bug here (the log line with the request id has it)",
         502: "DashScope could not be reached, or its stream broke",
         503: "DASHSCOPE_API_KEY is not set, or the model is unavailable",
@@ -135,7 +135,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "OpenAI's Embeddings request; `input` is text (token arrays are a 400).",
         "properties": {
-            "model": NON_BLANK,
+            "model": MODEL_NAME_SCHEMA,
             "input": EMBEDDING_TEXTS,
             "encoding_format": {"enum": ["float", "base64", "", None], "description": "float when empty or null"},
             "dimensions": EMBEDDING_DIMENSION,

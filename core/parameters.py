@@ -8,6 +8,7 @@ value, never a re-serialised copy.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.cache_control import check_markers
 from core.errors import InvalidRequest
 
 # Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
@@ -120,6 +122,29 @@ class ResponseFormat(BaseModel):
     type: Literal["text", "json_object", "json_schema"]
 
 
+def _check_citation_format(value: str) -> str:
+    if "<number>" not in value:
+        raise ValueError('must contain `<number>`, where the source\'s number goes: "[<number>]" or "[ref_<number>]"')
+    return value
+
+
+class SearchOptions(BaseModel):
+    """`search_options` (help.aliyun.com/zh/model-studio/web-search): the options this function reads or
+    documents, typed; DashScope's others (freshness, assigned_site_list, ...) pass as they are."""
+
+    model_config = _STRICT_OPEN
+
+    forced_search: bool | None = None
+    # turbo (the default), max, agent, agent_max: DashScope adds strategies, so any name is passed on.
+    search_strategy: Annotated[str, Field(min_length=1)] | None = None
+    enable_source: bool | None = None
+    enable_citation: bool | None = None
+    citation_format: Annotated[
+        str, AfterValidator(_check_citation_format), WithJsonSchema({"type": "string", "pattern": "<number>"})
+    ] | None = None
+    prepend_search_result: bool | None = None
+
+
 class GenerationParameters(BaseModel):
     """The parameters the API reference documents, with their types and ranges."""
 
@@ -149,7 +174,7 @@ class GenerationParameters(BaseModel):
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Field(ge=0, le=5)] | None = None
     parallel_tool_calls: bool | None = None
-    search_options: dict[str, Any] | None = None
+    search_options: SearchOptions | None = None
     translation_options: dict[str, Any] | None = None
 
 
@@ -201,19 +226,22 @@ def _invalid(prefix: str, error: ValidationError) -> InvalidRequest:
     first = error.errors(include_url=False)[0]
     path = _field_path(prefix, tuple(first["loc"]))
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "model_type":  # pydantic names its class ("a valid dictionary or instance of ...")
+        message = "must be an object"
     given = first.get("input")
     shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
     return InvalidRequest(f"invalid `{path}`: {message}{shown}", param=path)
 
 
 def validate_messages(messages: Any) -> list[dict[str, Any]]:
-    """Check a messages list; return it unchanged (roles, tool_calls, extra keys all kept)."""
+    """Check a messages list; return it unchanged (roles, tool_calls, extra keys, `cache_control` all kept)."""
     if not isinstance(messages, list):
         raise InvalidRequest("`messages` must be a list of {role, content} objects")
     try:
         _MESSAGES.validate_python(messages)
     except ValidationError as error:
         raise _invalid("messages", error) from None
+    check_markers(messages)  # context-cache markers on content parts (core/cache_control.py)
     return messages
 
 
@@ -247,13 +275,32 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in parameters.items() if value is not None}
 
 
+# What a model name may be: DashScope's names (qwen-plus, qwen3.6-plus, qwen2.5-vl-72b-instruct,
+# text-embedding-v4, a fine-tune's qwen-plus-ft-202501011200-a1b2, a dated snapshot) use letters,
+# digits, '.', '-' and '_'; ':' and '/' leave room for names like ft:... or owner/model. Anything else,
+# or longer, is refused before it is logged, counted or stored (a Redis key, a usage row).
+MODEL_NAME_MAX_LENGTH = 128
+MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+MODEL_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MODEL_NAME_MAX_LENGTH,
+                     "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]*$"}
+
+
+def check_model_name(value: Any) -> str:
+    """`value` if it is a plausible model name, else a 400 naming `model` (never echoing the value)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-plus\"", param="model")
+    if len(value) > MODEL_NAME_MAX_LENGTH or not MODEL_NAME_PATTERN.fullmatch(value):
+        raise InvalidRequest(
+            f"`model` must be a model name: at most {MODEL_NAME_MAX_LENGTH} letters, digits, '.', '_', '-', ':' or '/', "
+            f"starting with a letter or digit (got {len(value)} characters)", param="model")
+    return value
+
+
 def model_name(value: Any, default: str) -> str:
     """The model a request names, or the function's default when it names none."""
     if value is None:
         return default
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-turbo\"", param="model")
-    return value
+    return check_model_name(value)
 
 
 def stream_switch(value: Any) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable
 
+from core.web_search import merged_output_field
+
 _NOT_FINISHED = (None, "", "null")
 
 
@@ -139,7 +141,8 @@ def assemble(chunks: Iterable[dict[str, Any]]) -> dict[str, Any]:
     Content, reasoning and logprobs are concatenated per choice; tool calls merged by `index` (id,
     type and name from the first fragment, arguments concatenated); finish_reason is the last real
     one (None if the stream never finished: the caller decides that is an error); usage is the last
-    chunk's. Other output fields (search_info, model_name, ...) keep their last non-null value.
+    chunk's. Other output fields (model_name, ...) keep their last non-null value; search_info keeps
+    the sources an early event carried (core/web_search.py).
     """
     request_id, usage, extra = "", {}, {}
     by_index: dict[int, _Choice] = {}
@@ -163,7 +166,7 @@ def assemble(chunks: Iterable[dict[str, Any]]) -> dict[str, Any]:
         legacy_finish = finish_reason(output) or legacy_finish
         for key, value in output.items():
             if key not in ("choices", "text", "finish_reason") and value is not None:
-                extra[key] = value
+                extra[key] = merged_output_field(key, extra.get(key), value)  # search_info: its sources kept
     assembled: dict[str, Any] = dict(extra)
     if by_index:
         assembled["choices"] = [by_index[index].result(index) for index in sorted(by_index)]
@@ -178,7 +181,9 @@ def assembled_finish_reason(result: dict[str, Any]) -> str | None:
 
 
 def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
-    """DashScope usage -> OpenAI's, with reasoning and cached tokens when DashScope reports them."""
+    """DashScope usage -> OpenAI's, with reasoning tokens, and `prompt_tokens_details` as DashScope
+    reports it: `cached_tokens`, and for its explicit cache `cache_creation_input_tokens`,
+    `cache_creation: {ephemeral_5m_input_tokens}` and `cache_type` (help.aliyun.com/zh/model-studio/context-cache)."""
     prompt = int(usage.get("input_tokens") or 0)
     completion = int(usage.get("output_tokens") or 0)
     shaped: dict[str, Any] = {
@@ -189,9 +194,9 @@ def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
     reasoning = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
     if reasoning is not None:
         shaped["completion_tokens_details"] = {"reasoning_tokens": int(reasoning)}
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-    if cached is not None:
-        shaped["prompt_tokens_details"] = {"cached_tokens": int(cached)}
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and details:
+        shaped["prompt_tokens_details"] = dict(details)
     return shaped
 
 

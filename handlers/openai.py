@@ -17,8 +17,9 @@ from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
 from core.openai_answers import chat_chunks, chat_completion
 from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from core.openai_format import ChatRequest, openai_error_body, parse_chat_request
+from core.openai_format import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
 from core.types import Completion
+from core.web_search import citation_pattern
 from web.errors import use_error_body
 from web.serve import serve
 from web.services import services
@@ -31,7 +32,7 @@ PREFIX = "/v1/"
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
     # Everything under /v1/, unknown paths and wrong methods included, answers in OpenAI's shape.
-    use_error_body(app, PREFIX, openai_error_body)
+    use_error_body(app, PREFIX, openai_error_body, openai_error_status)
 
 
 class _ChatChunks:
@@ -41,7 +42,8 @@ class _ChatChunks:
         self._parsed = parsed
 
     def events(self, chunks: Iterator[Completion]) -> Iterator[str]:
-        for chunk in chat_chunks(chunks, self._parsed.call.model, self._parsed.include_usage):
+        call = self._parsed.call
+        for chunk in chat_chunks(chunks, call.model, self._parsed.include_usage, citation_pattern(call.parameters)):
             yield sse_data(chunk)
         yield sse_data("[DONE]")
 
@@ -58,7 +60,7 @@ class ChatDoor:
         return parse_chat_request(body_json, config, services().rules)
 
     def answer(self, completion: Completion, parsed: ChatRequest) -> dict[str, Any]:
-        return chat_completion(completion, parsed.call.model)
+        return chat_completion(completion, parsed.call.model, citation_pattern(parsed.call.parameters))
 
     def stream_format(self, parsed: ChatRequest) -> _ChatChunks:
         return _ChatChunks(parsed)

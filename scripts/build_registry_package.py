@@ -21,14 +21,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 # Files the deployed function is made of; s.yaml is written templated, the rest copied as they are.
 # scripts/build_fc_package.py is s.yaml's pre-deploy action: it builds the code package there too.
-SOURCES = ["app.py", "core", "web", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md",
+SOURCES = ["app.py", "core", "web", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md", "docs",
            "scripts/build_fc_package.py"]
 # publish.yaml parameter -> (the line in s.yaml it replaces, the templated line). Double quotes:
 # an unanswered secret renders as ${secret('name')...}, which has single quotes of its own.
 PLACEHOLDERS = {
     "region": ("  region: cn-hangzhou\n", '  region: "{{ region }}"\n'),
     "functionName": ("  functionName: qwen-fc\n", '  functionName: "{{ functionName }}"\n'),
-    "qwenModel": ("  qwenModel: qwen-turbo\n", '  qwenModel: "{{ qwenModel }}"\n'),
+    "qwenModel": ("  qwenModel: qwen-plus\n", '  qwenModel: "{{ qwenModel }}"\n'),
     "dashscopeApiKey": (
         "        DASHSCOPE_API_KEY: ${env('DASHSCOPE_API_KEY')}\n",
         '        DASHSCOPE_API_KEY: "{{ dashscopeApiKey }}"\n',

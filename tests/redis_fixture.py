@@ -1,8 +1,7 @@
-"""A real redis-server (Debian's package) on a free loopback port, in a temporary directory."""
+"""A real redis-server (Debian's package, found on PATH) on a free loopback port, in a temporary directory."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+from tests.tools import tool
 
 
 def free_port() -> int:
@@ -40,9 +39,10 @@ class RedisServer:
 
 def start_redis(directory: Path) -> RedisServer:
     """No persistence, no protected mode tricks: loopback only, gone with the directory."""
+    redis_server = tool("redis-server")
     port = free_port()
     process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
          "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(port, process)

@@ -62,10 +62,13 @@ def install_access_control(app: Flask, config: Config) -> None:
         )
     store: CallerStore | None = app.extensions[EXTENSION_KEY].callers
     if not config.invoke_tokens and store is None:
-        log.warning(
-            "INVOKE_TOKEN is not set: anyone who can reach this function can spend its DashScope quota "
-            "(set INVOKE_TOKEN, or FC's trigger authentication)"
-        )
+        if config.loopback_only:
+            log.info("INVOKE_TOKEN is not set: open, to this machine only (HOST is loopback)")
+        else:
+            log.warning(
+                "INVOKE_TOKEN is not set: anyone who can reach this function can spend its DashScope quota "
+                "(set INVOKE_TOKEN, or FC's trigger authentication)"
+            )
         return
     tokens = config.invoke_tokens
     name_header = config.caller_name_header

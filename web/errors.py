@@ -32,32 +32,40 @@ def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
     }
 
 
-# A door's error body, from the error and this function's request id.
+# A door's error body, from the error and this function's request id; and its status for an error.
 ErrorBody = Callable[[ApiError, str], dict[str, Any]]
+ErrorStatus = Callable[[ApiError], int]
 RENDERERS_KEY = "qwenfc.error_bodies"
 
 
-def use_error_body(app: Flask, path_prefix: str, body: ErrorBody) -> None:
+def _own_status(error: ApiError) -> int:
+    return error.status
+
+
+def use_error_body(app: Flask, path_prefix: str, body: ErrorBody, status: ErrorStatus = _own_status) -> None:
     """Errors on paths under `path_prefix` get `body` instead of the default JSON shape.
 
-    A door with its own error format (OpenAI's) registers it here; the status, the code and the
-    headers still come from the one hierarchy above.
+    A door with its own error format (OpenAI's) registers it here; the code and the headers still
+    come from the one hierarchy above, and so does the status unless the door's protocol says
+    otherwise for an error (`status`: OpenAI's 404 for a model DashScope does not know).
     """
-    app.extensions[RENDERERS_KEY].append((path_prefix, body))
+    app.extensions[RENDERERS_KEY].append((path_prefix, body, status))
 
 
-def _error_body_for_path(path: str) -> ErrorBody:
-    for prefix, body in current_app.extensions[RENDERERS_KEY]:
+def _error_shape_for_path(path: str) -> tuple[ErrorBody, ErrorStatus]:
+    for prefix, body, status in current_app.extensions[RENDERERS_KEY]:
         if path.startswith(prefix):
-            return body
-    return error_body
+            return body, status
+    return error_body, _own_status
 
 
 def error_response(error: ApiError) -> Response:
     """The response an error becomes on this request's door."""
-    note(error_code=error.code)
-    response = jsonify(_error_body_for_path(request.path)(error, current_request_id()))
-    response.status_code = error.status
+    limit = getattr(error, "limit", None)  # which limit refused the call (DashScope's, or the caller's)
+    note(error_code=error.code, **({"limit": limit} if limit else {}))
+    body, status = _error_shape_for_path(request.path)
+    response = jsonify(body(error, current_request_id()))
+    response.status_code = status(error)
     for name, value in error.headers.items():
         response.headers[name] = value
     return response

@@ -9,8 +9,9 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused
+from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused, UpstreamModelNotFound
 from core.types import Completion
+from core.upstream.limits import limit_error, limit_of
 
 log = logging.getLogger("qwenfc")
 
@@ -44,6 +45,7 @@ STATUS_BY_CODE_PREFIX = (
     ("Throttling", 429),
     ("InvalidApiKey", 401),
     ("AccessDenied", 403),
+    ("AllocationQuota", 403),
     ("ModelNotFound", 404),
     ("InternalError", 500),
     ("SystemError", 500),
@@ -68,6 +70,13 @@ def _sane_retry_after(value: Any) -> str | None:
     return text if text.replace(".", "", 1).isdigit() and float(text) <= 3600 else None
 
 
+def _model_unknown(status: int, code: str, message: str) -> bool:
+    """DashScope's answer for a model it does not serve (a typo, a retired name): 400 InvalidParameter
+    "Model not exist." (Model Studio's error-code page), or a ModelNotFound code."""
+    return code.startswith("ModelNotFound") or (
+        status == HTTPStatus.BAD_REQUEST and message.strip().lower().startswith("model not exist"))
+
+
 def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
     status = int(response.status_code or 502)
     code = response.code or "UpstreamError"
@@ -88,6 +97,12 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
         # The body was not DashScope's JSON (a proxy's HTML page, say): name the status, not the page.
         message = f"DashScope answered HTTP {status} with a body that is not a DashScope error"
     retry_after = _sane_retry_after((response.headers or {}).get("Retry-After")) if status == 429 else None
+    limit = limit_of(status, code, message)
+    if limit is not None:
+        return limit_error(limit, status, code, message, retry_after, response.request_id)
+    if _model_unknown(status, code, message):
+        return UpstreamModelNotFound(message, status=status, code=code, upstream_request_id=response.request_id,
+                                     param="model")
     return UpstreamError(
         message,
         status=status,

@@ -17,10 +17,13 @@ from core.errors import (
     UpstreamBadResponse,
     UpstreamError,
     UpstreamKeyRefused,
+    UpstreamQuotaExhausted,
     UpstreamStreamIncomplete,
+    UpstreamThrottled,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from core.upstream.limits import retried_here
 
 T = TypeVar("T")
 # A Retry-After longer than this is not waited out: the caller gets the 429 (and the Retry-After).
@@ -28,11 +31,17 @@ LONGEST_RETRY_AFTER_S = 10.0
 
 
 def is_retryable(error: BaseException) -> bool:
-    """429s, 5xx and failures to connect. Never a timeout or a broken stream: the model may still be
-    generating (or has generated) what a retry would pay for twice. Never the function's own key
-    refused (it will be refused again), nor an answer that could not be read. Never another 4xx."""
-    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused, UpstreamBadResponse)):
+    """What a retry can fix within seconds: DashScope's burst protection and its other unnamed 429s, 5xx
+    and failures to connect. Never a per-minute limit (RPM, TPM) nor a spent quota: those go back to
+    the caller at once, with Retry-After (core/upstream/limits.py), so that its own retries do not
+    stack on ours. Never a timeout or a broken stream: the model may still be generating (or has
+    generated) what a retry would pay for twice. Never the function's own key refused (it will be
+    refused again), nor an answer that could not be read. Never another 4xx."""
+    if isinstance(error, (UpstreamTimeout, UpstreamStreamIncomplete, UpstreamKeyRefused, UpstreamBadResponse,
+                          UpstreamQuotaExhausted)):
         return False
+    if isinstance(error, UpstreamThrottled):
+        return retried_here(error.limit)
     if isinstance(error, UpstreamUnreachable):
         return True
     return isinstance(error, UpstreamError) and (error.status == 429 or error.status >= 500)

@@ -262,7 +262,7 @@ def token_ids(text: str) -> list[int]:
         if not _tokenizer:
             from dashscope.tokenizers.tokenizer import get_tokenizer
 
-            _tokenizer.append(get_tokenizer("qwen-turbo"))
+            _tokenizer.append(get_tokenizer("qwen-plus"))
     return list(_tokenizer[0].encode(text))
 
 

@@ -37,7 +37,7 @@ DIRECT = {"function": "direct", "function-v1": "direct", "floor": "direct", "off
 
 
 class Callers:
-    def __init__(self, urls: dict[str, str], base_url: str, model: str = "qwen-turbo") -> None:
+    def __init__(self, urls: dict[str, str], base_url: str, model: str = "qwen-plus") -> None:
         self.urls = urls
         self.base_url = base_url  # the emulator's /api/v1
         self.compatible_url = base_url.removesuffix("/api/v1") + "/compatible-mode/v1"

@@ -91,19 +91,22 @@ def features(callers: Callers, base_url: str, stack: ExitStack) -> dict[str, tup
             _gateway(callers, "function", "/v1/chat/completions", thinking),
             _sdk("Generation", base_url, model="qwen-plus", messages=thinking["messages"], stream=True,
                  incremental_output=True, enable_thinking=True, result_format="message")),
-        "a multimodal call (/invoke, qwen-vl-max, an image)": (
-            _gateway(callers, "function", "/invoke", {"model": "qwen-vl-max", "input": {"messages": [{"role": "user", "content": image}]}}),
-            _sdk("MultiModalConversation", base_url, model="qwen-vl-max", messages=[{"role": "user", "content": image}])),
+        # Thinking off: a plain multimodal call (Qwen3.6 thinks by default, which would time the thinking).
+        "a multimodal call (/invoke, qwen3.6-flash, an image)": (
+            _gateway(callers, "function", "/invoke", {"model": "qwen3.6-flash", "input": {"messages": [{"role": "user", "content": image}]},
+                                                      "parameters": {"enable_thinking": False}}),
+            _sdk("MultiModalConversation", base_url, model="qwen3.6-flash", messages=[{"role": "user", "content": image}],
+                 enable_thinking=False)),
         "a native-door call (DashScope SDK → /api/v1)": (
-            _sdk("Generation", callers.urls["function"] + "/api/v1", api_key=GATEWAY_TOKEN, model="qwen-turbo",
+            _sdk("Generation", callers.urls["function"] + "/api/v1", api_key=GATEWAY_TOKEN, model="qwen-plus",
                  messages=[{"role": "user", "content": "hello"}], result_format="message"),
-            _sdk("Generation", base_url, model="qwen-turbo", messages=[{"role": "user", "content": "hello"}], result_format="message")),
+            _sdk("Generation", base_url, model="qwen-plus", messages=[{"role": "user", "content": "hello"}], result_format="message")),
     }
     try:
         caller_key = _caller_key_function(stack, base_url, callers)
         found["a call with a caller key (Redis on loopback)"] = (
             _gateway(callers, "function-callers", "/invoke", {"messages": [{"role": "user", "content": "hello"}]}, caller_key),
-            _sdk("Generation", base_url, model="qwen-turbo", messages=[{"role": "user", "content": "hello"}], result_format="message"))
+            _sdk("Generation", base_url, model="qwen-plus", messages=[{"role": "user", "content": "hello"}], result_format="message"))
     except Exception as error:  # noqa: BLE001 - the row says why
         found["a call with a caller key (Redis on loopback)"] = f"not measured: {error}"
     return found

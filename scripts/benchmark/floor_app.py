@@ -45,7 +45,7 @@ def _sdk_call(stream: bool):  # noqa: ANN202
         _session = requests.Session()
         _session.trust_env = False  # the environment's proxies and .netrc are not read on each call
         _session.mount("http://", HTTPAdapter(pool_maxsize=256))  # a connection kept for each of 128 streams
-    return Generation.call(model="qwen-turbo", messages=[{"role": "user", "content": request.get_data(as_text=True)}],
+    return Generation.call(model="qwen-plus", messages=[{"role": "user", "content": request.get_data(as_text=True)}],
                            api_key=os.environ["DASHSCOPE_API_KEY"], base_address=os.environ["DASHSCOPE_HTTP_BASE_URL"],
                            result_format="message", stream=stream, incremental_output=stream, session=_session)
 

@@ -24,7 +24,8 @@ def call_with_messages(content: str):
         {"role": "user", "content": content},
     ]
     response = dashscope.Generation.call(
-        dashscope.Generation.Models.qwen_turbo,
+        # The sample's qwen_turbo, retired by DashScope on 2026-10-10 (notice 731): its current successor.
+        dashscope.Generation.Models.qwen_plus,
         messages=messages,
         seed=random.randint(1, 10000),
         result_format="message",

@@ -48,7 +48,7 @@ class RecordedGeneration:
 
 
 def record(generation: Any, base_url: str) -> RecordedGeneration:
-    asked = {"model": "qwen-turbo", "messages": [{"role": "user", "content": "hello there"}], "api_key": KEY,
+    asked = {"model": "qwen-plus", "messages": [{"role": "user", "content": "hello there"}], "api_key": KEY,
              "base_address": base_url, "result_format": "message"}
     chunks = list(generation.call(**asked, stream=True, incremental_output=True))
     return RecordedGeneration(generation.call(**asked), chunks)
@@ -62,7 +62,7 @@ def session_cost(generation: Any, base_url: str, count: int) -> dict[str, float]
     from core.upstream.session import pooled_session
 
     sessions = {"requests' default session": requests.Session(), "the function's session": pooled_session(base_url)}
-    asked = {"model": "qwen-turbo", "messages": [{"role": "user", "content": "hi"}], "api_key": KEY,
+    asked = {"model": "qwen-plus", "messages": [{"role": "user", "content": "hi"}], "api_key": KEY,
              "base_address": base_url, "result_format": "message"}
     times: dict[str, list[float]] = {name: [] for name in sessions}
     for _ in range(count):
@@ -73,7 +73,7 @@ def session_cost(generation: Any, base_url: str, count: int) -> dict[str, float]
     return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
-CHAT = json.dumps({"model": "qwen-turbo", "messages": [{"role": "user", "content": "hello there"}]}).encode()
+CHAT = json.dumps({"model": "qwen-plus", "messages": [{"role": "user", "content": "hello there"}]}).encode()
 
 
 def timed(app: Any, path: str, method: str = "POST", first_only: bool = False, body: bytes = b"hello there") -> float:

@@ -20,8 +20,8 @@ from scripts.fc_process import free_port, start_server
 VERSION = "1.108.0"
 VENV = ROOT / ".tools" / "litellm-venv"
 BINARY = VENV / "bin" / "litellm"
-# What the benchmark calls it: an OpenAI model name the config maps to compatible mode's qwen-turbo.
-MODEL = "qwen-turbo"
+# What the benchmark calls it: an OpenAI model name the config maps to compatible mode's qwen-plus.
+MODEL = "qwen-plus"
 CONFIG = """\
 model_list:
   - model_name: {model}

@@ -118,7 +118,8 @@ def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
 
 
 def update_readme(table: str) -> None:
-    """Put the table between the markers of both READMEs (the table itself stays in English)."""
+    """Put the table between the markers of docs/performance.md and its Chinese twin (the table itself
+    stays in English)."""
     pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
-    for readme in (ROOT / "README.md", ROOT / "README_zh.md"):
+    for readme in (ROOT / "docs" / "performance.md", ROOT / "docs" / "performance_zh.md"):
         readme.write_text(pattern.sub(lambda _: f"{README_START}\n{table}\n{README_END}", readme.read_text()))

@@ -18,8 +18,8 @@ direct call to its own upstream (callers.py):
   a bare Python with nothing but the package's ./python (package.py).
 
 It prints a markdown table with the targets (report.py), writes it to docs/benchmark.md and a plot of
-latency against concurrency to docs/benchmark.png, and with --update-readme puts the table in both
-READMEs.
+latency against concurrency to docs/benchmark.png, and with --update-readme puts the table in
+docs/performance.md and docs/performance_zh.md.
 
     python scripts/benchmark/run.py --peer litellm --update-readme   # the full run: a few minutes
     python scripts/benchmark/run.py --quick                          # a smoke run: numbers not meaningful

@@ -33,6 +33,7 @@ class Answer:
     tool_calls: list[dict[str, Any]] | None = None
     reasoning: str | None = None  # None: the model did not think
     media: dict[str, int] = field(default_factory=dict)  # {"image": 1, ...}: parts it was shown
+    cache: dict[str, Any] | None = None  # usage's prompt_tokens_details (scripts/emulator/cache.py)
 
     @property
     def reasoning_tokens(self) -> int:

@@ -11,10 +11,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from . import compatible, embeddings, models, native
+from . import compatible, embeddings, models, native, search
 from .errors import Refusal, compatible_error, native_error
 from .answers import compose
+from .cache import ContextCache
 from .directives import error_message, parse, text_of
+from .limits import limit_refusal
 from .server import KeepAliveServer
 from .uploads import OSS_PATH, UploadRecorder
 
@@ -24,8 +26,6 @@ EMBEDDING_PATH = "/api/v1/services/embeddings/text-embedding/text-embedding"
 COMPATIBLE_PATH = "/compatible-mode/v1/chat/completions"
 UPLOADS_PATH = "/api/v1/uploads"
 INVALID_KEY = "sk-invalid"
-MEDIA_KINDS = ("image", "video", "audio")
-BAD_URL_MESSAGE = "The provided URL does not appear to be valid. Ensure it is correctly formatted."
 
 
 class Emulator:
@@ -33,7 +33,10 @@ class Emulator:
 
     `strict_endpoints`: a multimodal-only model called on the text endpoint (or a text model on the
     multimodal one) gets DashScope's 400 "url error", as the real service answers. Off by default
-    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py)."""
+    (lenient, for clients that only know Generation); the test suite turns it on (tests/conftest.py).
+
+    `extra_models`: globs of model names that exist besides the emulator's list (emulator/models.py),
+    for a model DashScope added later. Every other name gets DashScope's "Model not exist."."""
 
     def __init__(
         self,
@@ -41,10 +44,14 @@ class Emulator:
         chunk_delay: float = 0.0,
         history_size: int = 1000,
         strict_endpoints: bool = False,
+        clock: Any = time.monotonic,
+        extra_models: tuple[str, ...] = (),
     ) -> None:
         self.delay = delay
+        self.extra_models = tuple(extra_models)
         self.chunk_delay = chunk_delay
         self.strict_endpoints = strict_endpoints
+        self.cache = ContextCache(clock)  # the context cache; `cache.advance(s)` lets time pass
         self._history: deque[dict[str, Any]] = deque(maxlen=history_size)
         self._uploads = UploadRecorder()
         self._lock = threading.Lock()
@@ -71,9 +78,11 @@ class Emulator:
             return self._history[-1]
 
     def clear(self) -> None:
+        """Forget the history, the uploads and the context cache."""
         with self._lock:
             self._history.clear()
         self._uploads.clear()
+        self.cache.clear()
 
     # -- server --------------------------------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "Emulator":
@@ -153,6 +162,8 @@ class Emulator:
         """The request's directives, after its delay; a Refusal if one asks for an error now."""
         directives = parse(text)
         time.sleep(float(directives.get("delay", self.delay)))
+        if "limit" in directives and self._still_failing(text, directives):
+            raise limit_refusal(directives)
         if "status" in directives and "fail_after" not in directives and self._still_failing(text, directives):
             status = int(directives["status"])
             raise Refusal(status, directives.get("code"), error_message(status, directives), directives.get("retry_after"))
@@ -164,23 +175,6 @@ class Emulator:
         with self._lock:
             self._attempts[text] = self._attempts.get(text, 0) + 1
             return self._attempts[text] <= int(directives["flaky"])
-
-    def _check_media(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            content = message.get("content") if isinstance(message, dict) else None
-            for part in content if isinstance(content, list) else []:
-                for kind in MEDIA_KINDS:
-                    value = part.get(kind) if isinstance(part, dict) else None
-                    for url in value if isinstance(value, list) else [value] if value is not None else []:
-                        if not self._reachable(url):
-                            raise Refusal(400, "InvalidParameter", BAD_URL_MESSAGE)
-
-    def _reachable(self, url: Any) -> bool:
-        if not isinstance(url, str):
-            return False
-        if url.startswith("oss://"):
-            return request.headers.get("X-DashScope-OssResourceResolve") == "enable" and self._uploads.holds(url)
-        return url.startswith(("http://", "https://", "data:"))
 
     def _native(self, multimodal: bool) -> Response:
         request_id = str(uuid.uuid4())
@@ -197,7 +191,7 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, "InvalidParameter", "Model is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given = body.get("input") or {}
             parameters = body.get("parameters") or {}
@@ -206,7 +200,7 @@ class Emulator:
                 raise Refusal(400, "InvalidParameter", "Either prompt or messages must be provided.")
             if self.strict_endpoints and models.multimodal_only(model) != multimodal:
                 raise Refusal(400, "InvalidParameter", models.URL_ERROR_MESSAGE)
-            self._check_media(messages or [])
+            self._uploads.check_media(messages or [], request)
             refusal = None if wants_stream else models.refusal_when_not_streamed(model, parameters)
             if refusal:
                 raise Refusal(400, "InvalidParameter", refusal)
@@ -215,8 +209,10 @@ class Emulator:
             return native_error(refused, request_id)
 
         answer = compose(model, messages, prompt, parameters, directives)
+        answer.cache = self.cache.usage(f"{_api_key()} {model}", messages or [{"content": prompt}], answer.input_tokens)
+        searched = search.prepare(answer, parameters, directives, messages, prompt)  # enable_search
         result_format = parameters.get("result_format") or ("message" if answer.reasoning is not None else "text")
-        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters)
+        shape = native.NativeShape(answer, result_format, multimodal, request_id, parameters, searched)
         if wants_stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
@@ -239,12 +235,12 @@ class Emulator:
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise Refusal(400, None, "The model parameter is required.")
-            if not models.known(model):
+            if not models.exists(model, self.extra_models):
                 raise Refusal(404, None, f"The model `{model}` does not exist or you do not have access to it.")
             messages, parameters = compatible.to_dashscope(body)
             if not messages:
                 raise Refusal(400, None, "messages must not be empty.")
-            self._check_media(messages)
+            self._uploads.check_media(messages, request)
             refusal = None if stream else models.refusal_when_not_streamed(model, parameters)
             if refusal:
                 raise Refusal(400, None, refusal)
@@ -253,6 +249,7 @@ class Emulator:
             return compatible_error(refused, request_id)
 
         answer = compose(model, messages, None, parameters, directives)
+        answer.cache = self.cache.usage(f"{_api_key()} {model}", messages, answer.input_tokens)
         if stream:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
@@ -272,7 +269,7 @@ class Emulator:
             if not isinstance(body, dict):
                 raise Refusal(400, "InvalidParameter", "The request body is not valid JSON.")
             model = body.get("model")
-            if not isinstance(model, str) or not models.EMBEDDING_MODEL.match(model):
+            if not isinstance(model, str) or not models.embedding_exists(model, self.extra_models):
                 raise Refusal(400, "InvalidParameter", "Model not exist.")
             given, parameters = body.get("input") or {}, body.get("parameters") or {}
             texts = given.get("texts")

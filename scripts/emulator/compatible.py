@@ -22,10 +22,10 @@ ERROR_KINDS = {
 }
 
 
-def error(status: int, code: str | None, message: str, request_id: str) -> Response:
-    default_code, kind = ERROR_KINDS.get(status, ("internal_error", "internal_error"))
+def error(status: int, code: str | None, message: str, request_id: str, kind: str | None = None) -> Response:
+    default_code, default_kind = ERROR_KINDS.get(status, ("internal_error", "internal_error"))
     body = {
-        "error": {"code": code or default_code, "param": None, "message": message, "type": kind},
+        "error": {"code": code or default_code, "param": None, "message": message, "type": kind or default_kind},
         "id": f"chatcmpl-{request_id}",
         "request_id": request_id,
     }
@@ -50,6 +50,13 @@ def to_dashscope(body: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, 
 
 
 def _part(part: dict[str, Any]) -> dict[str, Any]:
+    shaped = _media_or_text(part)
+    if "cache_control" in part:  # the context cache's marker stays on its part (cache.py)
+        shaped["cache_control"] = part["cache_control"]
+    return shaped
+
+
+def _media_or_text(part: dict[str, Any]) -> dict[str, Any]:
     kind = part.get("type")
     if kind == "image_url":
         image = part.get("image_url")
@@ -73,6 +80,8 @@ def _usage(answer: Answer) -> dict[str, Any]:
     }
     if answer.reasoning is not None:
         usage["completion_tokens_details"] = {"reasoning_tokens": answer.reasoning_tokens}
+    if answer.cache is not None:
+        usage["prompt_tokens_details"] = dict(answer.cache)
     return usage
 
 

@@ -12,6 +12,8 @@ import shlex
 import socket
 from typing import Any
 
+from .limits import MESSAGES_BY_CODE
+
 DIRECTIVE = re.compile(r"\[\[emulate\s+(.*?)\]\]", re.DOTALL)
 # One piece per CJK character, word or punctuation mark, trailing spaces attached, so that the
 # pieces of a reply concatenate back to exactly the reply.
@@ -58,7 +60,9 @@ def strip(text: str) -> str:
 
 
 def error_message(status: int, directives: dict[str, str]) -> str:
-    return directives.get("message", DEFAULT_ERROR_MESSAGES.get(status, INTERNAL_ERROR_MESSAGE))
+    """The message= asked for, else DashScope's message for the code= asked for, else for the status."""
+    default = MESSAGES_BY_CODE.get(directives.get("code", ""), DEFAULT_ERROR_MESSAGES.get(status, INTERNAL_ERROR_MESSAGE))
+    return directives.get("message", default)
 
 
 class StreamFaults:

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from .answers import Answer, Step
 from .directives import StreamFaults, count_tokens, error_message, pieces
+from .search import Search, usage_plugins
 from .sse import dashscope_event
 
 
@@ -16,9 +17,16 @@ class NativeShape:
     """How one request's answer is written: text or message format, text or multimodal endpoint."""
 
     def __init__(
-        self, answer: Answer, result_format: str, multimodal: bool, request_id: str, parameters: dict[str, Any] | None = None
+        self,
+        answer: Answer,
+        result_format: str,
+        multimodal: bool,
+        request_id: str,
+        parameters: dict[str, Any] | None = None,
+        search: Search | None = None,
     ) -> None:
         self.answer = answer
+        self.search = search  # the call's web search (search.py), None when it did not search
         parameters = parameters or {}
         # `n` choices (DashScope: 1-4; each streamed packet carries one), and `logprobs` per token.
         # DashScope documents `n`'s answer only as `output.choices[i]` with an `index` (message format);
@@ -44,8 +52,10 @@ class NativeShape:
         reasoning_tokens: int,
         tool_calls: list[dict[str, Any]] | None,
         index: int | None = None,
+        first: bool = True,
     ) -> dict[str, Any]:
-        """One body; `index` None: every choice (a whole answer), else that choice alone (a packet)."""
+        """One body; `index` None: every choice (a whole answer), else that choice alone (a packet).
+        `first`: the answer or a stream's first event (the one that carries the search's sources)."""
         answer = self.answer
         usage: dict[str, Any] = {
             "input_tokens": answer.input_tokens,
@@ -56,8 +66,16 @@ class NativeShape:
             usage["output_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
         if self.multimodal and answer.media_tokens():
             usage.update(answer.media_tokens())
+        if answer.cache is not None:
+            usage["prompt_tokens_details"] = dict(answer.cache)
+        search_info = self.search.info(first) if self.search is not None else None
+        if self.search is not None:
+            usage.update(usage_plugins())
         if self.result_format != "message":
-            return {"output": {"text": text, "finish_reason": finish_reason}, "usage": usage, "request_id": self.request_id}
+            output: dict[str, Any] = {"text": text, "finish_reason": finish_reason}
+            if search_info is not None:
+                output["search_info"] = search_info
+            return {"output": output, "usage": usage, "request_id": self.request_id}
         content: Any = ([{"text": text}] if text or not reasoning else []) if self.multimodal else text
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if answer.reasoning is not None:
@@ -73,7 +91,18 @@ class NativeShape:
             if self.logprobs:
                 choice["logprobs"] = {"content": self._logprobs(text)}
             choices.append(choice)
-        return {"output": {"choices": choices}, "usage": usage, "request_id": self.request_id}
+        output = {"choices": choices}
+        if search_info is not None:
+            output["search_info"] = search_info
+        return {"output": output, "usage": usage, "request_id": self.request_id}
+
+    def sources_first(self) -> dict[str, Any] | None:
+        """`prepend_search_result`: the event that carries the sources alone, ahead of the reply."""
+        if self.search is None or not self.search.prepend or self.search.sources is None:
+            return None
+        body = self.body("", "" if self.answer.reasoning is not None else None, "null", 0, 0, None)
+        body["usage"] = {}
+        return body
 
     def _logprobs(self, text: str) -> list[dict[str, Any]]:
         entries = []
@@ -109,6 +138,10 @@ def events(
     record.update(events_sent=0, events_planned=len(steps), completed=False)
     faults = StreamFaults(directives)
     sent_text = sent_reasoning = ""
+    ahead = shape.sources_first()
+    if ahead is not None:
+        yield dashscope_event(1, "result", 200, ahead)
+    offset = 1 if ahead is not None else 0  # the event ids after it
     for index, step in enumerate(steps, start=1):
         if index > 1 and chunk_delay:
             time.sleep(chunk_delay)
@@ -125,8 +158,9 @@ def events(
             body = shape.body(
                 text, reasoning, answer.finish_reason if last else "null", output_tokens, reasoning_tokens,
                 _tool_calls_in(step, answer, last, incremental), choice if shape.choices > 1 else None,
+                first=index == 1 and ahead is None,
             )
-            yield dashscope_event(index, "result", 200, body)
+            yield dashscope_event(index + offset, "result", 200, body)
         record["events_sent"] = index
         if last:
             record["completed"] = True
@@ -139,7 +173,7 @@ def events(
                 "message": error_message(status, directives),
                 "request_id": shape.request_id,
             }
-            yield dashscope_event(index + 1, "error", status, error)
+            yield dashscope_event(index + offset + 1, "error", status, error)
         if fault is not None:
             return
 

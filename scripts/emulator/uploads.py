@@ -13,7 +13,11 @@ from typing import Any
 
 from flask import Request, Response, jsonify
 
+from .errors import Refusal
+
 OSS_PATH = "/_emulator/oss"
+MEDIA_KINDS = ("image", "video", "audio")
+BAD_URL_MESSAGE = "The provided URL does not appear to be valid. Ensure it is correctly formatted."
 
 
 class UploadRecorder:
@@ -36,6 +40,25 @@ class UploadRecorder:
         """Whether an ``oss://`` URL names a file uploaded here."""
         with self._lock:
             return oss_url.removeprefix("oss://") in self._keys
+
+    def check_media(self, messages: list[dict[str, Any]], request: Request) -> None:
+        """DashScope's 400 for a media URL it cannot fetch: http(s), data: and (with the SDK's
+        resolve header) an ``oss://`` URL uploaded here are the ones it reaches."""
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            for part in content if isinstance(content, list) else []:
+                for kind in MEDIA_KINDS:
+                    value = part.get(kind) if isinstance(part, dict) else None
+                    for url in value if isinstance(value, list) else [value] if value is not None else []:
+                        if not self._reachable(url, request):
+                            raise Refusal(400, "InvalidParameter", BAD_URL_MESSAGE)
+
+    def _reachable(self, url: Any, request: Request) -> bool:
+        if not isinstance(url, str):
+            return False
+        if url.startswith("oss://"):
+            return request.headers.get("X-DashScope-OssResourceResolve") == "enable" and self.holds(url)
+        return url.startswith(("http://", "https://", "data:"))
 
     def _keep(self, record: dict[str, Any]) -> None:
         with self._lock:

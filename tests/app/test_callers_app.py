@@ -40,7 +40,7 @@ def invoke(client, token: str | None, prompt: str = PROMPT, **body):
 
 def chat(client, token: str, content: str = PROMPT, **body):
     return client.post("/v1/chat/completions", headers=bearer(token),
-                       json={"model": "qwen-turbo", "messages": [{"role": "user", "content": content}], **body})
+                       json={"model": "qwen-flash", "messages": [{"role": "user", "content": content}], **body})
 
 
 @pytest.fixture
@@ -107,13 +107,13 @@ def test_a_spent_budget_is_insufficient_quota_on_v1_after_at_most_one_calls_over
 
 
 def test_model_limits_apply_to_the_owner_too_and_its_usage_is_reported(config, key):
-    app = make_app(config, invoke_tokens=(OWNER_TOKEN,), callers=f"app:{key}", model_limits="qwen-turbo:rpm=2")
+    app = make_app(config, invoke_tokens=(OWNER_TOKEN,), callers=f"app:{key}", model_limits="qwen-plus:rpm=2")
     client = app.test_client()
     assert invoke(client, OWNER_TOKEN).status_code == 200
     assert invoke(client, key).status_code == 200
     refused = invoke(client, OWNER_TOKEN)
     assert refused.status_code == 429 and "MODEL_LIMITS" in refused.json["message"]
-    assert invoke(client, key, model="qwen-plus").status_code == 200  # another model, not limited
+    assert invoke(client, key, model="qwen-flash").status_code == 200  # another model, not limited
     assert usage_of(app, "(owner)")["requests"] == 1
 
 

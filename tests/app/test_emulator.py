@@ -124,7 +124,7 @@ def test_a_model_that_does_not_think_sends_no_reasoning_fields(sdk):
 
 
 @pytest.mark.parametrize("model, parameters, message", [
-    ("qwq-plus", {}, STREAM_ONLY_MESSAGE),
+    ("qwen3-next-80b-a3b-thinking", {}, STREAM_ONLY_MESSAGE),
     ("qwen3-32b", {}, THINKING_NOT_STREAMED_MESSAGE),  # open-source Qwen3 thinks by default
     ("qwen-plus", {"enable_thinking": True}, THINKING_NOT_STREAMED_MESSAGE),
 ])
@@ -141,7 +141,7 @@ def test_a_thinking_model_answers_non_streaming_once_thinking_is_off_or_it_allow
 
 
 # -- endpoints -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model", ["qwen-vl-plus", "qwen3.5-plus", "qwen3-omni-flash", "qvq-max"])
+@pytest.mark.parametrize("model", ["qwen3-vl-plus", "qwen3.5-plus", "qwen3-omni-flash", "qwen3-vl-235b-a22b-thinking"])
 def test_a_multimodal_model_on_the_text_endpoint_is_a_url_error(sdk, model):
     response = dashscope.Generation.call(model=model, messages=user("hi"), stream=False)
     assert (response.status_code, response.code) == (400, "InvalidParameter")
@@ -160,7 +160,7 @@ def test_the_lenient_default_answers_a_vl_model_on_the_text_endpoint(monkeypatch
     try:
         monkeypatch.setattr(dashscope, "base_http_api_url", lenient.base_url)
         assert not lenient.strict_endpoints
-        assert dashscope.Generation.call(model="qwen-vl-plus", messages=user("hi"), api_key=KEY).status_code == 200
+        assert dashscope.Generation.call(model="qwen3-vl-plus", messages=user("hi"), api_key=KEY).status_code == 200
     finally:
         lenient.stop()
 
@@ -168,10 +168,10 @@ def test_the_lenient_default_answers_a_vl_model_on_the_text_endpoint(monkeypatch
 # -- multimodal ------------------------------------------------------------------------------------
 def test_multimodal_conversation_with_an_image_url_answers_in_content_parts(sdk):
     messages = user({"image": "https://example.com/cat.png"}, {"text": "what is this?"})
-    response = dashscope.MultiModalConversation.call(model="qwen-vl-plus", messages=messages)
+    response = dashscope.MultiModalConversation.call(model="qwen3-vl-plus", messages=messages)
     assert response.status_code == 200, response.message
     content = response.output.choices[0].message.content
-    assert content == [{"text": "This is the DashScope emulator (qwen-vl-plus). You said: what is this? (shown: 1 image)"}]
+    assert content == [{"text": "This is the DashScope emulator (qwen3-vl-plus). You said: what is this? (shown: 1 image)"}]
     assert response.usage["image_tokens"] == 256
     sent = sdk.last_request()
     assert sent["path"].endswith("/multimodal-generation/generation")
@@ -195,7 +195,7 @@ def test_multimodal_stream_of_a_thinking_model_and_data_urls(sdk):
 def test_a_media_part_that_is_not_a_url_is_refused(sdk, strict):
     for bad in ("/etc/passwd", "file:///etc/passwd", "oss://never/uploaded.png"):
         connection = http.client.HTTPConnection("127.0.0.1", strict.port, timeout=10)
-        body = {"model": "qwen-vl-plus", "input": {"messages": user({"image": bad}, {"text": "x"})}}
+        body = {"model": "qwen3-vl-plus", "input": {"messages": user({"image": bad}, {"text": "x"})}}
         connection.request("POST", "/api/v1/services/aigc/multimodal-generation/generation", json.dumps(body),
                            {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
         response = connection.getresponse()
@@ -207,10 +207,10 @@ def test_a_local_file_given_to_the_sdk_is_uploaded_and_the_upload_recorded(sdk, 
     picture = tmp_path / "local-picture.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
     messages = user({"image": str(picture)}, {"text": "what is this?"})
-    response = dashscope.MultiModalConversation.call(model="qwen-vl-plus", messages=messages)
+    response = dashscope.MultiModalConversation.call(model="qwen3-vl-plus", messages=messages)
     assert response.status_code == 200, response.message
     policy, upload = sdk.uploads
-    assert policy["step"] == "getPolicy" and policy["query"] == {"action": "getPolicy", "model": "qwen-vl-plus"}
+    assert policy["step"] == "getPolicy" and policy["query"] == {"action": "getPolicy", "model": "qwen3-vl-plus"}
     assert policy["api_key"] == KEY
     assert upload["step"] == "upload" and upload["filename"] == "local-picture.png"
     assert upload["size"] == picture.stat().st_size
@@ -274,3 +274,52 @@ def test_a_bad_embedding_request_is_a_dashscope_400(sdk):
     assert (response.status_code, response.code) == (400, "InvalidParameter")
     assert "dimension" in response.message
     assert dashscope.TextEmbedding.call(model="text-embedding-v4", input=["x"] * 11).status_code == 400
+
+
+# -- which models exist ----------------------------------------------------------------------------
+CURRENT_TEXT = ["qwen-plus", "qwen-flash", "qwen-max", "qwen-long", "qwen3-max", "qwen-plus-2025-07-28",
+                "qwen-plus-latest", "deepseek-v3.2", "qwen3-coder-plus", "qwen-mt-plus"]
+CURRENT_MULTIMODAL = ["qwen3.6-plus", "qwen3.6-flash", "qwen3.5-plus", "qwen3.7-max", "qwen3.8-flash", "qwen3-vl-plus",
+                      "kimi-k2.5"]
+GONE = ["qwen-turbo", "qwen-vl-max", "qwen-vl-plus", "qwq-plus", "qvq-max", "qwen-turbo-latest",
+        "qwen-vl-max-2025-04-08", "qwen-plsu", "qwen", "qwenplus", "gpt-4o"]
+
+
+@pytest.mark.parametrize("model", CURRENT_TEXT)
+def test_current_text_models_answer(sdk, model):
+    response = dashscope.Generation.call(model=model, messages=user("hi"), result_format="message")
+    assert response.status_code == 200, response.message
+
+
+@pytest.mark.parametrize("model", CURRENT_MULTIMODAL)
+def test_current_multimodal_models_answer(sdk, model):
+    response = dashscope.MultiModalConversation.call(model=model, messages=user({"text": "hi"}), enable_thinking=False)
+    assert response.status_code == 200, response.message
+
+
+@pytest.mark.parametrize("model", GONE)
+def test_retired_and_unknown_models_do_not_exist(sdk, strict, model):
+    for call in (dashscope.Generation.call, dashscope.MultiModalConversation.call):
+        response = call(model=model, messages=user({"text": "hi"}) if call is dashscope.MultiModalConversation.call else user("hi"))
+        assert (response.status_code, response.code, response.message) == (400, "InvalidParameter", "Model not exist.")
+    connection = http.client.HTTPConnection("127.0.0.1", strict.port, timeout=10)
+    connection.request("POST", "/compatible-mode/v1/chat/completions", json.dumps({"model": model, "messages": user("hi")}),
+                       {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    answer = connection.getresponse()
+    assert answer.status == 404 and json.loads(answer.read())["error"]["code"] == "model_not_found"
+
+
+def test_embedding_models_that_exist_and_one_that_does_not(sdk):
+    assert dashscope.TextEmbedding.call(model="text-embedding-v4", input="hi").status_code == 200
+    refused = dashscope.TextEmbedding.call(model="text-embedding-v9", input="hi")
+    assert (refused.status_code, refused.message) == (400, "Model not exist.")
+
+
+def test_extra_models_exist_when_the_emulator_is_told_so(monkeypatch):
+    told = Emulator(extra_models=("qwen-omega-*",)).start()
+    try:
+        monkeypatch.setattr(dashscope, "base_http_api_url", told.base_url)
+        assert dashscope.Generation.call(model="qwen-omega-plus", messages=user("hi"), api_key=KEY).status_code == 200
+        assert dashscope.Generation.call(model="qwen-delta-plus", messages=user("hi"), api_key=KEY).status_code == 400
+    finally:
+        told.stop()

@@ -52,7 +52,7 @@ def test_compatible_mode_streams_tool_calls_in_fragments(oai):
 
 def test_compatible_mode_errors_are_openai_errors(oai):
     with pytest.raises(openai.BadRequestError) as refused:
-        oai.chat.completions.create(model="qwq-plus", messages=user("hi"))
+        oai.chat.completions.create(model="qwen3-next-80b-a3b-thinking", messages=user("hi"))
     assert refused.value.body["code"] == "invalid_parameter_error"
     assert refused.value.body["message"] == STREAM_ONLY_MESSAGE
     with pytest.raises(openai.RateLimitError):

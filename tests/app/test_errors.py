@@ -48,8 +48,8 @@ def test_invalid_utf8(client):
 @pytest.mark.parametrize(
     "body, mentions",
     [
-        ({"model": "qwen-turbo"}, "`messages`"),
-        ({"messages": [], "model": "qwen-turbo"}, "messages"),
+        ({"model": "qwen-flash"}, "`messages`"),
+        ({"messages": [], "model": "qwen-flash"}, "messages"),
         ({"messages": "hello"}, "`messages` must be a list"),
         ({"messages": [{"role": "bot", "content": "x"}]}, "messages[0].role"),
         ({"messages": [{"role": "user"}]}, "messages[0]"),
@@ -280,9 +280,9 @@ def test_a_request_the_sdk_cannot_build_is_the_callers_400_and_never_retried(app
     upstream = services_of(app).upstream
     upstream._on_retry = lambda attempt, error: retried.append(error)
     emulator.clear()
-    no_input = GenerationCall("qwen-turbo")  # the SDK's own check: "prompt or messages is required"
+    no_input = GenerationCall("qwen-flash")  # the SDK's own check: "prompt or messages is required"
     for content in ["\ud800", __import__("json").loads("[" * 700 + "]" * 700), None]:
-        call = no_input if content is None else GenerationCall("qwen-turbo", messages=[{"role": "user", "content": content}])
+        call = no_input if content is None else GenerationCall("qwen-flash", messages=[{"role": "user", "content": content}])
         with pytest.raises(InvalidRequest, match="nothing was sent"):
             upstream.complete(call)
         with pytest.raises(InvalidRequest, match="nothing was sent"):

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from app import create_app
+from core.config import Config
 from scripts.fc_process import free_port
 
 TOKENS = ("first-invoke-token", "second-invoke-token")
@@ -73,6 +74,18 @@ def test_an_open_function_says_so_at_start(config, logs):
     assert "INVOKE_TOKEN is not set" not in logs.text()
 
 
+def test_on_loopback_an_open_function_is_a_note_not_a_warning(config, logs):
+    """scripts/run-local.sh listens on 127.0.0.1: only this machine can call, so nothing to warn about."""
+    assert Config.from_env({"HOST": "127.0.0.1"}).loopback_only and not Config.from_env({"HOST": "0.0.0.0"}).loopback_only
+    create_app(dataclasses.replace(config, loopback_only=True))
+    open_lines = [line for line in logs.lines() if "INVOKE_TOKEN is not set" in line["message"]]
+    assert [line["level"] for line in open_lines] == ["INFO"]
+    assert "to this machine only" in open_lines[0]["message"]
+    create_app(dataclasses.replace(config, loopback_only=True, callers="app:sha256:" + "0" * 64))
+    callers_lines = [line for line in logs.lines() if "callers are configured" in line["message"]]
+    assert [line["level"] for line in callers_lines] == ["INFO"]
+
+
 # -- MAX_BODY_BYTES ------------------------------------------------------------------------------
 
 
@@ -92,17 +105,17 @@ def test_a_body_over_the_limit_is_413(config, emulator):
 
 
 def test_only_allowed_models(config, emulator):
-    client = make(config, allowed_models=("qwen-turbo", "qwen-plus"))
+    client = make(config, allowed_models=("qwen-flash", "qwen-plus"))
     emulator.clear()
     response = client.post("/invoke", json={"model": "qwen-max", "prompt": "hi"})
     assert response.status_code == 400
     message = response.get_json()["message"]
-    assert "qwen-max" in message and "qwen-turbo, qwen-plus" in message
+    assert "qwen-max" in message and "qwen-flash, qwen-plus" in message
     openai_style = client.post("/v1/chat/completions", json={**HELLO, "model": "qwen-max"}).get_json()["error"]
     assert openai_style["param"] == "model"
     assert emulator.history == []
     assert client.post("/invoke", json={"model": "qwen-plus", "prompt": "hi"}).status_code == 200
-    assert [m["id"] for m in client.get("/v1/models").get_json()["data"]] == ["qwen-turbo", "qwen-plus"]
+    assert [m["id"] for m in client.get("/v1/models").get_json()["data"]] == ["qwen-plus", "qwen-flash"]  # the default first
 
 
 @pytest.mark.parametrize("asked, sent", [(5000, 300), (None, 300), (100, 100)])

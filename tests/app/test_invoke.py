@@ -48,7 +48,7 @@ def test_raw_text_in_messages_mode_gets_the_system_prompt(client, emulator):
         {"role": "user", "content": "hello"},
     ]
     assert sent["parameters"]["result_format"] == "message"
-    assert sent["model"] == "qwen-turbo"
+    assert sent["model"] == "qwen-plus"
     assert emulator.last_request()["api_key"] == FAKE_KEY
 
 
@@ -126,7 +126,7 @@ def test_dashscope_native_body(client, emulator):
 
     assert response.status_code == 200
     sent = upstream_body(emulator)
-    assert sent["model"] == "qwen-turbo"
+    assert sent["model"] == "qwen-plus"
     assert sent["input"]["messages"] == event["input"]["messages"]
     assert sent["parameters"]["temperature"] == 0.85
     assert sent["parameters"]["result_format"] == "message"
@@ -223,7 +223,7 @@ def test_tools_in_prompt_mode_ask_for_message_format(client, emulator):
 
 def test_multimodal_content_parts_are_accepted(client, emulator):
     messages = [{"role": "user", "content": [{"image": "https://example.com/cat.png"}, {"text": "这是什么?"}]}]
-    response = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": messages})
+    response = client.post("/invoke", json={"model": "qwen3.6-flash", "messages": messages})
     assert response.status_code == 200
     assert upstream_body(emulator)["input"]["messages"] == messages
     assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")

@@ -25,7 +25,7 @@ def sse_data(text: str) -> list[dict]:
 
 
 # -- endpoints ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model", ["qwen-vl-plus", "qwen3.5-plus"])
+@pytest.mark.parametrize("model", ["qwen3.6-flash", "qwen3.5-plus"])
 def test_a_vision_model_gets_its_images_on_the_multimodal_endpoint_from_invoke(client, emulator, model):
     parts = [{"image": "https://example.com/cat.png"}, {"text": "what is it?"}]
     response = client.post("/invoke", json={"model": model, "messages": [{"role": "user", "content": parts}]})
@@ -36,7 +36,7 @@ def test_a_vision_model_gets_its_images_on_the_multimodal_endpoint_from_invoke(c
     assert content == [{"text": f"This is the DashScope emulator ({model}). You said: what is it? (shown: 1 image)"}]
 
 
-@pytest.mark.parametrize("model", ["qwen-vl-max", "qwen3.5-plus"])
+@pytest.mark.parametrize("model", ["qwen3.6-plus", "qwen3.5-plus"])
 def test_a_vision_model_gets_openai_image_parts_on_the_multimodal_endpoint_from_v1(client, emulator, model):
     parts = [
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
@@ -80,8 +80,10 @@ def test_media_for_a_text_model_is_a_400_naming_the_model(client, emulator):
     assert emulator.history == []
 
 
-def test_multimodal_models_setting_routes_a_model_the_rules_do_not_know(client, config, emulator):
-    # A name the built-in rules put on the text endpoint, which the emulator serves on the multimodal one.
+def test_multimodal_models_setting_routes_a_model_the_rules_do_not_know(client, config, emulator, monkeypatch):
+    # A name the built-in rules put on the text endpoint, which the emulator serves on the multimodal one:
+    # a model DashScope adds later, so the emulator is told it exists.
+    monkeypatch.setattr(emulator, "extra_models", ("qwen-omnix-*",))
     body = {"model": "qwen-omnix-2027", "messages": [{"role": "user", "content": "x"}]}
     unknown = client.post("/invoke", json=body)
     assert unknown.status_code == 400 and unknown.get_json()["message"].startswith("url error")
@@ -93,17 +95,17 @@ def test_multimodal_models_setting_routes_a_model_the_rules_do_not_know(client, 
 
 # -- thinking ----------------------------------------------------------------------------------------
 def test_a_stream_only_model_answers_a_non_streamed_call_on_both_doors(client, emulator):
-    native = client.post("/invoke", json={"model": "qwq-plus", "messages": [{"role": "user", "content": "one plus one"}]})
+    native = client.post("/invoke", json={"model": "qwen3-next-80b-a3b-thinking", "messages": [{"role": "user", "content": "one plus one"}]})
     assert native.status_code == 200, native.get_json()
     seen = emulator.last_request()
     assert seen["stream"] is True and seen["body"]["parameters"]["incremental_output"] is True
     message = native.get_json()["output"]["choices"][0]["message"]
-    assert message["content"] == "This is the DashScope emulator (qwq-plus). You said: one plus one"
+    assert message["content"] == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: one plus one"
     assert message["reasoning_content"] == "The user said: one plus one I should answer plainly and name the emulator."
     assert native.get_json()["output"]["choices"][0]["finish_reason"] == "stop"
     assert native.get_json()["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
 
-    openai = v1(client, model="qvq-max", messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG}}, {"type": "text", "text": "count"}]}])
+    openai = v1(client, model="qwen3.6-plus", messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": PNG}}, {"type": "text", "text": "count"}]}])
     assert openai.status_code == 200, openai.get_json()
     answer = openai.get_json()
     assert answer["choices"][0]["message"]["content"].endswith("You said: count (shown: 1 image)")
@@ -130,7 +132,7 @@ def test_an_unknown_model_refused_unstreamed_is_retried_streamed_once(client, em
 
 
 def test_reasoning_streams_first_on_v1(client):
-    response = v1(client, model="qwq-plus", stream=True, stream_options={"include_usage": True},
+    response = v1(client, model="qwen3-next-80b-a3b-thinking", stream=True, stream_options={"include_usage": True},
                   messages=[{"role": "user", "content": "think"}])
     chunks = sse_data(response.get_data(as_text=True))
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -138,7 +140,7 @@ def test_reasoning_streams_first_on_v1(client):
     reasoning = "".join(delta.get("reasoning_content", "") for delta in deltas)
     content = "".join(delta.get("content", "") for delta in deltas)
     assert reasoning == "The user said: think I should answer plainly and name the emulator."
-    assert content == "This is the DashScope emulator (qwq-plus). You said: think"
+    assert content == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: think"
     first_content = next(i for i, delta in enumerate(deltas) if delta.get("content"))
     assert "reasoning_content" in deltas[1] and first_content > 1  # reasoning right after the role, before the answer
     assert chunks[-1]["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
@@ -163,11 +165,11 @@ def test_thinking_parameters_pass_through_invoke(client, emulator):
 
 
 def test_cumulative_events_on_invoke_for_a_thinking_model(client, emulator):
-    response = client.post("/invoke?stream=true", json={"model": "qwq-plus", "messages": [{"role": "user", "content": "a b c d"}],
+    response = client.post("/invoke?stream=true", json={"model": "qwen3-next-80b-a3b-thinking", "messages": [{"role": "user", "content": "a b c d"}],
                                                         "incremental_output": False})
     texts = [data["output"]["choices"][0]["message"]["content"] for _, data in sse_events(response.get_data(as_text=True))]
     assert emulator.last_request()["body"]["parameters"]["incremental_output"] is True  # what DashScope gets
-    assert texts[-1] == "This is the DashScope emulator (qwq-plus). You said: a b c d"
+    assert texts[-1] == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: a b c d"
     assert all(texts[-1].startswith(text) for text in texts) and len(set(texts)) > 2  # each event the whole so far
 
 
@@ -213,9 +215,9 @@ def test_log_content_keeps_a_multimodal_reply_as_text(config, logs):
     # The multimodal endpoint's content is a list of parts: the log line's reply is still its text.
     client = create_app(config.__class__(**{**config.__dict__, "log_content": True})).test_client()
     logs.clear()
-    body = {"model": "qwen-vl-plus", "messages": [{"role": "user", "content": [{"image": PNG}, {"text": "logged"}]}]}
+    body = {"model": "qwen3.6-flash", "messages": [{"role": "user", "content": [{"image": PNG}, {"text": "logged"}]}]}
     assert client.post("/invoke?stream=true", json=body).status_code == 200
     assert client.post("/invoke", json=body).status_code == 200
     streamed, whole = logs.requests()
-    assert streamed["reply"] == whole["reply"] == "This is the DashScope emulator (qwen-vl-plus). You said: logged (shown: 1 image)"
+    assert streamed["reply"] == whole["reply"] == "This is the DashScope emulator (qwen3.6-flash). You said: logged (shown: 1 image)"
     assert whole["endpoint"] == "multimodal"

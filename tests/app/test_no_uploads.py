@@ -32,7 +32,7 @@ def test_text_that_reads_like_a_path_is_sent_as_text_never_uploaded(client, emul
     messages = [{"role": role, "content": [{"text": path} for path in paths]}]
     if role != "user":
         messages.append({"role": "user", "content": [{"text": "what did they say?"}]})
-    response = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": messages})
+    response = client.post("/invoke", json={"model": "qwen3.6-flash", "messages": messages})
     assert response.status_code == 200, response.get_json()
     seen = emulator.last_request()
     assert seen["path"] == MULTIMODAL_PATH
@@ -77,7 +77,7 @@ def test_v1_image_and_video_urls_must_be_urls(client, emulator, url):
     # (input_audio's `data` is base64 put into a data: URL: never a path, whatever it reads like.)
     emulator.clear()
     for part in ({"type": "image_url", "image_url": {"url": url}}, {"type": "video_url", "video_url": {"url": url}}):
-        response = client.post("/v1/chat/completions", json={"model": "qwen-vl-max", "messages": [{"role": "user", "content": [part]}]})
+        response = client.post("/v1/chat/completions", json={"model": "qwen3.6-plus", "messages": [{"role": "user", "content": [part]}]})
         assert response.status_code == 400, response.get_json()
         assert response.get_json()["error"]["param"].startswith("messages[0].content[0]")
     assert emulator.history == [] and emulator.uploads == []

@@ -16,8 +16,8 @@ HELLO = [{"role": "user", "content": "hello"}]
 def test_the_default_model_when_none_is_given(client, emulator):
     response = client.post("/v1/chat/completions", json={"messages": HELLO})
     assert response.status_code == 200
-    assert emulator.last_request()["body"]["model"] == "qwen-turbo"
-    assert response.get_json()["model"] == "qwen-turbo"
+    assert emulator.last_request()["body"]["model"] == "qwen-plus"
+    assert response.get_json()["model"] == "qwen-plus"
 
 
 def test_the_end_user_is_logged_not_forwarded(client, emulator, logs):

@@ -15,7 +15,7 @@ package = sys.modules["dashscope"]
 assert "__getattr__" in vars(package), "the package __init__ ran"
 assert "dashscope.v2" not in sys.modules and "dashscope.audio" not in sys.modules
 assert sdk.MultiModalConversation.__module__ == "core.upstream.sdk"
-assert sdk.MultiModalConversation._preprocess_messages("qwen-vl-plus", [{"role": "user", "content": [{"text": "/etc/passwd"}]}], "k") is False
+assert sdk.MultiModalConversation._preprocess_messages("qwen3.6-flash", [{"role": "user", "content": [{"text": "/etc/passwd"}]}], "k") is False
 print(len([name for name in sys.modules if name.startswith("dashscope")]))
 """
 

@@ -144,7 +144,7 @@ def test_every_endpoint_and_door_takes_the_short_way(config, emulator, full_way)
     # The multimodal endpoint, TextEmbedding and the native door go through the same session as /invoke.
     client = create_app(config).test_client()
     marker = uuid.uuid4().hex
-    vision = client.post("/invoke", json={"model": "qwen-vl-plus", "messages": [
+    vision = client.post("/invoke", json={"model": "qwen3.6-flash", "messages": [
         {"role": "user", "content": [{"text": f"vision {marker}"}]}]})
     assert vision.status_code == 200, vision.get_json()
     assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")

@@ -181,7 +181,7 @@ def test_a_stream_past_the_call_deadline_ends_with_a_timeout_event(config):
     assert events[-1][0] == "error"
     assert events[-1][1]["code"] == "CallDeadlineExceeded" and events[-1][1]["status_code"] == 504
 
-    body = client.post("/v1/chat/completions", json={"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": trickle}]}).get_data(as_text=True)
+    body = client.post("/v1/chat/completions", json={"model": "qwen-flash", "stream": True, "messages": [{"role": "user", "content": trickle}]}).get_data(as_text=True)
     assert '"code":"CallDeadlineExceeded"' in body and "[DONE]" not in body
 
 

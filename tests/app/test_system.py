@@ -15,7 +15,7 @@ def test_health_says_a_key_is_configured(client, emulator):
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["api_key_configured"] is True
-    assert body["default_model"] == "qwen-turbo"
+    assert body["default_model"] == "qwen-plus"
     assert body["invoke_mode"] == "messages"
     assert emulator.history == []  # no upstream call
 

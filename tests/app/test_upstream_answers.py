@@ -72,7 +72,7 @@ def call(client, word: str, door: str, stream: bool):
     if door == "invoke":
         body = {"input": {"prompt": word}, "stream": stream}
         return client.post("/invoke", json=body, headers={"X-DashScope-SSE": "enable"} if stream else {})
-    return client.post("/v1/chat/completions", json={"model": "qwen-turbo", "stream": stream,
+    return client.post("/v1/chat/completions", json={"model": "qwen-flash", "stream": stream,
                                                      "messages": [{"role": "user", "content": word}]})
 
 

@@ -4,14 +4,12 @@ Chromium driven by Playwright (no browser download)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 import pytest
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
+from tests.tools import tool
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TOKEN = "page-test-token"
 # Chromium's own background traffic has nowhere to go on this network: keep it quiet.
@@ -39,13 +37,11 @@ def printed_so_far(process) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        what = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-        pytest.fail(f"{what}; CI must run every check") if os.environ.get("CI") else pytest.skip(what)
+    chromium = tool("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -44,7 +44,7 @@ def wait_for_the_answer(page) -> None:
 
 def test_reasoning_streams_into_a_block_that_folds_away_when_the_answer_starts(page, emulator):
     ARTIFACTS.mkdir(exist_ok=True)
-    send(page, "为什么天空是蓝色的? [[emulate chunk_delay=0.3]]", model="qwq-plus")
+    send(page, "为什么天空是蓝色的? [[emulate chunk_delay=0.3]]", model="qwen3-next-80b-a3b-thinking")
 
     page.wait_for_function("document.getElementById('reasoning').textContent.length > 0")
     assert page.is_visible("#thinking") and page.get_attribute("#thinking", "open") is not None
@@ -55,7 +55,7 @@ def test_reasoning_streams_into_a_block_that_folds_away_when_the_answer_starts(p
     wait_for_the_answer(page)
     reasoning, answer = page.text_content("#reasoning"), page.text_content("#answer")
     assert reasoning == "The user said: 为什么天空是蓝色的? I should answer plainly and name the emulator."
-    assert answer == "This is the DashScope emulator (qwq-plus). You said: 为什么天空是蓝色的?"
+    assert answer == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: 为什么天空是蓝色的?"
     assert page.get_attribute("#thinking", "open") is None  # folded once the answer began
     assert page.text_content("#thinking-summary").startswith("Thought for ")
     page.screenshot(path=str(ARTIFACTS / "try-page-thought.png"), full_page=True)
@@ -84,7 +84,7 @@ def test_an_image_url_is_sent_as_a_dashscope_part(page, emulator):
     page.fill("#system", "只用中文回答。")
     page.fill("#image-url", "https://img.example.com/stripes.png")
     page.wait_for_function("document.getElementById('preview').naturalWidth === 96")
-    send(page, "图里有什么? url", model="qwen-vl-plus")
+    send(page, "图里有什么? url", model="qwen3.6-flash")
     wait_for_the_answer(page)
 
     assert reached(emulator, "图里有什么? url")["path"] == MULTIMODAL_PATH
@@ -130,7 +130,7 @@ def test_an_image_too_big_for_the_function_gets_its_error(page, emulator):
     big = b"\x89PNG\r\n\x1a\n" + bytes(900 * 1024)  # a data: URL of it is over MAX_BODY_BYTES (1 MiB)
     page.set_input_files("#image-file", files=[{"name": "big.png", "mimeType": "image/png", "buffer": big}])
     page.wait_for_selector("#image-preview:not(.hidden)")
-    send(page, "too big", model="qwen-vl-plus")
+    send(page, "too big", model="qwen3.6-flash")
     page.wait_for_selector("#error:not(.hidden)")
     assert page.text_content("#error").startswith("Error 413 ")
     assert page.text_content("#answer") == "" and len(emulator.history) == calls_before
@@ -158,15 +158,15 @@ def test_the_multimodal_endpoints_content_lists_are_read(page, emulator):
     vision model, which the function routes there."""
     page.set_input_files("#image-file", files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": png()}])
     page.wait_for_selector("#image-preview:not(.hidden)")
-    send(page, "数一数条纹", model="qvq-max")  # sees images, thinks
+    send(page, "数一数条纹", model="qwen3.6-plus")  # sees images, thinks
     page.wait_for_function("document.getElementById('answer').textContent.endsWith('(shown: 1 image)')")
     assert reached(emulator, "数一数条纹")["path"] == MULTIMODAL_PATH
-    assert page.text_content("#answer") == "This is the DashScope emulator (qvq-max). You said: 数一数条纹 (shown: 1 image)"
+    assert page.text_content("#answer") == "This is the DashScope emulator (qwen3.6-plus). You said: 数一数条纹 (shown: 1 image)"
     assert page.text_content("#reasoning").startswith("The user said: 数一数条纹")
 
 
 def test_an_error_while_the_model_thinks_is_shown_and_the_reasoning_kept(page):
-    send(page, "a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed message=\"Output data may contain inappropriate content.\"]]", model="qwq-plus")
+    send(page, "a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed message=\"Output data may contain inappropriate content.\"]]", model="qwen3-next-80b-a3b-thinking")
     page.wait_for_selector("#error:not(.hidden)")
     assert page.text_content("#error").endswith("DataInspectionFailed: Output data may contain inappropriate content.")
     assert page.text_content("#reasoning").startswith("The user said") and page.text_content("#answer") == ""

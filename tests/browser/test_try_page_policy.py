@@ -25,7 +25,7 @@ def test_the_page_works_under_its_security_headers(browser, page_server, tmp_pat
     page.wait_for_selector("#preview[src^='data:image/png']")
     assert page.locator("#preview").evaluate("img => img.complete && img.naturalWidth") == 1
     page.fill("#token", TOKEN)
-    page.fill("#model", "qwen-vl-plus")  # a model that takes images (a text model would answer 400)
+    page.fill("#model", "qwen3.6-flash")  # a model that takes images (a text model would answer 400)
     page.fill("#text", "hello under a policy")
     page.click("#send")
     page.wait_for_selector("#status:has-text('request id')", timeout=20000)

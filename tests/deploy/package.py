@@ -8,11 +8,11 @@ import os
 import re
 
 import jsonschema
-import pytest
 
 from scripts import build_fc_package
 from scripts.fc_process import function_props
 from tests.conftest import FAKE_KEY, ROOT, s_yaml
+from tests.tools import missing
 
 # The props schema of the Serverless Devs `fc3` component (what s.yaml may say under a `component: fc3`
 # resource), carried in the repo so these checks run on a fresh clone with nothing beside it. It came
@@ -26,13 +26,6 @@ PACKAGE_ZIPPED_LIMIT = 15_000_000
 SDK_EXTRAS = ("fastapi", "uvicorn", "starlette", "opentelemetry", "rich", "pygments", "typer", "cryptography",
               "httpx", "websocket", "yaml", "anyio", "cffi")
 RUNTIME_PYTHON = {"custom.debian10": "3.10", "custom.debian11": "3.12", "custom.debian12": "3.11"}
-
-
-def missing(what: str) -> None:
-    """Skip a check whose tool is not installed here, but never in CI, where .ci/run installs it all."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (CI must run every check)")
-    pytest.skip(what)
 
 
 def resolve(value, variables: dict, env: dict):

@@ -65,7 +65,7 @@ PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # what matters here is t
 
 def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
     (tmp_path / "photo.png").write_bytes(PICTURE)
-    result = ask("图里有什么? local", "--image", str(tmp_path / "photo.png"), "--model", "qwen-vl-plus", "--system", "用中文。", "--url", server)
+    result = ask("图里有什么? local", "--image", str(tmp_path / "photo.png"), "--model", "qwen3.6-flash", "--system", "用中文。", "--url", server)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("You said: 图里有什么? local (shown: 1 image)")
     assert reached(emulator, "图里有什么? local")["path"] == MULTIMODAL_PATH
@@ -81,7 +81,7 @@ def test_a_local_image_is_sent_as_a_data_url(server, emulator, tmp_path):
 def test_image_urls_go_as_they_are_and_files_without_a_telling_name_are_recognised(server, emulator, tmp_path):
     (tmp_path / "upload").write_bytes(PICTURE)  # no extension: the PNG signature says what it is
     result = ask("two pictures", "--image", "https://img.example.com/a.jpg", "--image", f"file://{tmp_path}/upload",
-                 "--model", "qwen-vl-max", "--url", server)
+                 "--model", "qwen3.6-plus", "--url", server)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("(shown: 2 images)")
     assert reached(emulator, "two pictures")["path"] == MULTIMODAL_PATH
@@ -99,19 +99,21 @@ def test_an_image_that_cannot_be_sent_is_named_before_any_call(server, emulator,
     assert not_an_image.returncode == 2 and "notes.txt does not look like an image" in not_an_image.stderr
     prompt = ask("hi", "--image", "https://img.example.com/a.jpg", "--mode", "prompt", "--url", server)
     assert prompt.returncode == 2 and "--image needs messages mode" in prompt.stderr
+    oss = ask("hi", "--image", "oss://bucket/cat.png", "--url", server)
+    assert oss.returncode == 2 and "oss://bucket/cat.png: the function takes only http(s):// and data: URLs" in oss.stderr
     assert len(emulator.history) == calls
 
 
 def test_streamed_reasoning_goes_to_stderr_marked(server):
-    result = ask("为什么天空是蓝色的?", "--model", "qwq-plus", "--stream", "--url", server)
+    result = ask("为什么天空是蓝色的?", "--model", "qwen3-next-80b-a3b-thinking", "--stream", "--url", server)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "This is the DashScope emulator (qwq-plus). You said: 为什么天空是蓝色的?\n"  # the answer alone
+    assert result.stdout == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: 为什么天空是蓝色的?\n"  # the answer alone
     assert result.stderr == "thinking: The user said: 为什么天空是蓝色的? I should answer plainly and name the emulator.\n"
 
 
 def test_reasoning_is_dimmed_on_a_terminal(server):
     main, terminal = pty.openpty()
-    process = subprocess.Popen([sys.executable, str(ASK), "你好", "--model", "qwq-plus", "--stream", "--url", server],
+    process = subprocess.Popen([sys.executable, str(ASK), "你好", "--model", "qwen3-next-80b-a3b-thinking", "--stream", "--url", server],
                                stdout=subprocess.PIPE, stderr=terminal, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
     os.close(terminal)
     out, _ = process.communicate(timeout=30)
@@ -129,7 +131,7 @@ def test_reasoning_is_dimmed_on_a_terminal(server):
 
 
 def test_an_error_while_the_model_thinks(server):
-    result = ask("a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed]]", "--model", "qwq-plus", "--stream", "--url", server)
+    result = ask("a b c d e f g h [[emulate fail_after=2 code=DataInspectionFailed]]", "--model", "qwen3-next-80b-a3b-thinking", "--stream", "--url", server)
     assert result.returncode == 1 and result.stdout == ""
     thought, error = result.stderr.split("\n")[:2]
     assert thought.startswith("thinking: The user said") and error.startswith("error ") and "DataInspectionFailed" in error
@@ -164,8 +166,8 @@ def test_the_multimodal_endpoints_content_lists_are_read(server, emulator, tmp_p
     (tmp_path / "photo.png").write_bytes(PICTURE)
     for stream in (["--stream"], []):
         marker = f"数一数{len(stream)}"
-        result = ask(marker, "--image", str(tmp_path / "photo.png"), "--model", "qvq-max", *stream, "--url", server)
+        result = ask(marker, "--image", str(tmp_path / "photo.png"), "--model", "qwen3.6-plus", *stream, "--url", server)
         assert result.returncode == 0, result.stderr
         assert reached(emulator, marker)["path"] == MULTIMODAL_PATH
-        assert result.stdout == f"This is the DashScope emulator (qvq-max). You said: {marker} (shown: 1 image)\n"
+        assert result.stdout == f"This is the DashScope emulator (qwen3.6-plus). You said: {marker} (shown: 1 image)\n"
         assert result.stderr.startswith(f"thinking: The user said: {marker}")

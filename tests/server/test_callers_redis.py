@@ -98,12 +98,12 @@ def test_rpm_is_exact_under_a_burst_from_two_processes(url: str) -> None:
 def test_tpm_is_settled_with_real_usage(url: str) -> None:
     store = RedisCallerStore(url)
     caller, _ = store.add("tokens", tpm=100)
-    store.admit(caller, "qwen-turbo")
-    store.settle(caller, "qwen-turbo", {"input_tokens": 50, "output_tokens": 30})
-    store.admit(caller, "qwen-turbo")  # 80 < 100: admitted
-    store.settle(caller, "qwen-turbo", {"prompt_tokens": 20, "completion_tokens": 10})  # OpenAI's names
+    store.admit(caller, "qwen-flash")
+    store.settle(caller, "qwen-flash", {"input_tokens": 50, "output_tokens": 30})
+    store.admit(caller, "qwen-flash")  # 80 < 100: admitted
+    store.settle(caller, "qwen-flash", {"prompt_tokens": 20, "completion_tokens": 10})  # OpenAI's names
     with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(caller, "qwen-turbo")
+        store.admit(caller, "qwen-flash")
     assert refused.value.limit == "tpm" and 1 <= refused.value.retry_after_s <= 60
     assert "100 tokens per minute" in refused.value.message
 
@@ -125,13 +125,13 @@ def test_budget_is_spent_by_settled_tokens_with_at_most_one_call_over(url: str) 
 
 def test_models_allow_list(url: str) -> None:
     store = RedisCallerStore(url)
-    caller, key = store.add("narrow", models=("qwen-turbo", "qwen-plus"))
-    assert store.find(key).models == ("qwen-turbo", "qwen-plus")
+    caller, key = store.add("narrow", models=("qwen-flash", "qwen-plus"))
+    assert store.find(key).models == ("qwen-flash", "qwen-plus")
     store.admit(caller, "qwen-plus")
     with pytest.raises(ModelNotAllowedForCaller) as refused:
         store.admit(caller, "qwen-max")
     assert refused.value.status == 403 and refused.value.param == "model"
-    assert "qwen-max" in refused.value.message and "qwen-turbo, qwen-plus" in refused.value.message
+    assert "qwen-max" in refused.value.message and "qwen-flash, qwen-plus" in refused.value.message
 
 
 def test_a_revoke_from_another_instance_takes_effect_at_once(url: str) -> None:
@@ -159,7 +159,7 @@ def test_usage_totals_and_estimated_cost(url: str) -> None:
     store.settle(a, "qwen-plus-0723", {"input_tokens": 1000})  # a dated snapshot: qwen-plus's price
     store.settle(a, "unpriced-model", {"input_tokens": 5})
     store.settle(b, "my-model", {"input_tokens": 1000, "output_tokens": 1000})
-    store.settle(b, "qwen-turbo", None)  # an upstream error: a request, no tokens
+    store.settle(b, "qwen-flash", None)  # an upstream error: a request, no tokens
     rows = {(r.caller, r.model): r for r in store.usage()}
     plus = rows[("a", "qwen-plus")]
     assert (plus.requests, plus.input_tokens, plus.output_tokens, plus.reasoning_tokens) == (2, 2000, 1000, 400)
@@ -167,8 +167,8 @@ def test_usage_totals_and_estimated_cost(url: str) -> None:
     assert rows[("a", "qwen-plus-0723")].cost == pytest.approx(0.004)
     assert rows[("a", "unpriced-model")].cost is None
     assert rows[("b", "my-model")].cost == pytest.approx(3.0)
-    assert rows[("b", "qwen-turbo")].requests == 1 and rows[("b", "qwen-turbo")].cost == 0
-    assert {r.model for r in store.usage("b")} == {"my-model", "qwen-turbo"}
+    assert rows[("b", "qwen-flash")].requests == 1 and rows[("b", "qwen-flash")].cost == 0
+    assert {r.model for r in store.usage("b")} == {"my-model", "qwen-flash"}
     assert plus.day == time.strftime("%Y-%m-%d", time.gmtime())
 
 
@@ -182,7 +182,7 @@ def test_model_limits_are_account_wide(url: str) -> None:
     with pytest.raises(CallerLimitExceeded) as refused:
         store.admit(b, "qwen-max")
     assert refused.value.limit == "model_rpm" and "MODEL_LIMITS" in refused.value.message
-    store.admit(b, "qwen-turbo")  # other models are not limited
+    store.admit(b, "qwen-flash")  # other models are not limited
     store.admit(a, "qwen-plus")
     store.settle(a, "qwen-plus", {"input_tokens": 90, "output_tokens": 30})
     with pytest.raises(CallerLimitExceeded) as refused:
@@ -250,7 +250,8 @@ def test_cli_end_to_end(url: str, server: RedisServer) -> None:
     assert "batch" in listed and "active" in listed and "1500" in listed and key not in listed
     usage = json.loads(run_cli(url, "usage", "--json").stdout)
     assert usage == [{"caller": "batch", "model": "qwen-plus", "day": time.strftime("%Y-%m-%d", time.gmtime()),
-                      "requests": 1, "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 200, "cost": 0.01}]
+                      "requests": 1, "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 200, "cost": 0.01,
+                      "cached_input_tokens": 0, "cache_creation_input_tokens": 0}]
     assert "qwen-plus" in run_cli(url, "usage", "batch").stdout
     assert json.loads(run_cli(url, "usage", "--json", "nobody").stdout) == []
     assert run_cli(url, "revoke", "batch").returncode == 0

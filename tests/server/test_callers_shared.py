@@ -86,7 +86,7 @@ def test_a_budget_holds_across_instances(instances, redis_server):
     # The second call is admitted (budget remained) and overruns the budget by at most its own tokens.
     assert statuses == [200, 200, 429, 429]
     refused = requests.post(f"{instances[1]}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"},
-                            json={"model": "qwen-turbo", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+                            json={"model": "qwen-flash", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "insufficient_quota"
 
 

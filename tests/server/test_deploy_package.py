@@ -69,7 +69,7 @@ def call_every_door(url: str) -> None:
     assert chunks[-1].choices[0].finish_reason == "stop"
     # The multimodal endpoint (MultiModalConversation imports SDK modules Generation does not) and
     # a thinking model streamed upstream and assembled, through both doors.
-    vision = requests.post(f"{url}/invoke", timeout=30, json={"model": "qwen-vl-plus", "messages": [
+    vision = requests.post(f"{url}/invoke", timeout=30, json={"model": "qwen3.6-flash", "messages": [
         {"role": "user", "content": [{"image": "https://img.example.com/a.png"}, {"text": "看图"}]}]})
     assert vision.status_code == 200, vision.text
     assert vision.json()["output"]["choices"][0]["message"]["content"][0]["text"].endswith("看图 (shown: 1 image)")
@@ -86,5 +86,5 @@ def call_every_door(url: str) -> None:
                              json={"model": "text-embedding-v4", "input": {"texts": ["hi"]}})
     assert len(embedded.json()["output"]["embeddings"]) == 1, embedded.text
     pictured = requests.post(f"{native}/services/aigc/multimodal-generation/generation", timeout=30, json={
-        "model": "qwen-vl-max", "input": {"messages": [{"role": "user", "content": [{"image": "https://example.com/a.png"}, {"text": "hi"}]}]}})
+        "model": "qwen3.6-plus", "input": {"messages": [{"role": "user", "content": [{"image": "https://example.com/a.png"}, {"text": "hi"}]}]}})
     assert pictured.status_code == 200 and pictured.json()["output"], pictured.text

@@ -25,8 +25,8 @@ def test_streaming(chat):
 
 
 def test_streaming_a_thinking_model(chat):
-    pieces = [chunk.content for chunk in chat("qwq-plus").stream("why")]
-    assert "".join(pieces) == "This is the DashScope emulator (qwq-plus). You said: why"
+    pieces = [chunk.content for chunk in chat("qwen3-next-80b-a3b-thinking").stream("why")]
+    assert "".join(pieces) == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: why"
 
 
 @tool

@@ -203,7 +203,7 @@ def test_sigterm_ends_streams_that_cannot_finish_with_an_error_event_and_writes_
         threading.Thread(
             target=call,
             args=("openai", "/v1/chat/completions"),
-            kwargs={"json": {"model": "qwen-turbo", "stream": True, "messages": [{"role": "user", "content": long_text}]}, "headers": {"x-fc-request-id": "long-openai"}},
+            kwargs={"json": {"model": "qwen-flash", "stream": True, "messages": [{"role": "user", "content": long_text}]}, "headers": {"x-fc-request-id": "long-openai"}},
         ),
         threading.Thread(target=call, args=("short", "/invoke?stream=true"), kwargs={"data": "a b c d [[emulate chunk_delay=0.3]]", "headers": {"x-fc-request-id": "short-stream"}}),
         threading.Thread(target=call, args=("silent", "/invoke"), kwargs={"data": "never answered [[emulate delay=15]]", "headers": {"x-fc-request-id": "silent-call"}}),

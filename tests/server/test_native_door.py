@@ -129,6 +129,22 @@ def test_an_upstream_error_keeps_its_status_and_dashscopes_shape(base):
     assert "temperature" in raw.json()["message"]
 
 
+@pytest.mark.parametrize("limit, status, code", [("rpm", 429, "Throttling.RateQuota"), ("tpm", 429, "Throttling.AllocationQuota"),
+                                                 ("free_tier", 403, "AllocationQuota.FreeTierOnly")])
+def test_dashscopes_limits_reach_the_sdk_as_dashscope_sent_them_and_at_once(base, emulator, limit, status, code):
+    response = ask(base, f"hi [[emulate limit={limit}]]")
+    assert (response.status_code, response.code) == (status, code)
+    assert response.message.startswith(("Requests rate limit exceeded", "Allocated quota exceeded", "The free tier"))
+    assert ("per-minute limit" if status == 429 else "waiting will not help") in response.message
+    assert len(emulator.history) == 1
+
+
+def test_a_streamed_call_refused_under_a_limit_is_one_error_response_to_the_sdk(base, emulator):
+    (response,) = list(ask(base, "hi [[emulate limit=tpm]]", stream=True, incremental_output=True))
+    assert (response.status_code, response.code) == (429, "Throttling.AllocationQuota")
+    assert "tokens-per-minute limit (TPM" in response.message and len(emulator.history) == 1
+
+
 def test_async_generation(base):
     async def both():
         whole = await AioGeneration.call(model="qwen-plus", prompt="async hi", api_key=TOKEN, base_address=base)
@@ -146,7 +162,7 @@ def test_async_generation(base):
 def test_multimodal_conversation_with_an_image_url(base, emulator):
     image = "https://example.com/cat.png"
     response = MultiModalConversation.call(
-        model="qwen-vl-max", messages=[{"role": "user", "content": [{"image": image}, {"text": "what is it"}]}],
+        model="qwen3.6-plus", messages=[{"role": "user", "content": [{"image": image}, {"text": "what is it"}]}],
         api_key=TOKEN, base_address=base,
     )
     assert response.status_code == 200
@@ -166,8 +182,11 @@ def test_tokenization_is_answered_here(base, emulator):
     assert response.output == {"token_ids": [108386, 11319], "tokens": ["你好", "？"]}
     assert response.usage == {"input_tokens": 2}
     text = "Count these words, please: 一二三"
-    counted = Tokenization.call(model="qwen-max", prompt=text, api_key=TOKEN, base_address=base)
-    assert counted.usage["input_tokens"] == len(get_tokenizer("qwen-max").encode(text))
+    counted = Tokenization.call(model="qwen-plus", prompt=text, api_key=TOKEN, base_address=base)
+    assert counted.usage["input_tokens"] == len(get_tokenizer("qwen-plus").encode(text))
+    # The tokenizer's input is bounded like a call's: qwen-max takes at most 8 tokens here (MAX_INPUT_TOKENS).
+    bounded = Tokenization.call(model="qwen-max", prompt=text, api_key=TOKEN, base_address=base)
+    assert bounded.status_code == 400 and "MAX_INPUT_TOKENS" in bounded.message
     assert emulator.history == []  # no upstream call, no cost
     refused = Tokenization.call(model="deepseek-v3", prompt="hi", api_key=TOKEN, base_address=base)
     assert refused.status_code == 400 and "Qwen models only" in refused.message
@@ -260,7 +279,7 @@ def test_local_files_are_refused(base, emulator, tmp_path, monkeypatch):
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG")
     with pytest.raises(Exception, match="does not take file uploads"):
-        MultiModalConversation.call(model="qwen-vl-max", api_key=TOKEN, base_address=base,
+        MultiModalConversation.call(model="qwen3.6-plus", api_key=TOKEN, base_address=base,
                                     messages=[{"role": "user", "content": [{"image": str(picture)}, {"text": "hi"}]}])
     assert emulator.history == [] and emulator.uploads == []
 

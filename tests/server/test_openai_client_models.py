@@ -42,15 +42,15 @@ def test_reasoning_is_read_from_the_chunks(oai):
 
 
 def test_a_thinking_model_answers_a_non_streamed_call(oai):
-    completion = oai.chat.completions.create(model="qwq-plus", messages=[{"role": "user", "content": "1+1?"}])
+    completion = oai.chat.completions.create(model="qwen3-next-80b-a3b-thinking", messages=[{"role": "user", "content": "1+1?"}])
     message = completion.choices[0].message
-    assert message.content == "This is the DashScope emulator (qwq-plus). You said: 1+1?"
+    assert message.content == "This is the DashScope emulator (qwen3-next-80b-a3b-thinking). You said: 1+1?"
     assert message.reasoning_content.startswith("The user said: 1+1?")
     assert completion.choices[0].finish_reason == "stop"
 
 
 def test_vision_parts_with_an_https_and_a_data_url(oai, emulator):
-    completion = oai.chat.completions.create(model="qwen-vl-max", messages=[{"role": "user", "content": [
+    completion = oai.chat.completions.create(model="qwen3.6-plus", messages=[{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "https://img.example.com/a.jpg"}},
         {"type": "image_url", "image_url": {"url": PNG, "detail": "low"}},
         {"type": "text", "text": "What differs?"},

@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 
-import pytest
 import requests
 
 from scripts.fc_process import free_port
 from tests.conftest import ROOT
-from tests.redis_fixture import REDIS_SERVER
+from tests.tools import tool
 
 
 def listening(port: int) -> bool:
@@ -23,8 +22,8 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.skipif(not os.path.exists(REDIS_SERVER), reason="redis-server is not installed (.ci/run installs it)")
 def test_run_local_starts_a_local_redis_for_callers_and_stops_it_on_exit(tmp_path):
+    tool("redis-server")
     port, redis_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items()
            if name not in {"DASHSCOPE_API_KEY", "REDIS_URL", "CALLERS", "INVOKE_TOKEN"}}

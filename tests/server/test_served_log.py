@@ -36,7 +36,7 @@ def test_the_served_log_keeps_every_secret(emulator):
         requests.post(f"{url}/invoke?stream=true", data=content, headers=headers, timeout=30).close()
         requests.post(f"{url}/invoke", data=f"{content} [[emulate status=500]]", headers=headers, timeout=30)
         requests.post(f"{url}/invoke", data=content, headers={**secrets, "Authorization": f"Bearer {token}-wrong"}, timeout=30)
-        chat = {"model": "qwen-turbo", "messages": [{"role": "user", "content": content}]}
+        chat = {"model": "qwen-flash", "messages": [{"role": "user", "content": content}]}
         assert requests.post(f"{url}/v1/chat/completions", json=chat, headers=headers, timeout=30).status_code == 200
         requests.post(f"{url}/v1/chat/completions", json={**chat, "stream": True}, headers=headers, timeout=30).close()
         requests.get(f"{url}/pre-stop", headers=headers, timeout=30)

@@ -97,26 +97,26 @@ def test_rpm_is_exact_under_a_threaded_burst_and_slides() -> None:
 
 
 def test_tpm_budget_models_and_revoke() -> None:
-    store = MemoryCallerStore(parse_callers(f"a:{KEY}:tpm=100,budget_tokens=150,models=qwen-turbo"), clock=Clock())
+    store = MemoryCallerStore(parse_callers(f"a:{KEY}:tpm=100,budget_tokens=150,models=qwen-flash"), clock=Clock())
     caller = store.find(KEY)
     with pytest.raises(ModelNotAllowedForCaller):
         store.admit(caller, "qwen-max")
-    store.admit(caller, "qwen-turbo")
-    store.settle(caller, "qwen-turbo", {"input_tokens": 70, "output_tokens": 40})
+    store.admit(caller, "qwen-flash")
+    store.settle(caller, "qwen-flash", {"input_tokens": 70, "output_tokens": 40})
     with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(caller, "qwen-turbo")
+        store.admit(caller, "qwen-flash")
     assert refused.value.limit == "tpm" and refused.value.retry_after_s == 60
     store._clock.now += 60
-    store.admit(caller, "qwen-turbo")
-    store.settle(caller, "qwen-turbo", {"input_tokens": 50})  # 160 spent: one call over 150
+    store.admit(caller, "qwen-flash")
+    store.settle(caller, "qwen-flash", {"input_tokens": 50})  # 160 spent: one call over 150
     with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(caller, "qwen-turbo")
+        store.admit(caller, "qwen-flash")
     assert refused.value.code == "insufficient_quota"
     assert store.find_by_name("a") == caller and store.find_by_name("b") is None
     assert store.revoke("a") and store.find(KEY) is None and not store.revoke("a")
     assert store.find_by_name("a") is None
     with pytest.raises(CallerKeyRevoked):
-        store.admit(caller, "qwen-turbo")
+        store.admit(caller, "qwen-flash")
 
 
 def test_model_limits_and_usage_with_cost() -> None:

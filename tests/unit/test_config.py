@@ -32,7 +32,7 @@ def test_config_from_the_environment():
 def test_config_defaults():
     config = Config.from_env({})
     assert config.dashscope_api_key is None and not config.api_key_configured
-    assert config.default_model == "qwen-turbo"
+    assert config.default_model == "qwen-plus"
     assert config.system_prompt == "You are a helpful assistant."
     assert config.invoke_mode == "messages"
 

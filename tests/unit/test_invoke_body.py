@@ -11,7 +11,7 @@ from core.config import Config
 from core.errors import InvalidRequest
 from core.invoke_body import parse_invoke_body, stream_flag
 
-CONFIG = Config(default_model="qwen-turbo", system_prompt="Be kind.")
+CONFIG = Config(default_model="qwen-plus", system_prompt="Be kind.")
 
 
 def parse(body, mimetype: str = "application/json", config: Config = CONFIG, **kwargs):
@@ -29,7 +29,7 @@ def refused(body, mimetype: str = "application/json", **kwargs) -> InvalidReques
 def test_raw_text_in_messages_mode_gets_the_system_prompt():
     request = parse("你好".encode(), "application/octet-stream")
     assert request.mode == "messages" and not request.stream
-    assert request.call.model == "qwen-turbo"
+    assert request.call.model == "qwen-plus"
     assert request.call.messages == [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "你好"}]
     assert request.call.parameters == {"result_format": "message"}
 
@@ -71,10 +71,10 @@ def test_tools_in_prompt_mode_ask_for_messages_and_never_text():
     "body, fixed_mode, mentions",
     [
         ({"messages": [{"role": "user", "content": "hi"}], "prompt": "hi"}, None, "not both"),
-        ({"model": "qwen-turbo"}, None, "needs `messages`"),
+        ({"model": "qwen-plus"}, None, "needs `messages`"),
         ({"prompt": "hi"}, "messages", "POST /invoke/prompt"),
         ({"messages": [{"role": "user", "content": "hi"}]}, "prompt", "POST /invoke/messages"),
-        ({"model": "qwen-turbo"}, "prompt", "expects `prompt`"),
+        ({"model": "qwen-plus"}, "prompt", "expects `prompt`"),
         ({"prompt": "   "}, None, "non-empty string"),
         ({"prompt": "hi", "seed": 1, "parameters": {"seed": 2}}, None, "give it once"),
         ({"input": "hi"}, None, "`input` must be a JSON object"),

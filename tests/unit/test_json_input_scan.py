@@ -12,7 +12,7 @@ import core.json_input as json_input
 from core.errors import InvalidRequest
 from core.json_input import MAX_JSON_DEPTH, load_json
 
-CHAT = {"model": "qwen-turbo", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "你好"}]}
+CHAT = {"model": "qwen-flash", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "你好"}]}
 
 
 def forms(text: str) -> list[str | bytes]:

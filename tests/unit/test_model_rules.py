@@ -10,15 +10,15 @@ from core.models import ModelRules, is_stream_only_error, thinking_only, thinks_
 RULES = ModelRules()
 
 MULTIMODAL = [
-    "qwen-vl-max", "qwen-vl-plus-latest", "qwen2-vl-72b-instruct", "qwen2.5-vl-72b-instruct", "qwen3-vl-plus",
-    "qwen3-vl-235b-a22b-thinking", "qwen-vl-ocr", "qwen-vl-ocr-latest", "qvq-max", "qvq-plus-latest",
+    "qwen3-vl-flash", "qwen3-vl-plus-2025-09-23", "qwen2-vl-72b-instruct", "qwen2.5-vl-72b-instruct", "qwen3-vl-plus",
+    "qwen3-vl-235b-a22b-thinking", "qwen-vl-ocr", "qwen-vl-ocr-latest", "qvq-72b-preview", "qvq-plus-latest",
     "qwen-omni-turbo", "qwen2.5-omni-7b", "qwen3-omni-flash", "qwen-audio-turbo", "qwen2-audio-instruct",
     "qwen3.5-plus", "qwen3.5-flash", "qwen3.5-397b-a17b", "qwen3.6-plus", "qwen3.7-plus", "qwen3.8-max",
     "qwen3.10-plus", "qwen4-max", "qwen10-turbo", "kimi-k2.5", "kimi-k3", "QWEN3.5-PLUS", " qwen3.5-plus ",
 ]
 TEXT = [
-    "qwen-max", "qwen-plus", "qwen-turbo", "qwen-flash", "qwen-plus-latest", "qwen-plus-2025-07-28", "qwen-long",
-    "qwen3-max", "qwen3-max-preview", "qwen3-coder-plus", "qwen3-32b", "qwen3-235b-a22b", "qwq-plus", "qwq-32b",
+    "qwen-max", "qwen-plus", "qwen-flash-2025-07-28", "qwen-flash", "qwen-plus-latest", "qwen-plus-2025-07-28", "qwen-long",
+    "qwen3-max", "qwen3-max-preview", "qwen3-coder-plus", "qwen3-32b", "qwen3-235b-a22b", "qwen3-next-80b-a3b-instruct", "qwq-32b",
     "qwen-mt-plus", "qwen2.5-72b-instruct", "qwen3-235b-a22b-thinking-2507", "deepseek-r1", "deepseek-v3.2",
     "kimi-k2", "kimi-k2-thinking", "glm-4.5", "qwen", "qwen3", "qwen3.4-plus", "qwenvl-max",
     # Words that only contain a token's letters do not count.
@@ -62,7 +62,7 @@ def test_settings_are_read_from_the_environment() -> None:
     rules = ModelRules.from_config(config)
     assert config.multimodal_models == ("a-vision", "b-*") and config.text_models == ("qwen3.9-text",)
     assert rules.endpoint("b-1") == "multimodal" and rules.endpoint("qwen3.9-text") == "text"
-    assert ModelRules.from_config(Config.from_env({})).endpoint("qwen-vl-max") == "multimodal"
+    assert ModelRules.from_config(Config.from_env({})).endpoint("qwen3-vl-plus") == "multimodal"
 
 
 def test_a_name_in_both_settings_is_a_config_error() -> None:
@@ -72,8 +72,8 @@ def test_a_name_in_both_settings_is_a_config_error() -> None:
 
 @pytest.mark.parametrize(
     "model",
-    ["qwq-plus", "qwq-32b", "qvq-max", "deepseek-r1", "deepseek-r1-distill-qwen-7b", "qwen3-235b-a22b-thinking-2507",
-     "qwen3-next-80b-a3b-thinking", "qwen3-vl-plus-thinking", "kimi-k2-thinking", "QwQ-Plus"],
+    ["qwq-32b", "qvq-plus", "qwen3-vl-235b-a22b-thinking", "deepseek-r1", "deepseek-r1-distill-qwen-7b", "qwen3-235b-a22b-thinking-2507",
+     "qwen3-next-80b-a3b-thinking", "qwen3-vl-plus-thinking", "kimi-k2-thinking", "QwQ-32B"],
 )
 def test_thinking_only_models_think_whatever_the_call_says(model: str) -> None:
     assert thinking_only(model)
@@ -92,7 +92,7 @@ def test_hybrid_models_that_think_by_default(model: str) -> None:
     assert not RULES.needs_stream(model, {"reasoning_effort": "none"})
 
 
-@pytest.mark.parametrize("model", ["qwen-plus", "qwen-flash", "qwen-turbo", "qwen3-max", "qwen3-vl-plus", "qwen-max",
+@pytest.mark.parametrize("model", ["qwen-plus", "qwen-flash", "qwen-long", "qwen3-max", "qwen3-vl-plus", "qwen-max",
                                    "deepseek-v3.2"])
 def test_models_that_think_only_when_asked(model: str) -> None:
     assert not RULES.thinks(model, {}) and not RULES.needs_stream(model, {})
@@ -114,7 +114,7 @@ def test_omni_models_are_always_streamed(model: str) -> None:
 def test_reasoning_effort_is_native_only_on_new_models() -> None:
     assert RULES.takes_reasoning_effort("qwen3.8-max") and RULES.takes_reasoning_effort("qwen4-plus")
     assert RULES.takes_reasoning_effort("deepseek-v4") and RULES.takes_reasoning_effort("deepseek-v4-flash")
-    for model in ("qwen3.5-plus", "qwen3.7-plus", "qwen-plus", "deepseek-v3.2", "qwq-plus"):
+    for model in ("qwen3.5-plus", "qwen3.7-plus", "qwen-plus", "deepseek-v3.2", "qwq-32b"):
         assert not RULES.takes_reasoning_effort(model)
 
 

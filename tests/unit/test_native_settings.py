@@ -43,7 +43,7 @@ def test_max_input_tokens_forms():
     assert parse_max_input_tokens("") == ()
     assert parse_max_input_tokens("30000") == (("*", 30000),)
     limits = parse_max_input_tokens("qwen-plus=30000, qwen-max=8000,100")
-    assert input_token_limit(limits, "qwen-max") == 8000 and input_token_limit(limits, "qwen-turbo") == 100
+    assert input_token_limit(limits, "qwen-max") == 8000 and input_token_limit(limits, "qwen-flash") == 100
     assert input_token_limit(parse_max_input_tokens("qwen-max=5"), "qwen-plus") is None
     for bad in ("many", "qwen-max=0", "qwen-max=-3", "=x"):
         with pytest.raises(ConfigError, match="MAX_INPUT_TOKENS"):

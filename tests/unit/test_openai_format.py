@@ -11,7 +11,7 @@ from core.openai_answers import chat_chunks, chat_completion
 from core.openai_format import parse_chat_request
 from core.types import Completion
 
-CONFIG = Config(default_model="qwen-turbo")
+CONFIG = Config(default_model="qwen-plus")
 HELLO = [{"role": "user", "content": "hello"}]
 
 
@@ -45,7 +45,7 @@ def test_fields_are_mapped_to_a_dashscope_call():
 
 def test_the_default_model_and_stream_defaults():
     request = parse_chat_request({"messages": HELLO, "stream": True}, CONFIG)
-    assert request.call.model == "qwen-turbo" and request.stream
+    assert request.call.model == "qwen-plus" and request.stream
     assert request.call.parameters == {"result_format": "message", "incremental_output": True}
 
 
@@ -95,7 +95,7 @@ def test_stream_options_rules():
 
 
 def test_a_native_body_is_pointed_to_invoke():
-    error = refused({"model": "qwen-turbo", "input": {"messages": HELLO}, "parameters": {}})
+    error = refused({"model": "qwen-plus", "input": {"messages": HELLO}, "parameters": {}})
     assert "POST /invoke" in error.message and error.param == "input"
 
 
@@ -137,7 +137,7 @@ def test_chat_completion_with_tool_calls_has_null_content():
 
 def test_chunks_role_first_then_deltas_then_finish():
     upstream = [result("one "), result("two"), result(None, "stop", usage={"input_tokens": 1, "output_tokens": 2})]
-    chunks = list(chat_chunks(iter(upstream), "qwen-turbo", include_usage=False))
+    chunks = list(chat_chunks(iter(upstream), "qwen-plus", include_usage=False))
     assert {c["id"] for c in chunks} == {"chatcmpl-req-1"} and {c["object"] for c in chunks} == {"chat.completion.chunk"}
     assert [c["choices"][0]["delta"] for c in chunks] == [{"role": "assistant", "content": ""}, {"content": "one "}, {"content": "two"}, {}]
     assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, None, "stop"]
@@ -154,6 +154,6 @@ def test_tool_call_deltas_carry_their_index():
 
 def test_a_usage_only_chunk_ends_the_stream_when_asked():
     upstream = [result("a"), result("b", "stop", usage={"input_tokens": 4, "output_tokens": 2, "total_tokens": 6})]
-    *rest, last = chat_chunks(iter(upstream), "qwen-turbo", include_usage=True)
+    *rest, last = chat_chunks(iter(upstream), "qwen-plus", include_usage=True)
     assert last["choices"] == [] and last["usage"] == {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6}
     assert rest[-1]["choices"][0]["finish_reason"] == "stop"

@@ -38,11 +38,11 @@ def test_reasoning_effort_maps_to_thinking_on_hybrid_models(effort: str, expecte
 
 
 def test_thinking_only_models_get_a_budget_but_cannot_stop_thinking() -> None:
-    assert map_reasoning_effort("qwq-plus", {"reasoning_effort": "minimal"}, RULES) == {"thinking_budget": 512}
-    assert map_reasoning_effort("qvq-max", {"reasoning_effort": "low"}, RULES) == {"thinking_budget": 2048}
-    assert map_reasoning_effort("qwq-plus", {"reasoning_effort": "high"}, RULES) == {}
+    assert map_reasoning_effort("qwen3-next-80b-a3b-thinking", {"reasoning_effort": "minimal"}, RULES) == {"thinking_budget": 512}
+    assert map_reasoning_effort("qwen3-vl-235b-a22b-thinking", {"reasoning_effort": "low"}, RULES) == {"thinking_budget": 2048}
+    assert map_reasoning_effort("qwen3-next-80b-a3b-thinking", {"reasoning_effort": "high"}, RULES) == {}
     with pytest.raises(InvalidRequest, match="always thinks") as refused:
-        map_reasoning_effort("qwq-plus", {"reasoning_effort": "none"}, RULES)
+        map_reasoning_effort("qwen3-next-80b-a3b-thinking", {"reasoning_effort": "none"}, RULES)
     assert refused.value.param == "reasoning_effort"
 
 
@@ -170,13 +170,13 @@ def test_explicit_thinking_with_forced_tools_is_a_400_that_says_why(asked: dict)
 
 def test_thinking_only_models_cannot_force_tools_or_json() -> None:
     with pytest.raises(InvalidRequest, match="always thinks") as refused:
-        resolve_thinking_conflicts("qwq-plus", {**REQUIRED, "response_format": {"type": "json_object"}}, USER, RULES)
+        resolve_thinking_conflicts("qwen3-next-80b-a3b-thinking", {**REQUIRED, "response_format": {"type": "json_object"}}, USER, RULES)
     assert "forced tool use and JSON output" in refused.value.message and refused.value.param == "tool_choice"
 
 
 def test_auto_and_none_tool_choice_and_text_format_ask_for_nothing() -> None:
     for given in ({"tool_choice": "auto"}, {"tool_choice": "none"}, {"response_format": {"type": "text"}}):
-        assert resolve_thinking_conflicts("qwq-plus", given, USER, RULES) == (given, [])
+        assert resolve_thinking_conflicts("qwen3-next-80b-a3b-thinking", given, USER, RULES) == (given, [])
 
 
 def test_thinking_turned_off_by_the_call_needs_no_change() -> None:

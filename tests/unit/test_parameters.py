@@ -48,11 +48,11 @@ def test_messages_are_checked_and_returned_unchanged():
 
 
 def test_model_name():
-    assert model_name(None, "qwen-turbo") == "qwen-turbo"
-    assert model_name("qwen-max", "qwen-turbo") == "qwen-max"
+    assert model_name(None, "qwen-plus") == "qwen-plus"
+    assert model_name("qwen-max", "qwen-plus") == "qwen-max"
     for bad in ("", "  ", 7):
         with pytest.raises(InvalidRequest) as raised:
-            model_name(bad, "qwen-turbo")
+            model_name(bad, "qwen-plus")
         assert raised.value.param == "model"
 
 

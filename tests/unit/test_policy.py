@@ -14,7 +14,7 @@ from core.types import GenerationCall
 KEYED = Config(dashscope_api_key="sk-unit-test-key")
 
 
-def call(model: str = "qwen-turbo", **parameters) -> GenerationCall:
+def call(model: str = "qwen-flash", **parameters) -> GenerationCall:
     return GenerationCall(model, prompt="hi", parameters=parameters)
 
 
@@ -24,10 +24,10 @@ def test_without_rules_the_call_is_unchanged():
 
 
 def test_a_model_outside_allowed_models_is_refused():
-    config = Config(dashscope_api_key="k", allowed_models=("qwen-turbo", "qwen-plus"))
+    config = Config(dashscope_api_key="k", allowed_models=("qwen-flash", "qwen-plus"))
     with pytest.raises(InvalidRequest) as raised:
         apply_owner_policy(call("qwen-max"), config)
-    assert raised.value.param == "model" and "qwen-max" in raised.value.message and "qwen-turbo, qwen-plus" in raised.value.message
+    assert raised.value.param == "model" and "qwen-max" in raised.value.message and "qwen-flash, qwen-plus" in raised.value.message
     assert apply_owner_policy(call("qwen-plus"), config)[0].model == "qwen-plus"
 
 
