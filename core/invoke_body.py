@@ -16,10 +16,8 @@ from typing import Any
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.openai_format import openai_fields_for_dashscope
-from core.parameters import (
-    model_name, stream_switch, validate_messages, validate_parameters, whole_numbers, with_call_defaults,
-)
-from core.json_input import load_json
+from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
+from core.json_input import load_json, whole_numbers
 from core.types import GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.

@@ -14,12 +14,11 @@ from typing import Any
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
+from core.json_input import whole_numbers
 from core.models import ModelRules, thinks_by_default
 from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
 from core.openai_parts import dashscope_content
-from core.parameters import (
-    model_name, stream_switch, validate_messages, validate_parameters, whole_numbers, with_call_defaults,
-)
+from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
 from core.web_search import map_web_search_options
 
