@@ -99,8 +99,10 @@ def sent_texts(call: GenerationCall | TokenizationCall) -> Iterator[str]:
 
 
 def count_input_tokens(call: GenerationCall | TokenizationCall) -> int:
-    """The tokens of everything the call sends upstream for the model to read (`sent_texts`)."""
-    return sum(len(sdk.token_ids(text)) for text in sent_texts(call) if text)
+    """The tokens of everything the call sends upstream for the model to read (`sent_texts`); for a
+    tokenizer call, which sends nothing, the texts it tokenizes (its answer's count)."""
+    texts = input_texts(call.messages, call.prompt) if isinstance(call, TokenizationCall) else sent_texts(call)
+    return sum(len(sdk.token_ids(text)) for text in texts if text)
 
 
 def tokenize(call: TokenizationCall) -> Completion:
