@@ -71,6 +71,8 @@ def _chat_message() -> dict[str, Any]:
 # generate from the document with them beside the others (tests/server/test_openapi.py holds
 # generated requests to them).
 RULES_IN_PROSE = [
+    # web_search_options turns search on: not with enable_search false.
+    {"anyOf": [{"properties": {"web_search_options": NULL}}, {"properties": {"enable_search": {"enum": [True, None]}}}]},
     # One of the two token limits (the function takes both only when they agree).
     {"anyOf": [{"properties": {"max_tokens": NULL}}, {"properties": {"max_completion_tokens": NULL}}]},
     # OpenAI deltas are incremental.
@@ -82,7 +84,8 @@ RULES_IN_PROSE = [
                {"properties": {"enable_thinking": {"enum": [False, None]}}}]},
 ]
 PROSE = (" Also a 400: both `max_tokens` and `max_completion_tokens` (unless equal), `stream` with `incremental_output: false`, "
-         "`reasoning_effort` with `thinking_budget`, and `reasoning_effort` disagreeing with `enable_thinking`.")
+         "`reasoning_effort` with `thinking_budget`, `reasoning_effort` disagreeing with `enable_thinking`, and "
+         "`web_search_options` with `enable_search: false`.")
 
 
 def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
