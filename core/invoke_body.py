@@ -17,7 +17,7 @@ from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.openai_format import openai_fields_for_dashscope
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
-from core.json_input import load_json
+from core.json_input import load_json, whole_numbers
 from core.types import GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
@@ -152,7 +152,7 @@ def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
 
 def checked_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """A call's parameters, checked (core/parameters.py), with no default added."""
-    parameters = validate_parameters(openai_fields_for_dashscope(parameters))
+    parameters = validate_parameters(openai_fields_for_dashscope(whole_numbers(parameters)))
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
     return parameters

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
+from core.json_input import whole_numbers
 from core.models import ModelRules, thinks_by_default
 from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
 from core.openai_parts import dashscope_content
@@ -161,7 +162,8 @@ def openai_fields_for_dashscope(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def _max_tokens(body: dict[str, Any]) -> Any:
-    legacy, current = body.get("max_tokens"), body.get("max_completion_tokens")
+    limits = whole_numbers({"max_tokens": body.get("max_tokens"), "max_completion_tokens": body.get("max_completion_tokens")})
+    legacy, current = limits["max_tokens"], limits["max_completion_tokens"]
     if legacy is not None and current is not None and legacy != current:
         raise InvalidRequest(
             "`max_tokens` and `max_completion_tokens` disagree; send one of them", param="max_completion_tokens"
@@ -205,6 +207,7 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
             # (top_k, enable_search, repetition_penalty, ...) go through as they are.
             parameters[name] = value
 
+    parameters = whole_numbers(parameters)
     stream = stream_switch(body.get("stream"))
     options = body.get("stream_options")
     if options is not None:

@@ -21,8 +21,13 @@ from core.openapi_schemas import (
 )
 
 
+# Raw text: what is left once bytes.strip() took the ASCII whitespace must not be empty.
+NON_BLANK_TEXT = {"type": "string", "pattern": "[^\\t\\n\\x0b\\x0c\\r ]"}
+
+
 def _invoke_operation(mode: str | None) -> dict[str, Any]:
     fixed = f" The mode is fixed to {mode}: a JSON body carrying the other mode's field is a 400." if mode else ""
+    kind = mode.capitalize() if mode else ""
     return {
         "summary": f"Ask Qwen ({mode} mode)" if mode else "Ask Qwen; the mode comes from the body",
         "description": (
@@ -36,9 +41,9 @@ def _invoke_operation(mode: str | None) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"anyOf": [ref("FlatBody"), ref("NativeBody")]}},
-                "text/plain": {"schema": {"type": "string", "minLength": 1}},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"anyOf": [ref(f"Flat{kind}Body"), ref(f"Native{kind}Body" if mode else "InvokeNativeBody")]}},
+                "text/plain": {"schema": NON_BLANK_TEXT},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
             },
         },
         "responses": {
