@@ -1,7 +1,8 @@
 """Anthropic's content blocks -> DashScope's messages (the Messages API's `system`, `messages` and
 `tools`). Decisions (docs/api.md, "Anthropic's Messages API"):
 
-- `system`: a string, or text blocks (joined, or kept as parts when one carries `cache_control`).
+- `system`: a string, or text blocks (joined, or kept as parts when one carries `cache_control`); a
+  `system` message among `messages` (Claude Code sends one) joins it at the start.
 - `text` blocks: joined by newlines into a string, or kept as parts (with their `cache_control`, the
   DashScope cache marker, core/cache_control.py) when one carries a marker. A multimodal model always
   gets parts (`{"text"}`, `{"image"}`).
@@ -85,15 +86,14 @@ class _Parts:
         return "\n".join(part["text"] for part in self.parts)
 
 
-def system_message(system: Any, multimodal: bool) -> dict[str, Any] | None:
+def _system_parts(system: Any, parts: _Parts, path: str) -> None:
     if system is None or system == "" or system == []:
-        return None
-    parts = _Parts(multimodal)
-    for index, block in enumerate(_blocks(system, "system")):
+        return
+    for index, block in enumerate(_blocks(system, path)):
+        block_path = f"{path}[{index}]"
         if block.get("type") != "text":
-            raise InvalidRequest(f"`system[{index}]` must be a text block", param=f"system[{index}]")
-        parts.add_text(_text(block, f"system[{index}]"), block.get("cache_control"))
-    return {"role": "system", "content": parts.content()}
+            raise InvalidRequest(f"`{block_path}` must be a text block", param=block_path)
+        parts.add_text(_text(block, block_path), block.get("cache_control"))
 
 
 def _tool_result(block: dict[str, Any], path: str, name: str | None, images: _Parts, model: str) -> dict[str, Any]:
@@ -131,15 +131,22 @@ def _tool_call(block: dict[str, Any], path: str) -> dict[str, Any]:
             "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)}}
 
 
-def dashscope_messages(messages: Any, model: str, multimodal: bool) -> list[dict[str, Any]]:
-    """The conversation as DashScope's messages. Raises InvalidRequest naming the block."""
+def dashscope_messages(system: Any, messages: Any, model: str, multimodal: bool) -> list[dict[str, Any]]:
+    """The conversation as DashScope's messages, `system` first. A `system` message inside `messages`
+    (Claude Code sends one after the first user turn) joins the system message at the start: DashScope
+    takes instructions there. Raises InvalidRequest naming the block."""
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("`messages` must be a non-empty list of {role, content} objects", param="messages")
+    instructions = _Parts(multimodal)
+    _system_parts(system, instructions, "system")
     converted: list[dict[str, Any]] = []
     tool_names: dict[str, str] = {}
     for index, message in enumerate(messages):
         path = f"messages[{index}]"
         role = message.get("role") if isinstance(message, dict) else None
+        if role == "system":
+            _system_parts(message.get("content"), instructions, f"{path}.content")
+            continue
         if role not in ("user", "assistant"):
             raise InvalidRequest(f"`{path}.role` must be \"user\" or \"assistant\" (got {role!r})", param=f"{path}.role")
         parts, calls, results = _Parts(multimodal), [], []
@@ -169,6 +176,8 @@ def dashscope_messages(messages: Any, model: str, multimodal: bool) -> list[dict
                 converted.append(reply)
         elif parts.parts:
             converted.append({"role": "user", "content": parts.content()})
+    if instructions.parts:
+        converted.insert(0, {"role": "system", "content": instructions.content()})
     return converted
 
 

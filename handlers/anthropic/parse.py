@@ -27,7 +27,7 @@ from core.model_map import mapped_model
 from core.models import ModelRules, never_thinks, thinking_only
 from core.parameters import stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
-from handlers.anthropic.content import dashscope_messages, dashscope_tool_choice, dashscope_tools, system_message
+from handlers.anthropic.content import dashscope_messages, dashscope_tool_choice, dashscope_tools
 
 MODEL_MAP_SETTING = "ANTHROPIC_MODEL_MAP"
 # Fields that may change nothing here: accepted, and named on the log line as ignored.
@@ -160,8 +160,7 @@ def parse_messages_request(body: Any, config: Config, rules: ModelRules, countin
         parameters.update(_output_config(body["output_config"], notes))
     user = _user(body.get("metadata"))
 
-    system = system_message(body.get("system"), multimodal)
-    messages = ([system] if system else []) + dashscope_messages(body.get("messages"), model, multimodal)
+    messages = dashscope_messages(body.get("system"), body.get("messages"), model, multimodal)
     if messages and messages[-1]["role"] == "assistant" and not messages[-1].get("tool_calls"):
         # Anthropic's prefill (the answer continues the last assistant turn) is DashScope's partial mode.
         messages[-1]["partial"] = True
