@@ -31,9 +31,14 @@ from handlers.anthropic.content import dashscope_messages, dashscope_tool_choice
 
 MODEL_MAP_SETTING = "ANTHROPIC_MODEL_MAP"
 # Fields that may change nothing here: accepted, and named on the log line as ignored.
-IGNORED_FIELDS = frozenset({"context_management", "service_tier", "anthropic_version", "anthropic_beta", "betas"})
+# (A top-level `cache_control` asks Anthropic to place a cache marker itself: DashScope's implicit cache
+# is always on, and markers on blocks are passed on.)
+IGNORED_FIELDS = frozenset({"context_management", "service_tier", "anthropic_version", "anthropic_beta", "betas",
+                            "cache_control", "diagnostics", "inference_geo", "speed", "user_profile_id",
+                            "workspace_id"})
 KNOWN_FIELDS = frozenset({"model", "messages", "system", "max_tokens", "stream", "temperature", "top_p", "top_k",
-                          "stop_sequences", "tools", "tool_choice", "thinking", "metadata", "output_config"})
+                          "stop_sequences", "tools", "tool_choice", "thinking", "metadata", "output_config", "container",
+                          "mcp_servers"})
 USER_LOGGED_CHARS = 256
 
 
@@ -129,6 +134,9 @@ def parse_messages_request(body: Any, config: Config, rules: ModelRules, countin
     for name in body:
         if name not in KNOWN_FIELDS and name not in IGNORED_FIELDS:
             raise InvalidRequest(f"`{name}`: Extra inputs are not permitted", param=name)
+    if body.get("container") is not None or body.get("mcp_servers"):
+        name = "container" if body.get("container") is not None else "mcp_servers"
+        raise InvalidRequest(f"`{name}`: Anthropic's server-side tools are not served here", param=name)
     model = qwen_model(body, config)
     multimodal = rules.takes_media(model)
     notes = [f"{name} ignored" for name in sorted(IGNORED_FIELDS & body.keys()) if body[name] is not None]
