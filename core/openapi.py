@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.openapi_anthropic import SCHEMAS as ANTHROPIC_SCHEMAS
+from core.openapi_anthropic import anthropic_paths
 from core.openapi_schemas import (
     CALL_ERRORS,
     DASHSCOPE_EVENT,
@@ -128,6 +130,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **_native_paths(),
+            **anthropic_paths(),
             "/health": {"get": _simple("Liveness and configuration; never calls DashScope", "Health", (405,))},
             "/initialize": {"post": _simple("FC's initializer hook", "Status", (405,))},
             "/pre-stop": {"get": _simple("FC's pre-stop hook: flushes the logs", "Status", (405,))},
@@ -140,7 +143,10 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"}},
+            "schemas": {**SCHEMAS, **ANTHROPIC_SCHEMAS},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "The same token as x-api-key (what Anthropic's clients send)"},
+            },
         },
     }
