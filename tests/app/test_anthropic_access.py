@@ -34,3 +34,16 @@ def test_a_body_that_is_not_json_is_anthropics_400(client):
     assert answer.status_code == 400 and answer.json["error"]["type"] == "invalid_request_error"
     wrong_method = client.get("/v1/messages")
     assert wrong_method.status_code == 405 and wrong_method.json["type"] == "error"
+
+
+def test_the_log_line_names_the_door_the_model_called_and_the_usage(config, logs):
+    client = create_app(dataclasses.replace(config, anthropic_model_map=(("claude-*", "qwen-flash"),))).test_client()
+    logs.clear()
+    answer = client.post("/v1/messages", json={**BODY, "model": "claude-haiku-4-5", "metadata": {"user_id": "u-9"},
+                                               "context_management": {"edits": []}})
+    assert answer.status_code == 200
+    line = logs.requests()[-1]
+    assert (line["door"], line["model"], line["model_asked"], line["user"]) == ("anthropic", "qwen-flash",
+                                                                               "claude-haiku-4-5", "u-9")
+    assert line["usage"]["output_tokens"] == answer.json["usage"]["output_tokens"]
+    assert line["parameters_changed"] == ["context_management ignored"]

@@ -233,3 +233,30 @@ def test_a_callers_limits_and_usage_hold_on_this_door(function, redis_server):
     assert sum(row["requests"] for row in rows) == 2
     assert sum(row["input_tokens"] for row in rows) == sum(a.usage.input_tokens for a in answers)
     assert sum(row["output_tokens"] for row in rows) == sum(a.usage.output_tokens for a in answers)
+
+
+def test_cache_control_creates_then_reads_dashscopes_cache_and_usage_says_so(function, emulator):
+    emulator.clear()  # the emulator's context cache
+    long_rules = " ".join(f"clause{n}" for n in range(1100))  # 1,100 emulator tokens: over the explicit minimum
+    system = [{"type": "text", "text": long_rules, "cache_control": {"type": "ephemeral"}}]
+    api = client(function)
+    first = api.messages.create(model="qwen-plus", max_tokens=50, system=system,
+                                messages=[{"role": "user", "content": "first cached question"}])
+    assert first.usage.cache_creation_input_tokens == 1100 and first.usage.cache_read_input_tokens == 0
+    sent = sent_to_dashscope(emulator, "first cached question")["input"]["messages"][0]
+    assert sent == {"role": "system", "content": [{"type": "text", "text": long_rules, "cache_control": {"type": "ephemeral"}}]}
+    with api.messages.stream(model="qwen-plus", max_tokens=50, system=system,
+                             messages=[{"role": "user", "content": "second cached question"}]) as stream:
+        second = stream.get_final_message()
+    assert second.usage.cache_read_input_tokens == 1100 and second.usage.cache_creation_input_tokens == 0
+    # input_tokens: what was neither read from nor written to the cache (the question), as Anthropic counts
+    assert 0 < second.usage.input_tokens == first.usage.input_tokens < 10
+
+
+def test_a_stream_dashscope_ends_without_finishing_ends_with_an_error_event(function):
+    answer = requests.post(f"{function}/v1/messages", timeout=30, headers={"x-api-key": OWNER}, json={
+        "model": "qwen-flash", "max_tokens": 100, "stream": True,
+        "messages": [{"role": "user", "content": "a b c d e f g h i j k l [[emulate end_after=2]]"}]})
+    events = sse_events(answer.text)
+    assert events[-1][0] == "error" and events[-1][1]["type"] == "error"
+    assert "message_stop" not in [name for name, _ in events]
