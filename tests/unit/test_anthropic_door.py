@@ -151,3 +151,17 @@ def test_errors_have_anthropics_shape(error, status, kind):
     assert anthropic_error_body(error) == {"type": "error", "error": {"type": kind, "message": error.message}}
     event = AnthropicEvents("m", anthropic_error_body).error_event(error)
     assert event.startswith("event: error\ndata: ")
+
+
+def test_a_tool_results_image_moves_to_the_user_turn_and_a_prefill_is_partial_mode():
+    image = {"type": "image", "source": {"type": "url", "url": "https://example.com/shot.png"}}
+    parsed = parse(model="qwen3.6-plus", messages=[
+        {"role": "user", "content": "look"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_2", "name": "screenshot", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_2", "content": [image]}]},
+        {"role": "assistant", "content": "It shows"},
+    ])
+    assert parsed.call.messages[2] == {"role": "tool", "tool_call_id": "toolu_2", "content": "(no output)",
+                                       "name": "screenshot"}
+    assert parsed.call.messages[3] == {"role": "user", "content": [{"image": "https://example.com/shot.png"}]}
+    assert parsed.call.messages[4] == {"role": "assistant", "content": [{"text": "It shows"}], "partial": True}
