@@ -15,7 +15,7 @@ from core.callers import build_store
 from core.config import Config
 from core.retired_models import retired_model_warnings
 from core.upstream import QwenUpstream
-from handlers import invoke, native, openai, page, system
+from handlers import anthropic, invoke, native, openai, page, system
 from handlers import responses
 from web.access import install_access_control
 from web.errors import register_error_handlers
@@ -58,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     openai.register(app)
     native.register(app)
     responses.register(app)
+    anthropic.register(app)
 
     if not config.api_key_configured:
         log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.openapi_responses import RESPONSES_SCHEMAS, responses_paths
+from core.openapi_anthropic import SCHEMAS as ANTHROPIC_SCHEMAS
+from core.openapi_anthropic import anthropic_paths
 from core.openapi_schemas import (
     CALL_ERRORS,
     DASHSCOPE_EVENT,
@@ -135,6 +137,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_native_paths(),
             **responses_paths(),
+            **anthropic_paths(),
             "/health": {"get": _simple("Liveness and configuration; never calls DashScope", "Health", (405,))},
             "/initialize": {"post": _simple("FC's initializer hook", "Status", (405,))},
             "/pre-stop": {"get": _simple("FC's pre-stop hook: flushes the logs", "Status", (405,))},
@@ -147,7 +150,10 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**SCHEMAS, **RESPONSES_SCHEMAS},
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"}},
+            "schemas": {**SCHEMAS, **RESPONSES_SCHEMAS, **ANTHROPIC_SCHEMAS},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "The same token as x-api-key (what Anthropic's clients send)"},
+            },
         },
     }

@@ -88,5 +88,6 @@ def test_the_server_serves_this_document(server):
     served = requests.get(f"{server}/openapi.json", timeout=10).json()
     assert served == openapi_document()
     assert served["openapi"] == "3.1.0"
-    for path in ("/invoke", "/invoke/messages", "/invoke/prompt", "/v1/chat/completions", "/v1/models", "/health", "/initialize", "/pre-stop", "/"):
+    for path in ("/invoke", "/invoke/messages", "/invoke/prompt", "/v1/chat/completions", "/v1/messages",
+                 "/v1/messages/count_tokens", "/v1/models", "/health", "/initialize", "/pre-stop", "/"):
         assert path in served["paths"]

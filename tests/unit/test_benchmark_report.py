@@ -7,7 +7,7 @@ from __future__ import annotations
 from scripts.benchmark.common import Results, Settings
 from scripts.benchmark.report import report
 
-TARGETS = ["direct", "function", "function-v1", "floor", "official", "direct-compat", "litellm", "function-responses"]
+TARGETS = ["direct", "function", "function-v1", "floor", "official", "direct-compat", "litellm", "function-responses", "function-anthropic"]
 
 
 def results(peer: bool) -> Results:
