@@ -26,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import requests  # noqa: E402
 
 from scripts.benchmark.ab import Sample, report  # noqa: E402
-from scripts.benchmark.callers import Callers  # noqa: E402
+from scripts.benchmark.callers import ROUTES, Callers  # noqa: E402
 from scripts.benchmark.common import PACED_STREAM, UPSTREAM_S, percentile  # noqa: E402
 from scripts.benchmark.servers import cpu_seconds, emulator_process, server_env  # noqa: E402
 from scripts.fc_process import free_port, function_props, start_server, stop  # noqa: E402
 
 TARGETS = {"web.worker": [], "gthread": ["--worker-class", "gthread"]}
+ROUTES.update({name: ROUTES["function"] for name in TARGETS})  # both are the function, called on /invoke
 SLOW_CLIENTS = 300
 SLOW_WAIT_S = 5.0
 
