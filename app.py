@@ -42,8 +42,10 @@ def create_app(config: Config | None = None) -> Flask:
         call_deadline_s=config.call_deadline_s,
         workspace_id=config.dashscope_workspace_id,
     )
+    # A reservation outlives any call (CALL_DEADLINE_S), and lapses if its instance dies mid-call.
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
-                          model_prices=config.model_prices, fail_open=config.callers_fail_open)
+                          model_prices=config.model_prices, fail_open=config.callers_fail_open,
+                          reservation_ttl_s=config.call_deadline_s + 60)
     app.extensions[EXTENSION_KEY] = Services.build(config, upstream, callers)
 
     register_error_handlers(app)
