@@ -21,9 +21,10 @@ def wait_until(condition: Callable[[], object], timeout_s: float = 10, what: str
 
 
 def accepted(pid: int, clients: list[socket.socket]) -> bool:
-    """Whether a server process tree (gunicorn's master and workers) has accepted every one of these
+    """Whether a server process tree (gunicorn's master and workers) has taken in every one of these
     client connections: the server's side of each (found in /proc/net/tcp by the two ports) is a
-    socket one of its processes holds, not one still waiting in the listen queue."""
+    socket one of its processes holds, not one still waiting in the listen queue, and it has read
+    every byte the client sent (its receive queue is empty)."""
     held = set()
     for member in process_tree(pid):
         try:
@@ -38,8 +39,8 @@ def accepted(pid: int, clients: list[socket.socket]) -> bool:
     inodes = {}
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local, remote, inode = fields[1], fields[2], fields[9]
-        inodes[(int(local.split(":")[1], 16), int(remote.split(":")[1], 16))] = inode
+        local, remote, unread, inode = fields[1], fields[2], int(fields[4].split(":")[1], 16), fields[9]
+        inodes[(int(local.split(":")[1], 16), int(remote.split(":")[1], 16))] = inode if unread == 0 else "unread"
     for client in clients:
         server_port, client_port = client.getpeername()[1], client.getsockname()[1]
         if f"socket:[{inodes.get((server_port, client_port), '0')}]" not in held:
