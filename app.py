@@ -15,7 +15,11 @@ from core.callers import build_store
 from core.config import Config
 from core.retired_models import retired_model_warnings
 from core.upstream import QwenUpstream
-from handlers import invoke, native, openai, page, system
+from handlers.invoke import views as invoke
+from handlers.native import views as native
+from handlers.openai import views as openai
+from handlers.page import views as page
+from handlers.system import views as system
 from web.access import install_access_control
 from web.errors import register_error_handlers
 from web.json_output import CompactJsonProvider

@@ -5,7 +5,7 @@ Worker model: one gthread worker with 256 threads. Every call spends seconds wai
 them all: a thread per call in flight, while idle keep-alive connections wait in the worker's
 poller without holding a thread. s.yaml lets FC send 128 calls at once to an instance
 (instanceConcurrency); the other 128 threads are headroom, so /health and FC's hooks never wait.
-The worker class is gthread's, extended in web/worker.py: its poller also reads each request's
+The worker class is gthread's, extended in web/server/worker.py: its poller also reads each request's
 head (and a body up to 64 KiB) before a thread takes it, so a slow or silent client holds no
 thread (408 after REQUEST_READ_TIMEOUT_S, default 10 s), and gunicorn's own error responses
 (400/414/431/...) are the function's JSON errors with a request id.
@@ -15,7 +15,7 @@ no monkey-patching under the SDK's HTTPS client.
 
 Environment: PORT (default 9000, FC's customRuntimeConfig.port), HOST (default 0.0.0.0),
 WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256), REQUEST_READ_TIMEOUT_S
-(web/worker.py, default 10), LOG_LEVEL: checked at start like every setting (one line, exit 2), except
+(web/server/worker.py, default 10), LOG_LEVEL: checked at start like every setting (one line, exit 2), except
 a WEB_CONCURRENCY that is not a number, which gunicorn itself reads (and fails on) before this file.
 
 Stopping (how FC ends an instance: GET /pre-stop, then SIGTERM): gunicorn stops accepting calls
@@ -45,8 +45,8 @@ except ConfigError as error:
     sys.exit(2)
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{port}"
-# gthread, whose event loop also reads each request before a thread serves it (see web/worker.py).
-worker_class = "web.worker.RequestReadingWorker"
+# gthread, whose event loop also reads each request before a thread serves it (see web/server/worker.py).
+worker_class = "web.server.worker.RequestReadingWorker"
 # Connections one worker holds open, busy or idle (keep-alive).
 worker_connections = 1000
 

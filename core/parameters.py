@@ -99,7 +99,7 @@ def _check_stop(value: Any) -> Any:
 
 def _check_tool_choice(value: Any) -> Any:
     # "required" (OpenAI's forced tool use, LangChain's tool_choice="any"): DashScope honours it, and
-    # the named form, with thinking off (core/openai_parameters.py turns thinking off or refuses).
+    # the named form, with thinking off (core/parameter_rules.py turns thinking off or refuses).
     if value in ("auto", "none", "required"):
         return value
     if not isinstance(value, dict):

@@ -4,7 +4,7 @@
   or chunked (`Transfer-Encoding: chunked`): one byte more than the limit is a 413, never a cut body.
   A body that cannot be read (a malformed chunk size, say) is a 400. The whole body must arrive
   within REQUEST_READ_TIMEOUT_S (`timeout_s`): the worker's event loop reads heads and small bodies
-  of known length (web/worker.py), but a chunked body, one over 64 KiB or one behind
+  of known length (web/server/worker.py), but a chunked body, one over 64 KiB or one behind
   `Expect: 100-continue` is read here, by the thread, holding a MAX_IN_FLIGHT slot. Past the deadline
   it is a 408 and the connection is closed, so a body sent in part holds neither for longer.
 - `DrainUnreadBody` lets a client read the error it got before its body was read (a 401, a 429 from

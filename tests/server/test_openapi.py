@@ -8,7 +8,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from core.openapi import openapi_document
+from handlers.system.openapi.document import openapi_document
 
 pytestmark = pytest.mark.server
 

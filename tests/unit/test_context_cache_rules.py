@@ -1,5 +1,5 @@
 """The context cache's pure parts: markers checked and kept (core/cache_control.py,
-core/openai_parts.py), usage read and priced (core/callers/), and the emulator's cache rules
+handlers/openai/parts.py), usage read and priced (core/callers/), and the emulator's cache rules
 (scripts/emulator/cache.py) on an injected clock."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from core.callers.model import Tokens
 from core.callers.pricing import Price, estimated_cost, parse_prices
 from core.config import Config, ConfigError
 from core.errors import InvalidRequest
-from core.openai_format import parse_chat_request
+from handlers.openai.chat_request import parse_chat_request
 from core.parameters import validate_messages
 from core.result_shapes import openai_usage
 from scripts.emulator.cache import ContextCache

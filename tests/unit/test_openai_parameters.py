@@ -1,4 +1,4 @@
-"""core/openai_parameters.py: reasoning_effort, temperature, pass-through checks, thinking conflicts."""
+"""core/parameter_rules.py: reasoning_effort, temperature, pass-through checks, thinking conflicts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import InvalidRequest
 from core.models import ModelRules
-from core.openai_parameters import (
+from core.parameter_rules import (
     check_passthrough,
     map_reasoning_effort,
     map_temperature,

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
-from core.openai_format import openai_fields_for_dashscope
+from handlers.openai.chat_request import openai_fields_for_dashscope
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.json_input import load_json
 from core.types import GenerationCall
@@ -204,7 +204,7 @@ def structured_request(
     call_defaults: bool = True,
 ) -> InvokeRequest:
     """The call a flat or DashScope-native JSON object asks for. `call_defaults`: add the function's
-    defaults (result_format, incremental stream events); the native door (core/native_body.py) adds
+    defaults (result_format, incremental stream events); the native door (handlers/native/body.py) adds
     none, so that its callers get exactly what DashScope would have answered them."""
     fields = _fields_of(payload)
     mode = _mode_of(fields, fixed_mode)

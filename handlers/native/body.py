@@ -1,7 +1,7 @@
-"""What a request on DashScope's own paths (`/api/v1/...`, handlers/native.py) asks for. Pure.
+"""What a request on DashScope's own paths (`/api/v1/...`, handlers/native/views.py) asks for. Pure.
 
 The bodies are DashScope's: ``{"model", "input": {...}, "parameters": {...}}``. A generation body is
-read by /invoke's parser (core/invoke_body.py's `structured_request`), so both doors check a call
+read by /invoke's parser (core/dashscope_wire.py's `structured_request`), so both doors check a call
 the same way; here it gets none of the function's defaults (result_format, incremental stream
 events), so a caller gets exactly what DashScope would have answered it.
 """
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from core.config import Config
 from core.errors import InvalidRequest
-from core.invoke_body import structured_request
+from core.dashscope_wire import structured_request
 from core.json_input import load_json
 from core.parameters import SDK_CONTROL_ARGUMENTS, model_name, validate_messages
 from core.types import EmbeddingCall, GenerationCall, TokenizationCall

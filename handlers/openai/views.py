@@ -3,7 +3,7 @@
 ``POST /v1/chat/completions`` and ``GET /v1/models``. The DashScope key stays in the function: the
 Authorization header a client sends is never forwarded. Errors use OpenAI's body, so the `openai`
 package raises BadRequestError, RateLimitError, ... as its users expect. The door parses and shapes
-(core/openai_format.py); web/serve.py does the rest.
+(handlers/openai/chat_request.py); web/serve.py does the rest.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
-from core.openai_answers import chat_chunks, chat_completion
-from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from core.openai_format import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
+from handlers.openai.answers import chat_chunks, chat_completion
+from handlers.openai.embeddings_body import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
+from handlers.openai.chat_request import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
 from core.types import Completion
 from core.web_search import citation_pattern
 from web.errors import use_error_body

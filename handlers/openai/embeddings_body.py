@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidRequest
-from core.native_body import embedding_texts
+from handlers.native.body import embedding_texts
 from core.types import Completion, EmbeddingCall
 
 ENCODING_FORMATS = ("float", "base64")

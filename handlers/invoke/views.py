@@ -2,7 +2,7 @@
 
 ``POST /invoke`` picks the mode from the body; ``/invoke/messages`` and ``/invoke/prompt`` fix it.
 Answers are the JSON the FC console shows for the official samples, or DashScope-shaped SSE events.
-The door parses (core/invoke_body.py) and shapes; web/serve.py does the rest.
+The door parses (core/dashscope_wire.py) and shapes; web/serve.py does the rest.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask import Blueprint, Response, request
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
-from core.invoke_body import InvokeRequest, parse_invoke_body, stream_flag
+from core.dashscope_wire import InvokeRequest, parse_invoke_body, stream_flag
 from core.types import Completion
 from web.errors import error_body
 from web.serve import serve

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_schemas import (
+from handlers.system.openapi.schemas import (
     CALL_ERRORS,
     DASHSCOPE_EVENT,
     NATIVE_EVENT,
@@ -55,7 +55,7 @@ def _simple(summary: str, schema: str, method_errors: tuple[int, ...] = (401, 40
 
 
 def _native(summary: str, body: str, streams: bool = False, errors: tuple[int, ...] = CALL_ERRORS) -> dict[str, Any]:
-    """An operation of the DashScope-native door (handlers/native.py)."""
+    """An operation of the DashScope-native door (handlers/native/views.py)."""
     content: dict[str, Any] = {"application/json": {"schema": ref("NativeAnswer")}}
     if streams:
         content["text/event-stream"] = {"schema": NATIVE_EVENT}

@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, request
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
-from core.native_body import (
+from handlers.native.body import (
     Endpoint,
     NativeOtherRequest,
     NativeRequest,

@@ -39,8 +39,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from core.config import Config
 from web.json_output import log_json
-from web.quick_stop import QuickStop
-from web.request_head import buffered_body_length, expects_too_large_body, head_is_complete
+from web.server.quick_stop import QuickStop
+from web.server.request_head import buffered_body_length, expects_too_large_body, head_is_complete
 
 # gunicorn.conf.py has checked the settings (a bad one stops the start in one line, exit 2).
 _CONFIG = Config.from_env()
@@ -104,7 +104,7 @@ def log_refused(status: int, message: str, request_id: str, req: Any = None) -> 
 
 class RequestReadingWorker(QuickStop, ThreadWorker):
     """gthread whose event loop reads each request before a pool thread serves it (and whose quick
-    stop, web/quick_stop.py, happens once and at once)."""
+    stop, web/server/quick_stop.py, happens once and at once)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

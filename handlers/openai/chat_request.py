@@ -1,9 +1,9 @@
 """OpenAI Chat Completions <-> DashScope, for the /v1 door.
 
 Requests become a `GenerationCall`, checked by the same validators as /invoke (content parts for
-the model's endpoint: core/openai_parts.py; OpenAI fields DashScope takes differently:
-core/openai_parameters.py). Results and stream chunks become `chat.completion` and
-`chat.completion.chunk` objects (core/openai_answers.py), and errors become OpenAI's error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
+the model's endpoint: handlers/openai/parts.py; OpenAI fields DashScope takes differently:
+core/parameter_rules.py). Results and stream chunks become `chat.completion` and
+`chat.completion.chunk` objects (handlers/openai/answers.py), and errors become OpenAI's error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
 that says so, unless its value is the neutral one that asks for nothing (`n: 1`, `logprobs: false`).
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
 from core.models import ModelRules, thinks_by_default
-from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
-from core.openai_parts import dashscope_content
+from core.parameter_rules import THINKING_AND_PASSTHROUGH_FIELDS, map_temperature, openai_door_parameters
+from handlers.openai.parts import dashscope_content
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
 from core.web_search import map_web_search_options

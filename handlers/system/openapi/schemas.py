@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_chat import chat_schemas
+from handlers.system.openapi.chat import chat_schemas
 from core.parameters import parameters_json_schema
 
 REF = "#/components/schemas/"

@@ -1,0 +1,1 @@
+"""The /invoke door: views.py (the routes), its body parsing and its answers."""

@@ -1,0 +1,1 @@
+"""The DashScope-native door (/api/v1)."""

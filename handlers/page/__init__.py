@@ -1,0 +1,1 @@
+"""The try-it page (/)."""

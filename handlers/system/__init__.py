@@ -1,0 +1,1 @@
+"""The function's own door: health, /openapi.json, FC's hooks."""
