@@ -13,8 +13,8 @@ from flask import Blueprint, Response, request
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
-from core.dashscope_wire import InvokeRequest, parse_invoke_body, stream_flag
 from core.types import Completion
+from handlers.invoke.body import InvokeRequest, parse_invoke_body, stream_flag
 from web.errors import error_body
 from web.serve import serve
 from web.sse import DashScopeEvents

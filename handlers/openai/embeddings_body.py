@@ -12,8 +12,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from core.embedding_input import embedding_texts
 from core.errors import InvalidRequest
-from handlers.native.body import embedding_texts
 from core.types import Completion, EmbeddingCall
 
 ENCODING_FORMATS = ("float", "base64")

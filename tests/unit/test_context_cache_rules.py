@@ -12,7 +12,7 @@ from core.config import Config, ConfigError
 from core.errors import InvalidRequest
 from handlers.openai.chat_request import parse_chat_request
 from core.parameters import validate_messages
-from core.result_shapes import openai_usage
+from handlers.openai.choices import openai_usage
 from scripts.emulator.cache import ContextCache
 
 MARKER = {"type": "ephemeral"}

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import Config
 from core.errors import InvalidRequest
-from core.dashscope_wire import parse_invoke_body, stream_flag
+from handlers.invoke.body import parse_invoke_body, stream_flag
 
 CONFIG = Config(default_model="qwen-plus", system_prompt="Be kind.")
 
