@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from core.input_tokens import warm_tokenizer
+from core.upstream.tokens import warm_tokenizer
 from handlers.system.openapi.document import openapi_document
 from web.services import services
 from web.tracking import flush_logs

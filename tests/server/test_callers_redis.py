@@ -17,7 +17,7 @@ import pytest
 
 from core.callers import CallerKeyRevoked, CallerLimitExceeded, CallerStoreUnavailable, ModelNotAllowedForCaller
 from core.callers.redis_store import RedisCallerStore
-from core.callers.store import build_store
+from core.callers import build_store
 from tests.conftest import ROOT
 from tests.redis_fixture import RedisServer, start_redis
 
