@@ -1,1 +1,7 @@
-"""The /invoke door: views.py (the routes), its body parsing and its answers."""
+"""The /invoke door (messages and prompt modes): views.py (the routes, the answer and its stream),
+body.py (what a body means).
+"""
+
+from handlers.invoke.views import init_app
+
+__all__ = ["init_app"]

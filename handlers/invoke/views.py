@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
@@ -20,6 +20,10 @@ from web.serve import serve
 from web.sse import DashScopeEvents
 
 bp = Blueprint("invoke", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 
 
 def dashscope_body(completion: Completion) -> dict[str, Any]:

@@ -29,7 +29,7 @@ bp = Blueprint("openai", __name__, url_prefix="/v1")
 PREFIX = "/v1/"
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Everything under /v1/, unknown paths and wrong methods included, answers in OpenAI's shape.
     use_error_body(app, PREFIX, openai_error_body, openai_error_status)
