@@ -26,7 +26,7 @@ from web.tracking import configure_logging, note
 log = logging.getLogger("qwenfc")
 # The doors, in the order their routes are registered: each a package under handlers/ with init_app(app).
 # A new door is its folder and its name here.
-DOORS = ("invoke", "system", "page", "openai", "native")
+DOORS = ("invoke", "system", "page", "openai", "native", "responses")
 
 
 def create_app(config: Config | None = None, upstream: Upstream | None = None) -> Flask:
@@ -46,8 +46,10 @@ def create_app(config: Config | None = None, upstream: Upstream | None = None) -
         call_deadline_s=config.call_deadline_s,
         workspace_id=config.dashscope_workspace_id,
     )
+    # A reservation outlives any call (CALL_DEADLINE_S), and lapses if its instance dies mid-call.
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
-                          model_prices=config.model_prices, fail_open=config.callers_fail_open)
+                          model_prices=config.model_prices, fail_open=config.callers_fail_open,
+                          reservation_ttl_s=config.call_deadline_s + 60)
     Services.build(config, upstream, callers).init_app(app)
     errors.init_app(app)
     tracking.init_app(app, log_content=config.log_content)

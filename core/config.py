@@ -14,6 +14,8 @@ DEFAULT_LISTED_MODELS = ("qwen-plus", "qwen-flash", "qwen-max")
 DEFAULT_MODEL = "qwen-plus"
 MIB = 1024 * 1024
 DEFAULT_CALL_DEADLINE_S = 590.0
+# OpenAI keeps a stored response 30 days; here 7 by default: each one keeps its whole conversation.
+DEFAULT_RESPONSES_TTL_S = 7 * 86400
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -118,6 +120,9 @@ class Config:
     # First backoff before a retry; each next one doubles, with jitter.
     upstream_retry_backoff_s: float = 0.5
     max_in_flight: int | None = None
+    # A caller's calls at once on one instance (a caller's own max_in_flight wins); None: the default,
+    # 16, or half of MAX_IN_FLIGHT when that is less, so no caller can hold every slot.
+    caller_max_in_flight: int | None = None
     cors_origins: tuple[str, ...] = ()
     log_content: bool = False
     try_page: bool = False
@@ -127,6 +132,8 @@ class Config:
     model_limits: str = ""
     model_prices: str = ""
     callers_fail_open: bool = False
+    # How long the Responses door keeps a stored response and its conversation (core/conversations.py).
+    responses_ttl_s: int = DEFAULT_RESPONSES_TTL_S
     # A header naming the caller, set by FC's HTTP trigger from a verified JWT's claim (authType jwt,
     # claimPassBy): limits and usage then work with no keys. Only set it behind such a trigger.
     caller_name_header: str | None = None
@@ -170,6 +177,7 @@ class Config:
             upstream_retries=_int_env(env, "UPSTREAM_RETRIES", 2, minimum=0),  # type: ignore[arg-type]
             upstream_retry_backoff_s=_seconds_env(env, "UPSTREAM_RETRY_BACKOFF_S", 0.5),
             max_in_flight=_int_env(env, "MAX_IN_FLIGHT", None),
+            caller_max_in_flight=_int_env(env, "CALLER_MAX_IN_FLIGHT", None),
             cors_origins=_list_env(env, "CORS_ORIGINS", ()),
             log_content=_bool_env(env, "LOG_CONTENT"),
             try_page=_bool_env(env, "TRY_PAGE"),
@@ -178,6 +186,7 @@ class Config:
             model_limits=_raw(env, "MODEL_LIMITS"),
             model_prices=_raw(env, "MODEL_PRICES"),
             callers_fail_open=_bool_env(env, "CALLERS_FAIL_OPEN"),
+            responses_ttl_s=_int_env(env, "RESPONSES_TTL_S", DEFAULT_RESPONSES_TTL_S),  # type: ignore[arg-type]
             caller_name_header=_raw(env, "CALLER_NAME_HEADER") or None,
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
@@ -191,6 +200,10 @@ class Config:
         both = sorted({name.lower() for name in config.multimodal_models} & {n.lower() for n in config.text_models})
         if both:
             raise ConfigError(f"MULTIMODAL_MODELS and TEXT_MODELS both list {', '.join(both)}: keep each in one")
+        from core.parameters import MODEL_NAME_MAX_LENGTH, MODEL_NAME_PATTERN
+
+        if len(config.default_model) > MODEL_NAME_MAX_LENGTH or not MODEL_NAME_PATTERN.fullmatch(config.default_model):
+            raise ConfigError(f"QWEN_MODEL must be a model name (letters, digits, . _ - : /), got {config.default_model[:200]!r}")
         if config.allowed_models and config.default_model not in config.allowed_models:
             raise ConfigError(
                 f"QWEN_MODEL {config.default_model!r} is not in ALLOWED_MODELS ({', '.join(config.allowed_models)})"
@@ -200,6 +213,13 @@ class Config:
     @property
     def api_key_configured(self) -> bool:
         return self.dashscope_api_key is not None
+
+    @property
+    def caller_in_flight_limit(self) -> int:
+        """CALLER_MAX_IN_FLIGHT, else 16 or half of MAX_IN_FLIGHT (at least 1), whichever is less."""
+        if self.caller_max_in_flight is not None:
+            return self.caller_max_in_flight
+        return min(16, max(1, self.max_in_flight // 2)) if self.max_in_flight else 16
 
     @property
     def served_models(self) -> tuple[str, ...]:

@@ -23,6 +23,10 @@ from pydantic import (
 
 from core.cache_control import check_markers
 from core.errors import InvalidRequest
+# The model-name rules live in core/model_names.py; importers of this module find them here too.
+from core.model_names import (  # noqa: F401
+    MODEL_NAME_MAX_LENGTH, MODEL_NAME_PATTERN, MODEL_NAME_SCHEMA, check_model_name, model_name,
+)
 
 # Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
 # that names one of them would redirect the call (base_address), swap the key (api_key) or inject
@@ -256,15 +260,6 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as error:
         raise _invalid("", error) from None
     return {name: value for name, value in parameters.items() if value is not None}
-
-
-def model_name(value: Any, default: str) -> str:
-    """The model a request names, or the function's default when it names none."""
-    if value is None:
-        return default
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-plus\"", param="model")
-    return value
 
 
 def stream_switch(value: Any) -> bool:

@@ -1,6 +1,6 @@
 """DashScope results and stream chunks, as plain dicts ``{"request_id", "output", "usage"}``: their
 text whatever the content shape, and one result assembled from a stream. (The OpenAI shapes /v1
-makes of them: handlers/openai/choices.py.)
+makes of them: core/openai_shapes.py.)
 
 Shapes (docs/models.md has the captures they come from): a choice is ``{"index"?, "message":
 {"role", "content", "reasoning_content"?, "tool_calls"?}, "finish_reason", "logprobs"?}``. Content

@@ -50,6 +50,11 @@ texts), so that concurrent tests never step on each other and so that they work 
     [[emulate fail_after=2]]                two events, then an ``event:error`` (status= and code= apply)
     [[emulate cut_after=2]]                 two events, then the connection is dropped
     [[emulate end_after=2]]                 two events, then the body ends cleanly without a finish_reason
+    [[emulate torn=1]]                      event 1 goes out only in part (its first half), then the body ends
+    [[emulate cut_inside=1]]                event 1 goes out only in part, then the connection is dropped
+    [[emulate comment_every=0.5]]           a stream of nothing but SSE comment lines, one every 0.5 s
+    [[emulate trickle=0.5]]                 the answer (JSON, or a stream's events) one byte every 0.5 s
+    [[emulate pace_after=1 ...]]            comment_every / trickle begin after the stream's first event
     [[emulate reply="exact reply text"]]    answer with this text
     [[emulate sources=5]]                   a search (enable_search, enable_source) finds 5 sources (3 by default)
     [[emulate tool_fragments]]              a native incremental stream sends its tool call in pieces

@@ -31,6 +31,10 @@ scripts/bootstrap.sh requirements-dev.txt
 if [ ! -x .tools/node_modules/.bin/s ] && command -v npm > /dev/null; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error @serverless-devs/s@3.1.10 > /dev/null
 fi
+# The Codex CLI, from npm, driven offline against /v1/responses (tests/server/test_codex_cli.py).
+if [ ! -x .tools/node_modules/.bin/codex ] && command -v npm > /dev/null; then
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error @openai/codex@0.171.0 > /dev/null
+fi
 export PATH="$PWD/.venv/bin:$PATH"   # s.yaml's pre-deploy runs `python3 -m pip`: this one
 python3 scripts/build_fc_package.py > /dev/null
 exec .venv/bin/python -m pytest "$@"

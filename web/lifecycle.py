@@ -4,8 +4,11 @@ FC stops an instance by calling its PreStop hook (GET /pre-stop, bounded by s.ya
 and then sending SIGTERM. gunicorn then stops accepting calls, waits up to `graceful_timeout` for
 those in flight, and kills what is left. `begin_stopping` (run from the worker's SIGTERM handler,
 see gunicorn.conf.py) sets a stop deadline some seconds before that kill: a stream still running at
-the deadline ends with an `InstanceStopping` error event, and `watch_for_stop` writes the log line
-of every call that is still unfinished, so nothing ends in silence or without its line.
+the deadline ends with an `InstanceStopping` error event, and a call still waiting on DashScope
+(however silent it is: core/upstream/read_deadline.py) ends then with an InstanceStopping event, or
+a 503 JSON answer if it had not started answering. `watch_for_stop` writes the log line of every
+call that is still unfinished after that, so nothing ends in silence or without its line. New
+requests get a 503 InstanceStopping (web/server/worker.py), or are refused at the socket.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import Callable
+
+from core.upstream.resilience import stop_calls_at
 
 _stop_deadline: float | None = None  # time.perf_counter() seconds
 _stopping = threading.Event()
@@ -29,6 +34,8 @@ def begin_stopping(grace_s: float) -> None:
     global _stop_deadline
     if _stop_deadline is None:
         _stop_deadline = time.perf_counter() + max(grace_s, 0.0)
+        # Calls waiting on DashScope end then too, with InstanceStopping, however silent it is.
+        stop_calls_at(_stop_deadline)
         _stopping.set()
 
 

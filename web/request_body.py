@@ -9,9 +9,11 @@
   it is a 408 and the connection is closed, so a body sent in part holds neither for longer.
 - `DrainUnreadBody` lets a client read the error it got before its body was read (a 401, a 429 from
   MAX_IN_FLIGHT, a 413): closing a socket with unread data makes the kernel send a reset, and the
-  client loses the answer. After the response has gone out, up to DRAIN_MAX_BYTES of the unread body
-  are read and thrown away, for at most DRAIN_S seconds. Past either bound the server closes the
-  connection (gunicorn does, when a body read fails or is left unfinished).
+  client loses the answer. After the response has gone out, what has already arrived of the body is
+  dropped, and nothing waits for the rest: when more is still to come, gunicorn closes the
+  connection, and the worker's event loop (web/server/worker.py, `linger`) reads and drops what the client
+  still sends, holding no thread, for at most min(5 s, REQUEST_READ_TIMEOUT_S) and 16 MiB. A client
+  that trickles the rest of a refused body holds neither a thread nor, past that, its connection.
 """
 
 from __future__ import annotations
@@ -26,10 +28,6 @@ from werkzeug.wsgi import get_input_stream
 from core.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, TransferCodingNotImplemented, UnsupportedMediaType
 
 MIB = 1024 * 1024
-# A body refused before it was read is drained up to this much, for at most this long, so the
-# client (still sending) gets to read the refusal. Past either bound the connection is closed.
-DRAIN_MAX_BYTES = 16 * MIB
-DRAIN_S = 5.0
 READ_SIZE = 64 * 1024
 # Set in the WSGI environ once the body has been read to its end.
 BODY_READ_KEY = "qwenfc.body_read"
@@ -135,34 +133,23 @@ def _has_body(environ: dict[str, Any]) -> bool:
 
 
 def _drain(environ: dict[str, Any]) -> None:
-    """Read and discard what is left of the body, within DRAIN_MAX_BYTES and DRAIN_S."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and int(length) > DRAIN_MAX_BYTES:
-        return  # more than we would read: close now rather than after reading part of it
+    """Drop what has already arrived of the unread body, never waiting for more. When more is still
+    to come the first read that would wait fails at once: gunicorn marks the body failed and closes
+    the connection after this answer, and the worker lingers on it in its event loop (web/server/worker.py).
+    Waiting here would hold this thread for as long as the client cares to trickle its body."""
+    unreader = _socket_unreader(environ)
+    if unreader is None:
+        return  # not gunicorn (a test client): its body is all there, or it is not ours to wait for
+    sock = unreader.sock
+    unreader.sock = _DeadlineSocket(sock, time.monotonic())  # the deadline has passed: no recv waits
     stream = get_input_stream(environ, max_content_length=None)
-    # gunicorn reads the body from this socket, blocking: a deadline on it bounds a silent client.
-    sock = environ.get("gunicorn.socket")
-    prior = sock.gettimeout() if isinstance(sock, socket.socket) else None
-    deadline, drained = time.monotonic() + DRAIN_S, 0
     try:
-        while drained < DRAIN_MAX_BYTES:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            if isinstance(sock, socket.socket):
-                sock.settimeout(remaining)
-            piece = stream.read(READ_SIZE)
-            if not piece:
-                return
-            drained += len(piece)
-    except Exception:  # noqa: BLE001 - a timeout, a reset or a malformed body: stop; the server closes
+        while stream.read(READ_SIZE):
+            pass
+    except Exception:  # noqa: BLE001 - more was to come (or the body was malformed): the server closes
         return
     finally:
-        if isinstance(sock, socket.socket):
-            try:
-                sock.settimeout(prior)
-            except OSError:
-                pass
+        unreader.sock = sock
 
 
 class _ThenDrain:

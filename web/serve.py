@@ -3,11 +3,12 @@
 A door (handlers/invoke/views.py, handlers/openai/views.py) is a parser, a shaper and an error body; `serve`
 does the rest, the same way for every door:
 
-1. admit before reading: a MAX_IN_FLIGHT slot (or an immediate 429), so a refused call costs
-   nothing, not even reading its body;
+1. admit before reading: the caller's share of the instance and its own limits (checked, not
+   counted), and a MAX_IN_FLIGHT slot (or an immediate 429), so a refused call costs nothing, not
+   even reading its body;
 2. parse: the door reads the body (within MAX_BODY_BYTES) into a call and the stream switch;
 3. admit the call: the owner's rules (core/policy.py), then the caller's limits and MODEL_LIMITS
-   (web/callers.py: the call is counted from here);
+   (web/callers.py: the call is counted from here, and what it can spend reserved);
 4. call DashScope (core/upstream), or stream from it;
 5. shape: the door's answer body, or its stream events (web/sse.py);
 6. settle: DashScope's request id, the usage and (LOG_CONTENT) the reply on the request's log
@@ -22,7 +23,8 @@ from typing import Any, Generic, Iterator, Protocol, TypeVar
 from flask import Response, jsonify
 
 from core.config import Config
-from core.types import Call, Completion, TokenizationCall
+from core.parameters import check_model_name
+from core.types import Call, Completion
 from web.callers import Admission, current_caller
 from web.request_body import read_body
 from web.services import services
@@ -74,15 +76,18 @@ def serve(door: Door[P]) -> Response:
     """Serve the current request through `door`."""
     found = services()
     config, upstream = found.config, found.upstream
-    # MAX_IN_FLIGHT is checked before the body is read: a refused call costs no memory.
-    slot = upstream.admit()
+    # Checked before the body is read, so a refused call costs no memory: the caller's share of this
+    # instance (CALLER_MAX_IN_FLIGHT), its own limits (not counted yet) and a MAX_IN_FLIGHT slot.
+    slot = found.take_slots(current_caller())
     admission: Admission | None = None
     try:
         parsed = door.parse(read_body(config.max_body_bytes, config.request_read_timeout_s), config)
+        # Every door's model name, before it reaches the log line, a counter or a usage row.
+        check_model_name(parsed.call.model)
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
-        # A tokenizer call is answered here, free: no caller limit or usage to count.
-        admission = None if isinstance(call, TokenizationCall) else found.admit_caller(current_caller(), call.model)
+        # A tokenizer call is answered here and spends nothing, but counts against the caller's rpm.
+        admission = found.admit_caller(current_caller(), call, policy_notes)
         # The call will be made: its log line counts retries from here (the client reports each one).
         note(**policy_notes, retries=0)
         note_content(request=call.content)

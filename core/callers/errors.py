@@ -17,7 +17,8 @@ class CallerLimitExceeded(ApiError):
     code = "rate_limit_exceeded"
 
     def __init__(self, message: str, *, limit: str, retry_after_s: int | None) -> None:
-        # limit: "rpm", "tpm", "budget", "model_rpm" or "model_tpm".
+        # limit: "rpm", "tpm", "budget", "budget_reserved" (calls in progress hold the rest), "in_flight"
+        # (the caller's share of the instance), "model_rpm" or "model_tpm".
         self.limit = limit
         self.retry_after_s = retry_after_s
         headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from core.callers.model import Caller, Tokens, check_name, key_hash, new_key
+from core.callers.model import OWNER, Caller, Tokens, check_name, key_hash, new_key
 from core.callers.pricing import Price, estimated_cost
-from core.callers.store import WINDOW_S, CallerStore, UsageRow, check_model, price_table, refusal
+from core.callers.store import (RESERVATION_TTL_S, RESERVED_RETRY_AFTER_S, WINDOW_S, CallerStore, UsageRow, bounded_model,
+                                check_model, price_table, refusal)
 
 
 class _Window:
@@ -45,7 +47,11 @@ class MemoryCallerStore(CallerStore):
     kind = "memory"
 
     def __init__(self, callers: Mapping[str, Caller] | None = None, *, model_limits: Mapping[str, Mapping[str, int]] | None = None,
-                 prices: Mapping[str, Price] | None = None, clock: Any = time.time) -> None:
+                 prices: Mapping[str, Price] | None = None, clock: Any = time.time,
+                 reservation_ttl_s: int = RESERVATION_TTL_S) -> None:
+        self._reservation_ttl_s = reservation_ttl_s
+        # id -> (caller held for, or None; model held for, or None; tokens; expires at)
+        self._reservations: dict[str, tuple[str | None, str | None, int, float]] = {}
         self._by_hash: dict[str, Caller] = dict(callers or {})
         self._revoked: set[str] = set()
         self._model_limits = dict(model_limits or {})
@@ -64,30 +70,70 @@ class MemoryCallerStore(CallerStore):
     def find_by_name(self, name: str) -> Caller | None:
         return next((c for c in self._by_hash.values() if c.name == name), None)
 
-    def admit(self, caller: Caller, model: str) -> None:
-        check_model(caller, model)
-        now = int(self._clock())
-        with self._lock:
-            if caller.name in self._revoked:
-                raise refusal(caller, model, "revoked", 0, 0)
-            if caller.budget_tokens is not None and self._spent[caller.name] >= caller.budget_tokens:
-                raise refusal(caller, model, "budget", 0, caller.budget_tokens)
-            model_limits = self._model_limits.get(model, {})
-            checks = [("rpm", ("caller", caller.name, "rpm"), caller.rpm), ("tpm", ("caller", caller.name, "tpm"), caller.tpm),
-                      ("model_rpm", ("model", model, "rpm"), model_limits.get("rpm")),
-                      ("model_tpm", ("model", model, "tpm"), model_limits.get("tpm"))]
-            for limit, window, value in checks:
-                if value is not None and self._windows[window].total(now) >= value:
-                    raise refusal(caller, model, limit, self._windows[window].retry_after(now, value), value)
-            self._windows[("caller", caller.name, "rpm")].add(now, 1)
-            self._windows[("model", model, "rpm")].add(now, 1)
+    def _reserved(self, now: float) -> tuple[defaultdict[str, int], defaultdict[str, int]]:
+        """Tokens reserved now, per caller and per model (lapsed reservations dropped)."""
+        by_caller: defaultdict[str, int] = defaultdict(int)
+        by_model: defaultdict[str, int] = defaultdict(int)
+        for rid, (held_caller, held_model, tokens, expires) in list(self._reservations.items()):
+            if expires <= now:
+                del self._reservations[rid]
+                continue
+            if held_caller is not None:
+                by_caller[held_caller] += tokens
+            if held_model is not None:
+                by_model[held_model] += tokens
+        return by_caller, by_model
 
-    def settle(self, caller: Caller, model: str, usage: Mapping[str, Any] | None) -> None:
+    def _check(self, caller: Caller, model: str, model_limits: Mapping[str, int], now: float) -> bool:
+        """Refuse as ADMIT does (redis_scripts.py); whether the caller's reservations hold tokens."""
+        if caller.name in self._revoked:
+            raise refusal(caller, model, "revoked", 0, 0)
+        by_caller, by_model = self._reserved(now)
+        held = caller.name != OWNER.name and (caller.tpm is not None or caller.budget_tokens is not None)
+        caller_reserved = by_caller[caller.name] if held else 0
+        if caller.budget_tokens is not None and self._spent[caller.name] >= caller.budget_tokens:
+            raise refusal(caller, model, "budget", 0, caller.budget_tokens)
+        if caller.budget_tokens is not None and self._spent[caller.name] + caller_reserved >= caller.budget_tokens:
+            raise refusal(caller, model, "budget_reserved", RESERVED_RETRY_AFTER_S, caller.budget_tokens)
+        second = int(now)
+        checks = [("rpm", ("caller", caller.name, "rpm"), caller.rpm, 0),
+                  ("tpm", ("caller", caller.name, "tpm"), caller.tpm, caller_reserved),
+                  ("model_rpm", ("model", model, "rpm"), model_limits.get("rpm"), 0),
+                  ("model_tpm", ("model", model, "tpm"), model_limits.get("tpm"), by_model[model])]
+        for limit, window, value, reserved in checks:
+            if value is not None and self._windows[window].total(second) + reserved >= value:
+                raise refusal(caller, model, limit, self._windows[window].retry_after(second, value - reserved), value)
+        return held
+
+    def admit(self, caller: Caller, model: str, reserve_tokens: int = 0, *, model_limits: bool = True) -> str | None:
+        check_model(caller, model)
+        now = self._clock()
+        limits = self._model_limits.get(model, {}) if model_limits else {}
+        with self._lock:
+            held = self._check(caller, model, limits, now)
+            self._windows[("caller", caller.name, "rpm")].add(int(now), 1)
+            if model_limits:
+                self._windows[("model", model, "rpm")].add(int(now), 1)
+            if reserve_tokens <= 0:
+                return None
+            rid = f"{reserve_tokens}:{uuid.uuid4().hex}"
+            self._reservations[rid] = (caller.name if held else None, model if "tpm" in limits else None,
+                                       reserve_tokens, now + self._reservation_ttl_s)
+            return rid
+
+    def precheck(self, caller: Caller) -> None:
+        with self._lock:
+            self._check(caller, "", {}, self._clock())
+
+    def settle(self, caller: Caller, model: str, usage: Mapping[str, Any] | None, reservation: str | None = None) -> None:
         tokens = Tokens.from_usage(usage)
+        model = bounded_model(model)
         cost = estimated_cost(model, tokens, self._prices)
         now = self._clock()
         day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d")
         with self._lock:
+            if reservation is not None:
+                self._reservations.pop(reservation, None)
             self._windows[("caller", caller.name, "tpm")].add(int(now), tokens.total)
             self._windows[("model", model, "tpm")].add(int(now), tokens.total)
             self._spent[caller.name] += tokens.total
@@ -104,8 +150,8 @@ class MemoryCallerStore(CallerStore):
     def healthy(self) -> bool:
         return True
 
-    def add(self, name: str, *, rpm: int | None = None, tpm: int | None = None,
-            budget_tokens: int | None = None, models: tuple[str, ...] | None = None) -> tuple[Caller, str]:
+    def add(self, name: str, *, rpm: int | None = None, tpm: int | None = None, budget_tokens: int | None = None,
+            models: tuple[str, ...] | None = None, max_in_flight: int | None = None) -> tuple[Caller, str]:
         check_name(name)
         with self._lock:
             if any(c.name == name for c in self._by_hash.values()) and name not in self._revoked:
@@ -114,7 +160,7 @@ class MemoryCallerStore(CallerStore):
             self._revoked.discard(name)
             key = new_key()
             created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            caller = Caller(name, rpm, tpm, budget_tokens, models, created)
+            caller = Caller(name, rpm, tpm, budget_tokens, models, created, max_in_flight)
             self._by_hash[key_hash(key)] = caller
             return caller, key
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 KEY_PREFIX = "qfc_"
 HASH_PREFIX = "sha256:"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # fullmatch: `$` would match before a newline
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Caller:
     budget_tokens: int | None = None  # total tokens this caller may spend; None: no budget
     models: tuple[str, ...] | None = None  # allow-list; None: every model the function serves
     created: str = ""  # ISO 8601, UTC
+    # calls at once on one instance, from before the body is read; None: CALLER_MAX_IN_FLIGHT
+    max_in_flight: int | None = None
 
     def may_use(self, model: str) -> bool:
         return self.models is None or model in self.models
@@ -51,7 +53,7 @@ def looks_like_key(token: str) -> bool:
 
 
 def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise ValueError(
             f"caller name {name!r}: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
         )

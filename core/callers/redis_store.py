@@ -12,19 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from core.callers import redis_scripts
 from core.callers.errors import CallerStoreUnavailable
 from core.callers.model import OWNER, Caller, Tokens, check_name, key_hash, new_key
 from core.callers.pricing import Price, estimated_cost
-from core.callers.store import CallerStore, UsageRow, check_model, price_table, refusal
+from core.callers.store import RESERVATION_TTL_S, CallerStore, UsageRow, bounded_model, check_model, price_table, refusal
+from core.redis_connection import connect
 
 log = logging.getLogger("qwenfc")
 T = TypeVar("T")
@@ -39,17 +39,17 @@ def _caller_from(fields: Mapping[str, str]) -> Caller:
 
     models = fields.get("models")
     return Caller(fields["name"], number("rpm"), number("tpm"), number("budget_tokens"),
-                  tuple(models.split(",")) if models else None, fields.get("created", ""))
+                  tuple(models.split(",")) if models else None, fields.get("created", ""), number("max_in_flight"))
 
 
 class RedisCallerStore(CallerStore):
     kind = "redis"
 
     def __init__(self, url: str, *, model_limits: Mapping[str, Mapping[str, int]] | None = None,
-                 prices: Mapping[str, Price] | None = None, fail_open: bool = False, timeout_s: float = 0.3) -> None:
-        self._redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0), health_check_interval=0)
+                 prices: Mapping[str, Price] | None = None, fail_open: bool = False, timeout_s: float = 0.3,
+                 reservation_ttl_s: int = RESERVATION_TTL_S) -> None:
+        self._reservation_ttl_s = reservation_ttl_s
+        self._redis = connect(url, timeout_s)
         self._model_limits = dict(model_limits or {})
         self._prices = price_table(prices)
         self._fail_open = fail_open
@@ -104,36 +104,51 @@ class RedisCallerStore(CallerStore):
         record = self._call("find", lambda: self._redis.hgetall(f"{PREFIX}caller:{name}"))
         return _caller_from(record) if record and not record.get("revoked") else None
 
-    def admit(self, caller: Caller, model: str) -> None:
-        check_model(caller, model)
-        limits = self._model_limits.get(model, {})
+    def _check(self, caller: Caller, model: str, args: list[Any], what: str) -> bool:
+        """Run ADMIT; False when the store is down and fail_open let the call through unchecked."""
         keys = [f"{PREFIX}caller:{caller.name}", f"{PREFIX}rpm:{caller.name}", f"{PREFIX}tpm:{caller.name}",
-                f"{PREFIX}model-rpm:{model}", f"{PREFIX}model-tpm:{model}"]
+                f"{PREFIX}model-rpm:{model}", f"{PREFIX}model-tpm:{model}",
+                f"{PREFIX}reserved:{caller.name}", f"{PREFIX}model-reserved:{model}"]
         try:
-            reason, retry_after, value = self._call(
-                "admit", lambda: self._admit(keys=keys, args=[limits.get("rpm", 0), limits.get("tpm", 0), int(caller.name == OWNER.name)]))
+            reason, retry_after, value = self._call("admit", lambda: self._admit(keys=keys, args=args))
         except CallerStoreUnavailable:
             if self._fail_open:
-                self._warn_open(f"caller {caller.name!r} admitted to {model!r} without checking its limits")
-                return
+                self._warn_open(f"caller {caller.name!r} {what} without checking its limits")
+                return False
             raise
         if reason != "ok":
             raise refusal(caller, model, reason, int(retry_after), int(value))
+        return True
 
-    def settle(self, caller: Caller, model: str, usage: Mapping[str, Any] | None) -> None:
+    def admit(self, caller: Caller, model: str, reserve_tokens: int = 0, *, model_limits: bool = True) -> str | None:
+        check_model(caller, model)
+        limits = self._model_limits.get(model, {}) if model_limits else {}
+        reservation = f"{reserve_tokens}:{uuid.uuid4().hex}" if reserve_tokens > 0 else ""
+        args = [limits.get("rpm", 0), limits.get("tpm", 0), int(caller.name == OWNER.name), max(0, reserve_tokens),
+                reservation.partition(":")[2], self._reservation_ttl_s, 0]
+        checked = self._check(caller, model, args, f"admitted to {model!r}")
+        return (reservation or None) if checked else None
+
+    def precheck(self, caller: Caller) -> None:
+        self._check(caller, "", [0, 0, int(caller.name == OWNER.name), 0, "", self._reservation_ttl_s, 1],
+                    "passed the check before its body")
+
+    def settle(self, caller: Caller, model: str, usage: Mapping[str, Any] | None, reservation: str | None = None) -> None:
         tokens = Tokens.from_usage(usage)
+        model = bounded_model(model)
         cost = estimated_cost(model, tokens, self._prices)
         day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         usage_key = f"{PREFIX}usage:{day}:{caller.name}:{model}"
         keys = [f"{PREFIX}caller:{caller.name}", f"{PREFIX}tpm:{caller.name}", f"{PREFIX}model-tpm:{model}",
-                usage_key, f"{PREFIX}usage-index"]
+                usage_key, f"{PREFIX}usage-index", f"{PREFIX}reserved:{caller.name}", f"{PREFIX}model-reserved:{model}"]
         args = [tokens.total, tokens.input, tokens.output, tokens.reasoning, "" if cost is None else repr(cost),
                 int(caller.tpm is not None), int("tpm" in self._model_limits.get(model, {})),
-                caller.name, model, day, USAGE_TTL_S, tokens.cached, tokens.cache_creation]
+                caller.name, model, day, USAGE_TTL_S, reservation or "", tokens.cached, tokens.cache_creation]
         try:
             self._call("settle", lambda: self._settle(keys=keys, args=args))
         except CallerStoreUnavailable:
             # The call is served already: say in the log what was not recorded, so SLS still has it.
+            # (Its reservation, if any, lapses after reservation_ttl_s.)
             log.error("usage NOT recorded for caller %r model %r: input %d, output %d, reasoning %d tokens",
                       caller.name, model, tokens.input, tokens.output, tokens.reasoning)
 
@@ -143,15 +158,16 @@ class RedisCallerStore(CallerStore):
         except redis.RedisError:
             return False
 
-    def add(self, name: str, *, rpm: int | None = None, tpm: int | None = None,
-            budget_tokens: int | None = None, models: tuple[str, ...] | None = None) -> tuple[Caller, str]:
+    def add(self, name: str, *, rpm: int | None = None, tpm: int | None = None, budget_tokens: int | None = None,
+            models: tuple[str, ...] | None = None, max_in_flight: int | None = None) -> tuple[Caller, str]:
         check_name(name)
         key = new_key()
         digest = key_hash(key)
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        caller = Caller(name, rpm, tpm, budget_tokens, models, created)
+        caller = Caller(name, rpm, tpm, budget_tokens, models, created, max_in_flight)
         record = {"name": name, "rpm": rpm or "", "tpm": tpm or "", "budget_tokens": budget_tokens or "",
                   "models": ",".join(models) if models else "", "created": created, "key_hash": digest,
+                  "max_in_flight": max_in_flight or "",
                   "spent": 0, "revoked": ""}
         caller_key = f"{PREFIX}caller:{name}"
 

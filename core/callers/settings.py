@@ -1,7 +1,7 @@
 """The settings behind callers, parsed and checked once at start-up.
 
     CALLERS        callers for the in-process store (no REDIS_URL):
-                   `name:secret[:rpm=N,tpm=N,budget_tokens=N,models=a|b]`, entries joined by `;`.
+                   `name:secret[:rpm=N,tpm=N,budget_tokens=N,max_in_flight=N,models=a|b]`, entries joined by `;`.
                    secret is a key (`qfc_...`) or, better, its hash (`sha256:<hex>`, what
                    `scripts/callers keygen NAME` prints), so the environment never holds the key.
     MODEL_LIMITS   account-wide limits per model: `qwen-plus:rpm=600,tpm=1000000;qwen-max:rpm=60`.
@@ -16,8 +16,8 @@ from typing import Callable, TypeVar
 from core.callers.model import HASH_PREFIX, KEY_PREFIX, Caller, check_name, key_hash
 
 T = TypeVar("T")
-CALLER_OPTIONS = {"rpm", "tpm", "budget_tokens", "models"}
-HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+CALLER_OPTIONS = {"rpm", "tpm", "budget_tokens", "models", "max_in_flight"}
+HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _positive_int(text: str) -> int:
@@ -82,7 +82,7 @@ def parse_callers(raw: str) -> dict[str, Caller]:
         secret = secret.strip()
         if secret.startswith(KEY_PREFIX) and len(secret) >= len(KEY_PREFIX) + 32:
             digest = key_hash(secret)
-        elif secret.startswith(HASH_PREFIX) and HEX_SHA256.match(secret[len(HASH_PREFIX):]):
+        elif secret.startswith(HASH_PREFIX) and HEX_SHA256.fullmatch(secret[len(HASH_PREFIX):]):
             digest = secret[len(HASH_PREFIX):]
         else:
             raise ValueError(
@@ -100,6 +100,7 @@ def parse_callers(raw: str) -> dict[str, Caller]:
                 except ValueError as error:
                     raise ValueError(f"CALLERS: {where}: {option}: {error}") from None
         models = tuple(m.strip() for m in options["models"].split("|") if m.strip()) if "models" in options else None
-        callers[digest] = Caller(name, numbers.get("rpm"), numbers.get("tpm"), numbers.get("budget_tokens"), models or None)
+        callers[digest] = Caller(name, numbers.get("rpm"), numbers.get("tpm"), numbers.get("budget_tokens"), models or None,
+                                 max_in_flight=numbers.get("max_in_flight"))
         names.add(name)
     return callers

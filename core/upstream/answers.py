@@ -9,7 +9,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from core.errors import UpstreamBadResponse, UpstreamError, UpstreamKeyRefused, UpstreamModelNotFound
+from core.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamKeyRefused,
+    UpstreamModelNotFound,
+    UpstreamStreamIncomplete,
+)
 from core.types import Completion
 from core.upstream.limits import limit_error, limit_of
 
@@ -85,6 +91,13 @@ def error_of(response: Any, in_stream: bool = False) -> UpstreamError:
         return UpstreamBadResponse(
             f"DashScope answered HTTP {status}, a redirect this function cannot follow "
             "(check DASHSCOPE_HTTP_BASE_URL and any proxy)", upstream_request_id=response.request_id)
+    if in_stream and code == "Unknown" and status == HTTPStatus.BAD_REQUEST:
+        # The SDK's mark for a stream event whose data is not JSON: a stream cut inside an event (what
+        # it reads last is the event's first part), or one that is not DashScope's. Not the caller's
+        # request: the stream broke (502, never retried: the model may have generated already).
+        return UpstreamStreamIncomplete(
+            "DashScope's stream broke inside an event (what arrived of it is not whole JSON): the answer is "
+            "incomplete", upstream_request_id=response.request_id or None)
     if in_stream:
         status = _status_for_code(code, status)
     if status == HTTPStatus.UNAUTHORIZED:

@@ -12,11 +12,12 @@ from typing import Any, Callable, Iterator
 
 import requests
 
-from core.errors import ApiError, UpstreamError, UpstreamStreamIncomplete, UpstreamTimeout
+from core.errors import ApiError, UpstreamError, UpstreamStreamIncomplete
 from core.models import is_stream_only_error
 from core.result_shapes import assemble, choices, finish_reason
 from core.types import Call, Completion, EmbeddingCall, GenerationCall, TokenizationCall
 from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
+from core.upstream.read_deadline import reading_within
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
 from core.upstream.session import pooled_session
 from core.upstream import tokens as input_tokens
@@ -75,14 +76,15 @@ class QwenUpstream:
     def _send(self, call: GenerationCall | EmbeddingCall, stream: bool, deadline: Deadline) -> Any:
         deadline.check()
         try:
-            return (embed if isinstance(call, EmbeddingCall) else send)(  # type: ignore[operator]
-                call,
-                stream,
-                api_key=self._api_key,
-                base_url=self._base_url,
-                session=self.session,
-                timeout_s=deadline.read_timeout(self._timeout_s),
-            )
+            with reading_within(deadline):  # a non-streamed answer is read here, in all
+                return (embed if isinstance(call, EmbeddingCall) else send)(  # type: ignore[operator]
+                    call,
+                    stream,
+                    api_key=self._api_key,
+                    base_url=self._base_url,
+                    session=self.session,
+                    timeout_s=deadline.read_timeout(self._timeout_s),
+                )
         except ApiError as error:
             raise deadline.exceeded() or error from error
 
@@ -122,10 +124,11 @@ class QwenUpstream:
     def _open_stream(self, call: GenerationCall, deadline: Deadline) -> tuple[Iterator[Any], Completion | None]:
         responses = self._send(call, True, deadline)
         try:
-            return responses, next_chunk(responses, received=False)
-        except UpstreamTimeout as timeout:
+            with reading_within(deadline):
+                return responses, next_chunk(responses, received=False)
+        except ApiError as error:
             responses.close()
-            raise deadline.exceeded() or timeout from timeout
+            raise deadline.exceeded() or error from error
         except BaseException:
             responses.close()
             raise
@@ -137,8 +140,8 @@ class QwenUpstream:
         ends without a finish_reason: the SDK just stops iterating when the connection is cut.
         Opening the stream (up to its first event) is retried; nothing after that is. `slot` (from
         `admit`) is released when the stream ends, however it ends. Past the call's deadline it
-        raises CallDeadlineExceeded (checked between chunks; a silent upstream is bounded by the
-        read timeout, itself capped at the deadline).
+        raises CallDeadlineExceeded, and InstanceStopping once the instance stops: every read from
+        DashScope ends by then, however DashScope sends its bytes (read_deadline.py).
         """
         deadline = Deadline(self._call_deadline_s)
         # With `n` > 1 each packet carries one choice: the stream is over when every choice has finished.
@@ -156,12 +159,13 @@ class QwenUpstream:
                         return
                     deadline.check()
                     try:
-                        chunk = next_chunk(responses, received=True)
-                    except UpstreamTimeout as timeout:
-                        raise deadline.exceeded() or timeout from timeout
+                        with reading_within(deadline):
+                            chunk = next_chunk(responses, received=True)
+                    except ApiError as error:
+                        raise deadline.exceeded() or error from error
             finally:
                 responses.close()
-            raise UpstreamStreamIncomplete()
+            raise deadline.exceeded() or UpstreamStreamIncomplete()
         finally:
             if slot is not None:
                 slot.release()

@@ -13,6 +13,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from core.errors import (
     ApiError,
     CallDeadlineExceeded,
+    InstanceStopping,
     Overloaded,
     UpstreamBadResponse,
     UpstreamError,
@@ -151,9 +152,22 @@ class InFlightLimit:
         return CallSlot(self._slots)
 
 
+# When the instance stops (perf_counter seconds; set by web/lifecycle.py at SIGTERM): every call
+# still running then ends with InstanceStopping, whatever DashScope does.
+_stop_at: float | None = None
+
+
+def stop_calls_at(when: float) -> None:
+    """Calls in flight must have ended by `when` (perf_counter seconds). Safe in a signal handler."""
+    global _stop_at
+    _stop_at = when
+
+
 class Deadline:
     """The time one call may take in all, retries and every chunk of a stream included
-    (CALL_DEADLINE_S); None means no limit. UPSTREAM_TIMEOUT_S only bounds one silence."""
+    (CALL_DEADLINE_S); None means no limit. UPSTREAM_TIMEOUT_S only bounds one silence. The instance's
+    stop (`stop_calls_at`) ends every call too. Reads from DashScope end by `reads_end()`, however
+    DashScope trickles its bytes (core/upstream/read_deadline.py)."""
 
     __slots__ = ("_limit_s", "_ends")
 
@@ -161,8 +175,18 @@ class Deadline:
         self._limit_s = limit_s
         self._ends = time.perf_counter() + limit_s if limit_s else None
 
-    def exceeded(self) -> CallDeadlineExceeded | None:
-        """The error to raise when the deadline has passed, else None."""
+    def reads_end(self) -> float | None:
+        """When reads from DashScope must have ended: the deadline or the instance's stop, if sooner."""
+        stop = _stop_at
+        if stop is None:
+            return self._ends
+        return stop if self._ends is None else min(stop, self._ends)
+
+    def exceeded(self) -> ApiError | None:
+        """The error to raise when the instance is stopping (InstanceStopping) or the deadline has
+        passed (CallDeadlineExceeded), else None."""
+        if _stop_at is not None and time.perf_counter() >= _stop_at:
+            return InstanceStopping()
         if self._ends is None or time.perf_counter() < self._ends:
             return None
         return CallDeadlineExceeded(

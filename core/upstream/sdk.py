@@ -165,7 +165,9 @@ def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
     except StopIteration:
         return None
     except Exception as exc:  # noqa: BLE001 - every transport failure becomes one of ours
-        raise transport_error(exc, during_stream=received) from exc
+        # Once DashScope has answered the stream's head, a broken connection is a broken stream (never
+        # "could not connect", nor retried), even inside its first event.
+        raise transport_error(exc, during_stream=received or getattr(_answer, "seen", False)) from exc
     if response.status_code != HTTPStatus.OK:
         raise error_of(response, in_stream=True)
     return completion_of(response)

@@ -12,6 +12,8 @@ from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
 
+from core.upstream.read_deadline import POOL_CLASSES
+
 # Connections kept per host: one per concurrently running call, so a burst does not reconnect.
 CONNECTION_POOL_SIZE = 256
 
@@ -65,6 +67,20 @@ class DashScopeSession(requests.Session):
         return response
 
 
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, its connections' responses read within the call's deadline (read_deadline.py)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager).__name__ == "ProxyManager":  # a SOCKS proxy's pools have their own connections
+            manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
+
+
 # The arguments the SDK's call passes (`post` adds json=None): a request with nothing else takes the short way.
 _SHORT_WAY_ARGUMENTS = {"data", "json", "headers", "stream", "timeout"}
 
@@ -92,7 +108,7 @@ def pooled_session(base_url: str) -> requests.Session:
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:
         session.verify = ca_bundle
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=CONNECTION_POOL_SIZE)
+    adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=CONNECTION_POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -16,7 +16,7 @@ from core.dashscope_wire import structured_request
 from core.embedding_input import embedding_texts
 from core.errors import InvalidRequest
 from core.json_input import load_json
-from core.parameters import SDK_CONTROL_ARGUMENTS, model_name, validate_messages
+from core.parameters import SDK_CONTROL_ARGUMENTS, check_model_name, model_name, validate_messages
 from core.types import EmbeddingCall, GenerationCall, TokenizationCall
 
 Endpoint = Literal["text-generation", "multimodal-generation"]
@@ -87,6 +87,7 @@ def parse_native_embedding(body: bytes) -> NativeOtherRequest:
     model = payload.get("model")
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest("`model` must name an embedding model, such as \"text-embedding-v4\"", param="model")
+    check_model_name(model)
     texts = embedding_texts(payload["input"].get("texts"), "input.texts")
     return NativeOtherRequest(EmbeddingCall(model, texts, _parameters(payload, EMBEDDING_PARAMETERS)))
 

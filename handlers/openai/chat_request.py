@@ -1,9 +1,9 @@
 """OpenAI Chat Completions <-> DashScope, for the /v1 door.
 
 Requests become a `GenerationCall`, checked by the same validators as /invoke (content parts for
-the model's endpoint: handlers/openai/parts.py; OpenAI fields DashScope takes differently:
+the model's endpoint: core/openai_parts.py; OpenAI fields DashScope takes differently:
 core/parameter_rules.py). Results and stream chunks become `chat.completion` and
-`chat.completion.chunk` objects (handlers/openai/answers.py), and errors become OpenAI's error body. Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
+`chat.completion.chunk` objects (handlers/openai/answers.py), and errors become OpenAI's error body (core/openai_shapes.py). Nothing a caller sends is silently dropped: a field DashScope cannot honour is a 400
 that says so, unless its value is the neutral one that asks for nothing (`n: 1`, `logprobs: false`).
 """
 
@@ -14,41 +14,20 @@ from typing import Any
 
 from core.compatible_fields import DROPPED_WHEN_NEUTRAL, UNSUPPORTED, asks_for_nothing, max_tokens_of
 from core.config import Config
-from core.errors import ApiError, InvalidRequest, UpstreamQuotaExhausted, UpstreamThrottled
+from core.errors import InvalidRequest
 from core.models import ModelRules, thinks_by_default
+from core.openai_parts import dashscope_content
 from core.parameter_rules import THINKING_AND_PASSTHROUGH_FIELDS, chat_parameters, map_temperature
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
 from core.types import GenerationCall
 from core.web_search import map_web_search_options
-from handlers.openai.parts import dashscope_content
+
 
 # Fields with a meaning we handle ourselves rather than pass through.
 HANDLED = frozenset({"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"})
 # Who the end user is: recorded in the request's log line, not sent to DashScope (it has no such field).
 END_USER_FIELDS = ("user", "safety_identifier")
 END_USER_LOGGED_CHARS = 256  # on the log line, cut (marked): OpenAI sets no limit; a log line needs one
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    413: "invalid_request_error",
-    429: "rate_limit_exceeded",
-}
-# DashScope's limits (core/upstream/limits.py) as OpenAI names them: OpenAI's own code for a rate limit,
-# with its `type` naming the limit ("requests", "tokens", as OpenAI's own 429s do), or its code and type
-# for a spent quota (clients stop retrying).
-OPENAI_LIMITS = {
-    "rpm": ("rate_limit_exceeded", "requests"),
-    "tpm": ("rate_limit_exceeded", "tokens"),
-    "burst": ("rate_limit_exceeded", "burst_rate"),
-    "throttling": ("rate_limit_exceeded", "rate_limit_exceeded"),
-    "free_quota": ("insufficient_quota", "insufficient_quota"),
-    "billing": ("insufficient_quota", "insufficient_quota"),
-}
-
-
 @dataclass(frozen=True)
 class ChatRequest:
     call: GenerationCall
@@ -173,23 +152,3 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
     call = GenerationCall(model=model, messages=messages, parameters=parameters)
     changes = [*search_notes, *changes]
     return ChatRequest(call=call, stream=stream, include_usage=include_usage, end_user=end_user, changes=tuple(changes))
-
-
-def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
-    """OpenAI's error shape (it has no place for a request id: that is in the X-Request-Id header)."""
-    if isinstance(error, (UpstreamThrottled, UpstreamQuotaExhausted)):
-        code, kind = OPENAI_LIMITS[error.limit]
-        return {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
-    code = error.openai_code or error.code
-    status = openai_error_status(error)
-    status_type = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    if code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
-        status_type = "insufficient_quota"
-    elif code == "model_not_found":  # OpenAI's own pairing: a 404 of type invalid_request_error
-        status_type = "invalid_request_error"
-    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": code}}
-
-
-def openai_error_status(error: ApiError) -> int:
-    """The status OpenAI's clients expect for `error` (a model DashScope does not know: 404)."""
-    return error.openai_status or error.status

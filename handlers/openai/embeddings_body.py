@@ -14,6 +14,7 @@ from typing import Any
 
 from core.embedding_input import embedding_texts
 from core.errors import InvalidRequest
+from core.parameters import check_model_name
 from core.types import Completion, EmbeddingCall
 
 ENCODING_FORMATS = ("float", "base64")
@@ -40,6 +41,7 @@ def parse_embeddings_request(body: Any) -> EmbeddingsRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest("`model` must name an embedding model, such as \"text-embedding-v4\"", param="model")
+    check_model_name(model)
     encoding = body.get("encoding_format") or "float"
     if encoding not in ENCODING_FORMATS:
         raise InvalidRequest("`encoding_format` must be \"float\" or \"base64\"", param="encoding_format")

@@ -15,11 +15,12 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
-from handlers.openai.answers import chat_chunks, chat_completion
-from handlers.openai.embeddings_body import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from handlers.openai.chat_request import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
+from core.openai_shapes import openai_error_body, openai_error_status
 from core.types import Completion
 from core.web_search import citation_pattern
+from handlers.openai.answers import chat_chunks, chat_completion
+from handlers.openai.chat_request import ChatRequest, parse_chat_request
+from handlers.openai.embeddings_body import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
 from web.errors import use_error_body
 from web.serve import serve
 from web.services import services

@@ -26,13 +26,14 @@ SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 ROUTES: dict[str, tuple[str, str, str]] = {
     "function": ("/invoke", "/invoke?stream=true", "text"),
     "function-v1": ("/v1/chat/completions", "/v1/chat/completions", "openai"),
+    "function-responses": ("/v1/responses", "/v1/responses", "responses"),
     "floor": ("/invoke", "/stream", "text"),
     "official": ("/invoke", "/invoke", "text"),
     "relay": ("/relay", "/relay-stream", "text"),  # the floor app's SDK relay floor (floor_app.py)
     "litellm": ("/chat/completions", "/chat/completions", "openai"),
 }
 # What a direct call's text is relayed to: the gateway it is the baseline for.
-DIRECT = {"function": "direct", "function-v1": "direct", "floor": "direct", "official": "direct", "relay": "direct",
+DIRECT = {"function": "direct", "function-v1": "direct", "function-responses": "direct", "floor": "direct", "official": "direct", "relay": "direct",
           "litellm": "direct-compat"}
 
 
@@ -95,7 +96,10 @@ class Callers:
         call_path, stream_path, kind = ROUTES[target]
         if kind == "text":
             return self.request(target, stream_path if stream else call_path, text.encode(), "text/plain")
-        body = {"model": self.model, "messages": [SYSTEM, {"role": "user", "content": text}]}
+        if kind == "responses":  # store off: the same work as the other doors, nothing kept
+            body = {"model": self.model, "instructions": SYSTEM["content"], "input": text, "store": False}
+        else:
+            body = {"model": self.model, "messages": [SYSTEM, {"role": "user", "content": text}]}
         if stream:
             body["stream"] = True
         return self.request(target, stream_path if stream else call_path, json.dumps(body).encode(), "application/json")

@@ -15,7 +15,7 @@ from . import compatible, embeddings, models, native, search
 from .errors import Refusal, compatible_error, native_error
 from .answers import compose
 from .cache import ContextCache
-from .directives import error_message, parse, text_of
+from .directives import error_message, paced, parse, text_of
 from .limits import limit_refusal
 from .server import KeepAliveServer
 from .uploads import OSS_PATH, UploadRecorder
@@ -217,11 +217,13 @@ class Emulator:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
             return Response(
-                native.events(shape, parameters, directives, chunk_delay, connection, record),
+                paced(directives, native.events(shape, parameters, directives, chunk_delay, connection, record)),
                 content_type="text/event-stream;charset=UTF-8",
                 headers={"X-DashScope-Request-Id": request_id},
             )
-        return jsonify(shape.whole())
+        answer = jsonify(shape.whole())
+        trickled = "trickle" in directives
+        return Response(paced(directives, [answer.get_data()]), content_type=answer.content_type) if trickled else answer
 
     def _compatible(self) -> Response:
         request_id = str(uuid.uuid4())

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import shlex
 import socket
-from typing import Any
+import time
+from typing import Any, Iterable, Iterator
 
 from .limits import MESSAGES_BY_CODE
 
@@ -68,11 +69,23 @@ def error_message(status: int, directives: dict[str, str]) -> str:
 class StreamFaults:
     """The directives that end a stream early, after its event N: ``fail_after=N`` (an error event
     follows), ``end_after=N`` (the stream just stops, with no finish_reason) and ``cut_after=N`` (the
-    TCP connection is dropped mid-body, as a broken network path would). Both streams (native and
-    compatible mode) read them here; each writes its own error event."""
+    TCP connection is dropped mid-body, as a broken network path would); or inside its event N:
+    ``torn=N`` (the event goes out only in part, its first half, then the body ends cleanly) and
+    ``cut_inside=N`` (its first half, then the connection is dropped; these two: the native stream).
+    Both streams (native and compatible mode) read them here; each writes its own error event."""
 
     def __init__(self, directives: dict[str, str]) -> None:
-        self._after = {name: int(directives[name]) for name in ("fail_after", "cut_after", "end_after") if name in directives}
+        names = ("fail_after", "cut_after", "end_after", "torn", "cut_inside")
+        self._after = {name: int(directives[name]) for name in names if name in directives}
+
+    def tears(self, index: int) -> bool:
+        """Whether event `index` goes out only in part (`torn`, `cut_inside`): the stream ends inside it."""
+        return index in (self._after.get("torn"), self._after.get("cut_inside"))
+
+    def end_torn(self, index: int, connection: socket.socket | None) -> None:
+        """After the torn event's first half: drop the connection for `cut_inside` (`torn` just ends)."""
+        if index == self._after.get("cut_inside") and connection is not None:
+            connection.shutdown(socket.SHUT_RDWR)
 
     def after(self, index: int, connection: socket.socket | None) -> str | None:
         """What ends the stream after event `index`: "fail", "end", "cut" (the connection is already
@@ -85,3 +98,34 @@ class StreamFaults:
             connection.shutdown(socket.SHUT_RDWR)
             return "cut"
         return None
+
+
+# The longest the emulator keeps up `comment_every` for a reader that never leaves.
+LONGEST_COMMENTS_S = 600.0
+
+
+def paced(directives: dict[str, str], body: Iterable[bytes]) -> Iterable[bytes]:
+    """An answer's bytes as the directives pace them: ``comment_every=S`` (nothing but SSE comment
+    lines, one every S seconds, never an event: what a proxy's keep-alive sends; the SDK skips such
+    lines) and ``trickle=S`` (the body, a JSON answer or a stream's events, one byte every S seconds),
+    each after the body's first ``pace_after=N`` pieces (a stream's events; default 0) went out as they
+    are. Both go on until the reader leaves (the write fails)."""
+    if "comment_every" not in directives and "trickle" not in directives:
+        return body
+    return _paced(directives, iter(body), int(directives.get("pace_after", 0)))
+
+
+def _paced(directives: dict[str, str], body: Iterator[bytes], whole: int) -> Iterator[bytes]:
+    for _, piece in zip(range(whole), body):
+        yield piece
+    if "comment_every" in directives:
+        every_s, ends = float(directives["comment_every"]), time.monotonic() + LONGEST_COMMENTS_S
+        while time.monotonic() < ends:
+            yield b": keep-alive\n\n"
+            time.sleep(every_s)
+        return
+    every_s = float(directives["trickle"])
+    for piece in body:
+        for byte in piece:
+            yield bytes([byte])
+            time.sleep(every_s)

@@ -156,7 +156,12 @@ def events(
                 _tool_calls_in(step, answer, last, incremental), choice if shape.choices > 1 else None,
                 first=index == 1 and ahead is None,
             )
-            yield dashscope_event(index + offset, "result", 200, body)
+            event = dashscope_event(index + offset, "result", 200, body)
+            if faults.tears(index):
+                yield event[: len(event) // 2]
+                faults.end_torn(index, connection)
+                return
+            yield event
         record["events_sent"] = index
         if last:
             record["completed"] = True

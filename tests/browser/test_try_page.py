@@ -68,7 +68,9 @@ def test_errors_are_shown_plainly(page):
     page.fill("#text", "hi [[emulate status=429 code=Throttling.RateQuota message=\"Requests rate limit exceeded\"]]")
     page.click("#send")
     page.wait_for_function("document.getElementById('error').textContent.includes('429')")
-    assert page.text_content("#error") == "Error 429 Throttling.RateQuota: Requests rate limit exceeded"
+    shown = page.text_content("#error")  # DashScope's words, then which of its limits it was
+    assert shown.startswith("Error 429 Throttling.RateQuota: Requests rate limit exceeded (DashScope's requests-per-minute limit")
+    assert shown.endswith("retry after 60 s)")
     assert page.text_content("#answer") == ""
     page.screenshot(path=str(ARTIFACTS / "try-page-error.png"), full_page=True)
 

@@ -22,12 +22,13 @@ def test_the_benchmark_runs_and_reports(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "benchmark.md").read_text()
-    for measure in ("added latency p50, /invoke", "added latency p50, /v1", "added latency p99", "first streamed event",
+    for measure in ("added latency p50, /invoke", "added latency p50, /v1", "added latency p50, /v1/responses",
+                    "first streamed event, added, /v1/responses", "added latency p99", "first streamed event",
                     "concurrent", "requests/s, 32 connections", "server CPU per small call", "CPU per relayed event", "RSS",
                     "cold start", "FC package, zipped", "package cold start, bare Python", "a thinking stream",
                     "a multimodal call", "a native-door call", "a call with a caller key"):
         assert measure in table
-    assert sum(line.startswith("| ") for line in table.splitlines()) == 18  # the header, 13 measures, 4 features
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 20  # the header, 15 measures, 4 features
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "targets met:" in result.stdout
 

@@ -169,8 +169,11 @@ def test_tokenization_is_answered_here(base, emulator):
     assert response.output == {"token_ids": [108386, 11319], "tokens": ["你好", "？"]}
     assert response.usage == {"input_tokens": 2}
     text = "Count these words, please: 一二三"
-    counted = Tokenization.call(model="qwen-max", prompt=text, api_key=TOKEN, base_address=base)
-    assert counted.usage["input_tokens"] == len(get_tokenizer("qwen-max").encode(text))
+    counted = Tokenization.call(model="qwen-plus", prompt=text, api_key=TOKEN, base_address=base)
+    assert counted.usage["input_tokens"] == len(get_tokenizer("qwen-plus").encode(text))
+    # The tokenizer's input is bounded like a call's: qwen-max takes at most 8 tokens here (MAX_INPUT_TOKENS).
+    bounded = Tokenization.call(model="qwen-max", prompt=text, api_key=TOKEN, base_address=base)
+    assert bounded.status_code == 400 and "MAX_INPUT_TOKENS" in bounded.message
     assert emulator.history == []  # no upstream call, no cost
     refused = Tokenization.call(model="deepseek-v3", prompt="hi", api_key=TOKEN, base_address=base)
     assert refused.status_code == 400 and "Qwen models only" in refused.message

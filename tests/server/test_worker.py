@@ -124,7 +124,7 @@ def test_a_stopping_instance_does_not_wait_for_a_half_sent_request(emulator):
         output = stop(process)
     assert status == 503
     error = json.loads(body)
-    assert error["code"] == "ServiceUnavailable"
+    assert error["code"] == "InstanceStopping"
     # Its log line, like any request's: JSON, with the request id the caller got.
     (line,) = [json.loads(text) for text in output.splitlines() if error["request_id"] in text]
     assert (line["request_id"], line["status"]) == (error["request_id"], 503)

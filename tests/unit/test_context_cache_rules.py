@@ -1,5 +1,5 @@
 """The context cache's pure parts: markers checked and kept (core/cache_control.py,
-handlers/openai/parts.py), usage read and priced (core/callers/), and the emulator's cache rules
+core/openai_parts.py), usage read and priced (core/callers/), and the emulator's cache rules
 (scripts/emulator/cache.py) on an injected clock."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from core.config import Config, ConfigError
 from core.errors import InvalidRequest
 from handlers.openai.chat_request import parse_chat_request
 from core.parameters import validate_messages
-from handlers.openai.choices import openai_usage
+from core.openai_shapes import openai_usage
 from scripts.emulator.cache import ContextCache
 
 MARKER = {"type": "ephemeral"}

@@ -1,11 +1,11 @@
-"""handlers/openai/parts.py: OpenAI content parts -> DashScope's native parts, or text for text models."""
+"""core/openai_parts.py: OpenAI content parts -> DashScope's native parts, or text for text models."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.errors import InvalidRequest
-from handlers.openai.parts import dashscope_content, dashscope_part
+from core.openai_parts import dashscope_content, dashscope_part
 
 PATH = "messages[0].content"
 

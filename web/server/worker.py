@@ -8,9 +8,12 @@ Why a worker of our own:
    instance answered nothing else. Here the worker's event loop (one thread, non-blocking sockets)
    reads the request head, and a body of known length up to `MAX_BUFFERED_BODY`, and only a request
    that is all there goes to a pool thread. What is not all there within `REQUEST_READ_TIMEOUT_S`
-   is answered 408 and closed (503 when the instance is stopping: then it waits only as long as
-   gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). Keep-alive, streams and 256
-   threads are gthread's own.
+   is answered 408 and closed (503 `InstanceStopping` when the instance is stopping: then it waits
+   only as long as gthread keeps kept-alive connections, STOP_KEEPALIVE_LINGER). Keep-alive, streams
+   and 256 threads are gthread's own. A connection closed after a refusal lingers here, not in a
+   thread: the client's unread body is read and dropped (LINGER_S) so that it can read its answer.
+   Stopping, the listening sockets close at once (new connections are refused, not left in the
+   backlog until the exit), and a request begun on a kept-alive connection gets 503 InstanceStopping.
    Bodies over `MAX_BUFFERED_BODY`, chunked bodies and `Expect: 100-continue` are read by the
    thread, as gthread does, within the same REQUEST_READ_TIMEOUT_S (web/request_body.py: 408 past
    it; the app refuses bodies over MAX_BODY_BYTES). `Expect: 100-continue` with a Content-Length
@@ -23,24 +26,20 @@ Why a worker of our own:
 
 from __future__ import annotations
 
-import logging
 import secrets
 import selectors
 import socket
-import ssl
 import time
 from functools import partial
 from typing import Any
 
 from gunicorn import util
-from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
-from werkzeug.http import HTTP_STATUS_CODES
 
 from core.config import Config
-from web.json_output import log_json
 from web.server.quick_stop import QuickStop
 from web.server.request_head import buffered_body_length, expects_too_large_body, head_is_complete
+from web.server.worker_errors import json_error_response, log_refused, status_for
 
 # gunicorn.conf.py has checked the settings (a bad one stops the start in one line, exit 2).
 _CONFIG = Config.from_env()
@@ -55,51 +54,15 @@ MAX_BODY_BYTES = _CONFIG.max_body_bytes
 # holds while it is read (gunicorn's own limits, 8190 bytes a field and 100 fields, still apply).
 MAX_HEAD_BYTES = 64 * 1024
 _RECV_SIZE = 64 * 1024
-# After a refusal, what the client still sends is read and dropped, for this long and up to this
-# much: closing with unread bytes would reset the connection before the client reads the answer.
-LINGER_S = 2.0
-LINGER_BYTES = 1024 * 1024
-
-log = logging.getLogger("qwenfc")
-
-# The status gunicorn gives each of its errors (workers/base.py, Worker.handle_error); anything
-# else raised before the app answers is a 500.
-_STATUS_BY_ERROR: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
-    ((http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName), 500),
-    (http_errors.LimitRequestLine, 414),
-    (http_errors.LimitRequestHeaders, 431),
-    (http_errors.UnsupportedTransferCoding, 501),
-    (http_errors.ExpectationFailed, 417),
-    (http_errors.ConfigurationProblem, 500),
-    ((http_errors.ForbiddenProxyRequest, ssl.SSLError), 403),
-    ((http_errors.ParseException, http_errors.InvalidH2CPreface), 400),
-)
-
-
-def status_for(exc: BaseException) -> int:
-    for errors, status in _STATUS_BY_ERROR:
-        if isinstance(exc, errors):
-            return status
-    return 500
-
-
-def json_error_response(status: int, message: str, request_id: str) -> bytes:
-    """A complete HTTP/1.1 response carrying the function's error body; the connection closes."""
-    code = {500: "InternalError", 413: "PayloadTooLarge"}.get(status) or HTTP_STATUS_CODES[status].replace(" ", "")
-    body = log_json({"status_code": status, "request_id": request_id, "code": code, "message": message}).encode()
-    head = (
-        f"HTTP/1.1 {status} {HTTP_STATUS_CODES[status]}\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nX-Request-Id: {request_id}\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
-
-
-def log_refused(status: int, message: str, request_id: str, req: Any = None) -> None:
-    """The request's one log line, as web/tracking.py writes it for requests the app serves."""
-    fields = {"method": getattr(req, "method", None), "path": getattr(req, "path", None), "status": status}
-    fields["error"] = message
-    log.handle(log.makeRecord(log.name, logging.WARNING, "", 0, "request refused by the server", (), None,
-                              extra={"fields": fields, "request_id": request_id}))
+STOPPING_MESSAGE = "this instance is stopping (FC is shutting it down) and did not take this request; send it again"
+# After a refusal (ours, or the app's answer to a request whose body it did not read: a 401, a 429, a
+# 413; web/request_body.py), what the client still sends is read and dropped here, holding no thread,
+# for this long and up to this much: closing with unread bytes would reset the connection before the
+# client reads the answer. The time is a body read's (REQUEST_READ_TIMEOUT_S), capped at 5 s.
+LINGER_S = min(5.0, REQUEST_READ_TIMEOUT_S)
+LINGER_BYTES = 16 * 1024 * 1024
+# While the instance stops, a linger lasts at most this: the answer is out, and the worker's exit waits.
+STOP_LINGER_S = 1.0
 
 
 class RequestReadingWorker(QuickStop, ThreadWorker):
@@ -123,7 +86,10 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
             conn.received += conn.parser.unreader.take_buffered()
         conn.scan_from, conn.head_end, conn.watched = 0, -1, False
         conn.sock.setblocking(False)
-        self.reading[conn] = time.monotonic() + REQUEST_READ_TIMEOUT_S
+        # A request begun once the instance is stopping (on a kept-alive connection: new ones are
+        # refused at the socket) is answered 503 InstanceStopping as soon as its head is in.
+        conn.after_stop = not self.alive
+        self.reading[conn] = time.monotonic() + (STOP_KEEPALIVE_LINGER if conn.after_stop else REQUEST_READ_TIMEOUT_S)
         if conn.received:
             self.check_request(conn)
         else:  # a kept-alive connection came here because it is readable: read now, poll only if needed
@@ -168,6 +134,9 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
                 conn.scan_from = max(0, len(received) - 3)
                 self.watch(conn)
                 return
+            if conn.after_stop:
+                self.refuse(conn, 503, STOPPING_MESSAGE, code="InstanceStopping")
+                return
             head = bytes(received[:conn.head_end])
             if expects_too_large_body(head, MAX_BODY_BYTES):
                 self.refuse(conn, 413, f"the body is larger than {MAX_BODY_BYTES} bytes (MAX_BODY_BYTES)")
@@ -190,13 +159,13 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
-    def refuse(self, conn: TConn, status: int, message: str) -> None:
+    def refuse(self, conn: TConn, status: int, message: str, code: str | None = None) -> None:
         """Answer from the event loop (a few hundred bytes to a socket with room for them) and close."""
         self.stop_reading(conn)
         request_id = secrets.token_hex(16)
         log_refused(status, message, request_id)
         try:
-            conn.sock.send(json_error_response(status, message, request_id))
+            conn.sock.send(json_error_response(status, message, request_id, code))
         except OSError:
             self.drop(conn)
             return
@@ -211,7 +180,7 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
             return
         conn.sock.setblocking(False)
         conn.linger_left = LINGER_BYTES
-        self.lingering[conn] = time.monotonic() + LINGER_S
+        self.lingering[conn] = time.monotonic() + (LINGER_S if self.alive else min(LINGER_S, STOP_LINGER_S))
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_bytes, conn))
 
     def on_linger_bytes(self, conn: TConn, _sock: Any = None) -> None:
@@ -252,12 +221,14 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
             self.stop_capped = True
             for conn in self.reading:
                 self.reading[conn] = min(self.reading[conn], now + STOP_KEEPALIVE_LINGER)
+            for conn in self.lingering:  # nor does a refused client's linger hold the exit up
+                self.lingering[conn] = min(self.lingering[conn], now + STOP_LINGER_S)
         while self.reading:
             conn, deadline = next(iter(self.reading.items()))
             if deadline > now:
                 break
             if conn.received and not self.alive:
-                self.refuse(conn, 503, "this instance is stopping and the request was not all sent; send it again")
+                self.refuse(conn, 503, STOPPING_MESSAGE, code="InstanceStopping")
             elif conn.received:
                 self.refuse(conn, 408, f"the request was not all sent within {REQUEST_READ_TIMEOUT_S:g} s")
             else:  # nothing sent: an idle connection, closed as gunicorn closes idle keep-alives
@@ -268,6 +239,15 @@ class RequestReadingWorker(QuickStop, ThreadWorker):
             if deadline > now:
                 break
             self.end_linger(conn)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        if not enabled and not self.alive:
+            # Stopping (gunicorn's master has closed its copy of the listening sockets already): new
+            # connections are refused at the socket now, rather than left in the listen backlog until
+            # the worker exits (graceful_timeout, 30 s) and reset then.
+            for listener in self.sockets:
+                listener.close()
 
     def handle(self, conn: TConn) -> Any:
         received = getattr(conn, "received", None)

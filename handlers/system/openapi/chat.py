@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.parameters import MODEL_NAME_SCHEMA
+
 REF = "#/components/schemas/"
 OPENAI_TEMPERATURE = {"type": "number", "minimum": 0, "maximum": 2,
                       "description": "OpenAI's range; 2 is sent to DashScope as 1.99 (DashScope's range is [0, 2))"}
@@ -57,7 +59,7 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
                            "and thinking_budget (README). Forced tool use, JSON output and partial mode turn a model's default "
                            "thinking off.",
             "properties": {
-                "model": {"type": "string"},
+                "model": MODEL_NAME_SCHEMA,
                 "messages": {"type": "array", "minItems": 1, "items": _ref("ChatMessage")},
                 "temperature": OPENAI_TEMPERATURE,
                 "max_tokens": parameters["max_tokens"],

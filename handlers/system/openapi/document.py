@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.system.openapi.responses import RESPONSES_SCHEMAS, responses_paths
 from handlers.system.openapi.schemas import (
     CALL_ERRORS,
     DASHSCOPE_EVENT,
@@ -128,6 +129,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **_native_paths(),
+            **responses_paths(),
             "/health": {"get": _simple("Liveness and configuration; never calls DashScope", "Health", (405,))},
             "/initialize": {"post": _simple("FC's initializer hook", "Status", (405,))},
             "/pre-stop": {"get": _simple("FC's pre-stop hook: flushes the logs", "Status", (405,))},
@@ -140,7 +142,7 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **RESPONSES_SCHEMAS},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"}},
         },
     }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.parameters import MODEL_NAME_SCHEMA, parameters_json_schema
 from handlers.system.openapi.chat import chat_schemas
-from core.parameters import parameters_json_schema
 
 REF = "#/components/schemas/"
 
@@ -103,7 +103,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "messages": {"type": "array", "minItems": 1, "items": ref("Message")},
                     "prompt": {"type": "string", "minLength": 1},
-                    "model": {"type": "string", "minLength": 1},
+                    "model": MODEL_NAME_SCHEMA,
                     "stream": {"type": "boolean"},
                     "parameters": ref("Parameters"),
                 },
@@ -114,7 +114,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "DashScope's own HTTP body: a system that calls DashScope changes the URL and drops its key.",
         "properties": {
-            "model": {"type": "string", "minLength": 1},
+            "model": MODEL_NAME_SCHEMA,
             "input": {
                 "type": "object",
                 "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}},
@@ -187,7 +187,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "Tokenization's body: a generation body whose parameters are not used.",
         "properties": {
-            "model": {"type": "string", "minLength": 1},
+            "model": MODEL_NAME_SCHEMA,
             "input": {"type": "object", "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}}},
             "parameters": {"type": "object"},
         },
@@ -197,7 +197,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "TextEmbedding's body.",
         "properties": {
-            "model": {"type": "string", "minLength": 1},
+            "model": MODEL_NAME_SCHEMA,
             "input": {"type": "object", "properties": {"texts": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}}, "required": ["texts"]},
             "parameters": {
                 "type": "object",
@@ -210,7 +210,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "OpenAI's Embeddings request; `input` is text (token arrays are a 400).",
         "properties": {
-            "model": {"type": "string", "minLength": 1},
+            "model": MODEL_NAME_SCHEMA,
             "input": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]},
             "encoding_format": {"enum": ["float", "base64"]},
             "dimensions": {"type": "integer", "minimum": 1},

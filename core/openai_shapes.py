@@ -1,12 +1,35 @@
-"""DashScope results and stream chunks (core/result_shapes.py) in OpenAI's shapes, for /v1: usage with
-reasoning tokens, `chat.completion` choices, and stream deltas with reasoning and tool-call fragments."""
+"""OpenAI's shapes, for the doors that speak OpenAI's protocol (/v1 and /v1/responses): DashScope's
+results and stream chunks (core/result_shapes.py) as usage with reasoning tokens, `chat.completion`
+choices and stream deltas with reasoning and tool-call fragments; and OpenAI's error body. Pure."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from core.errors import ApiError, UpstreamQuotaExhausted, UpstreamThrottled
 from core.result_shapes import choices, content_text, finish_reason
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_exceeded",
+}
+# DashScope's limits (core/upstream/limits.py) as OpenAI names them: OpenAI's own code for a rate limit,
+# with its `type` naming the limit ("requests", "tokens", as OpenAI's own 429s do), or its code and type
+# for a spent quota (clients stop retrying).
+OPENAI_LIMITS = {
+    "rpm": ("rate_limit_exceeded", "requests"),
+    "tpm": ("rate_limit_exceeded", "tokens"),
+    "burst": ("rate_limit_exceeded", "burst_rate"),
+    "throttling": ("rate_limit_exceeded", "rate_limit_exceeded"),
+    "free_quota": ("insufficient_quota", "insufficient_quota"),
+    "billing": ("insufficient_quota", "insufficient_quota"),
+}
 
 
 def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
@@ -121,3 +144,23 @@ class OpenAIDeltas:
         if calls:
             delta["tool_calls"] = calls
         return delta
+
+
+def openai_error_body(error: ApiError, _request_id: str) -> dict[str, Any]:
+    """OpenAI's error shape (it has no place for a request id: that is in the X-Request-Id header)."""
+    if isinstance(error, (UpstreamThrottled, UpstreamQuotaExhausted)):
+        code, kind = OPENAI_LIMITS[error.limit]
+        return {"error": {"message": error.message, "type": kind, "param": None, "code": code}}
+    code = error.openai_code or error.code
+    status = openai_error_status(error)
+    status_type = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    if code == "insufficient_quota":  # OpenAI's own type for a spent quota (clients stop retrying)
+        status_type = "insufficient_quota"
+    elif code == "model_not_found":  # OpenAI's own pairing: a 404 of type invalid_request_error
+        status_type = "invalid_request_error"
+    return {"error": {"message": error.message, "type": status_type, "param": error.param, "code": code}}
+
+
+def openai_error_status(error: ApiError) -> int:
+    """The status OpenAI's clients expect for `error` (a model DashScope does not know: 404)."""
+    return error.openai_status or error.status

@@ -27,7 +27,7 @@ _IMAGE_HINTS = ("min_pixels", "max_pixels")
 _VIDEO_HINTS = ("fps", "min_pixels", "max_pixels", "total_pixels")
 _ANY_PART_HINTS = ("cache_control",)
 # An audio format is a short name (mp3, wav, ...) that goes into a data: URL's media type.
-_AUDIO_FORMAT = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,15}$")
+_AUDIO_FORMAT = re.compile(r"[a-z0-9][a-z0-9.+-]{0,15}")
 
 
 def _with_hints(source: dict[str, Any], part: dict[str, Any], hints: tuple[str, ...]) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def _audio(part: dict[str, Any], path: str) -> str:
         raise InvalidRequest(
             f"`{path}.input_audio.data` must be base64 audio or a URL", param=f"{path}.input_audio.data"
         )
-    if not isinstance(audio_format, str) or not _AUDIO_FORMAT.match(audio_format):
+    if not isinstance(audio_format, str) or not _AUDIO_FORMAT.fullmatch(audio_format):
         raise InvalidRequest(
             f"`{path}.input_audio.format` must name the audio format (such as \"mp3\" or \"wav\")",
             param=f"{path}.input_audio.format",
