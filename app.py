@@ -26,7 +26,7 @@ from web.tracking import configure_logging, note
 log = logging.getLogger("qwenfc")
 # The doors, in the order their routes are registered: each a package under handlers/ with init_app(app).
 # A new door is its folder and its name here.
-DOORS = ("invoke", "system", "page", "openai", "native", "responses")
+DOORS = ("invoke", "system", "page", "openai", "native", "responses", "anthropic")
 
 
 def create_app(config: Config | None = None, upstream: Upstream | None = None) -> Flask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import InvalidRequest
+from core.json_input import whole_numbers
 from core.web_search import map_web_search_options
 
 # OpenAI fields DashScope has no equivalent for -> (values that ask for nothing, what to do instead).
@@ -66,7 +67,8 @@ def compatible_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def max_tokens_of(body: dict[str, Any]) -> Any:
-    legacy, current = body.get("max_tokens"), body.get("max_completion_tokens")
+    limits = whole_numbers({"max_tokens": body.get("max_tokens"), "max_completion_tokens": body.get("max_completion_tokens")})
+    legacy, current = limits["max_tokens"], limits["max_completion_tokens"]
     if legacy is not None and current is not None and legacy != current:
         raise InvalidRequest(
             "`max_tokens` and `max_completion_tokens` disagree; send one of them", param="max_completion_tokens"

@@ -77,6 +77,14 @@ def _model_aliases(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         raise ConfigError(str(error)) from None
 
 
+def _model_map(environ: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    from core.model_map import parse_model_map
+    try:
+        return parse_model_map(_raw(environ, name), name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _check_caller_settings(config: "Config") -> None:
     """Refuse to start on a malformed CALLERS, MODEL_LIMITS or MODEL_PRICES (messages never echo a key)."""
     from core.callers.pricing import parse_prices
@@ -147,6 +155,9 @@ class Config:
     max_input_tokens: tuple[tuple[str, int], ...] = ()
     # MODEL_ALIASES (core/retired_models.py): (old name lower-cased, name called) pairs, applied first.
     model_aliases: tuple[tuple[str, str], ...] = ()
+    # ANTHROPIC_MODEL_MAP (core/model_map.py): (glob lower-cased, model) pairs for the Anthropic door's
+    # `claude-…` names; without a match such a name is a 404 naming the setting.
+    anthropic_model_map: tuple[tuple[str, str], ...] = ()
     # gunicorn binds HOST (gunicorn.conf.py): on loopback (scripts/run-local.sh) only this machine can
     # call, so the warnings about an open function are notes there.
     loopback_only: bool = False
@@ -191,6 +202,7 @@ class Config:
             multimodal_models=_list_env(env, "MULTIMODAL_MODELS", ()),
             text_models=_list_env(env, "TEXT_MODELS", ()),
             model_aliases=_model_aliases(env),
+            anthropic_model_map=_model_map(env, "ANTHROPIC_MODEL_MAP"),
             loopback_only=_raw(env, "HOST").lower() in {"127.0.0.1", "localhost", "::1"},
             **account_settings(env),  # type: ignore[arg-type]
         )

@@ -13,6 +13,7 @@ from core.compatible_fields import compatible_parameters
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
+from core.json_input import whole_numbers
 from core.types import GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
@@ -93,7 +94,7 @@ def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
 
 def checked_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """A call's parameters, checked (core/parameters.py), with no default added."""
-    parameters = validate_parameters(compatible_parameters(parameters))
+    parameters = validate_parameters(compatible_parameters(whole_numbers(parameters)))
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
     return parameters

@@ -86,3 +86,19 @@ def load_json(text: str | bytes, what: str) -> Any:
     if not _nothing_to_check(text):
         _check_nesting_and_text(payload)
     return payload
+
+
+# The parameters whose values are whole numbers.
+INTEGER_PARAMETERS = frozenset({"top_k", "max_tokens", "max_completion_tokens", "seed", "n", "top_logprobs", "thinking_budget"})
+
+
+def whole_numbers(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with a whole-number float (`2.0`) of an integer parameter as the integer it is:
+    JSON (and JSON Schema's `integer`, so the OpenAPI document) does not tell 2.0 from 2, and
+    DashScope takes integers."""
+    if not any(type(parameters.get(name)) is float for name in INTEGER_PARAMETERS):
+        return parameters
+    return {
+        name: int(value) if name in INTEGER_PARAMETERS and type(value) is float and value.is_integer() else value
+        for name, value in parameters.items()
+    }

@@ -62,6 +62,7 @@ class _Choice:
         self.reasoning: list[str] = []
         self.list_content = False
         self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.arguments: dict[int, list[str]] = {}
         self.logprobs: list[Any] | None = None
         self.finish_reason: str | None = None
         self.indexed = False
@@ -80,7 +81,10 @@ class _Choice:
                 self._add_tool_fragment(fragment, position)
         logprobs = choice.get("logprobs")
         if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
-            self.logprobs = (self.logprobs or []) + logprobs["content"]
+            # Extended in place: a new list per chunk would copy every entry so far (quadratic CPU).
+            if self.logprobs is None:
+                self.logprobs = []
+            self.logprobs.extend(logprobs["content"])
         self.finish_reason = finish_reason(choice) or self.finish_reason
         self.indexed = self.indexed or "index" in choice
 
@@ -93,7 +97,8 @@ class _Choice:
         # DashScope sends the name whole on a call's first fragment, later ones carry none (or "").
         if function.get("name") and not merged.get("name"):
             merged["name"] = function["name"]
-        merged["arguments"] = merged.get("arguments", "") + (function.get("arguments") or "")
+        # Fragments kept in a list and joined once (`result`): concatenating each would be quadratic.
+        self.arguments.setdefault(index, []).append(function.get("arguments") or "")
 
     def result(self, index: int) -> dict[str, Any]:
         text = "".join(self.text)
@@ -102,6 +107,8 @@ class _Choice:
         if self.reasoning:
             message["reasoning_content"] = "".join(self.reasoning)
         if self.tool_calls:
+            for key, fragments in self.arguments.items():
+                self.tool_calls[key]["function"]["arguments"] = "".join(fragments)
             message["tool_calls"] = [self.tool_calls[key] for key in sorted(self.tool_calls)]
         choice: dict[str, Any] = {"index": index} if self.indexed else {}
         choice.update({"finish_reason": self.finish_reason, "message": message})
@@ -153,7 +160,8 @@ def assemble(chunks: Iterable[dict[str, Any]]) -> dict[str, Any]:
             if found:
                 usage_by_choice[found[0].get("index", 0)] = usage
         if not found and isinstance(output.get("text"), str):  # result_format "text"
-            legacy_text = (legacy_text or []) + [output["text"]]
+            legacy_text = legacy_text if legacy_text is not None else []
+            legacy_text.append(output["text"])
         legacy_finish = finish_reason(output) or legacy_finish
         for key, value in output.items():
             if key not in ("choices", "text", "finish_reason") and value is not None:

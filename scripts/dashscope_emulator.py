@@ -66,7 +66,9 @@ retired ones (``qwen-turbo``, ``qwen-vl-max``, …, 2026-10-10) and unknown ones
 ``Model not exist.`` (404 ``model_not_found`` in compatible mode). ``--extra-model GLOB`` adds names.
 
 Every model call is kept in a history (``Emulator.history`` in-process, ``GET /_emulator/requests``
-over HTTP; each entry names its ``path``) so tests assert on what actually reached "DashScope".
+over HTTP; each entry names its ``path``) so tests assert on what actually reached "DashScope". A
+stream's entry says how far it got (``events_sent``, ``completed``) and, once it is over (sent in full
+or its reader gone), ``ended``: what tests wait on instead of sleeping.
 
 Run it on its own: ``python scripts/dashscope_emulator.py --port 9100 [--delay 0.5]``.
 """

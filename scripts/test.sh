@@ -35,6 +35,10 @@ fi
 if [ ! -x .tools/node_modules/.bin/codex ] && command -v npm > /dev/null; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error @openai/codex@0.171.0 > /dev/null
 fi
+# Claude Code, from npm, run offline against the function and the emulator (tests/server/test_claude_code.py).
+if [ ! -x .tools/node_modules/.bin/claude ] && command -v npm > /dev/null; then
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@2.1.332 > /dev/null
+fi
 export PATH="$PWD/.venv/bin:$PATH"   # s.yaml's pre-deploy runs `python3 -m pip`: this one
 python3 scripts/build_fc_package.py > /dev/null
 exec .venv/bin/python -m pytest "$@"

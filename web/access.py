@@ -1,7 +1,8 @@
 """Who may call the function: inbound bearer tokens, browser origins, and how much they may send.
 
 With INVOKE_TOKEN set, every route but OPEN_PATHS (/health, FC's lifecycle hooks, /openapi.json and
-the try-it page) needs ``Authorization: Bearer <token>`` (the OpenAI door's api_key is exactly that). Tokens are compared
+the try-it page) needs ``Authorization: Bearer <token>`` (the OpenAI door's api_key is exactly that) or
+``x-api-key: <token>`` (the Anthropic SDK's api_key), on every path. Tokens are compared
 in constant time, and every configured token is compared, so timing tells nothing about which
 token came close.
 
@@ -35,8 +36,12 @@ OPEN_PATHS = frozenset({"/health", "/initialize", "/pre-stop", "/openapi.json", 
 
 
 def _bearer_token() -> str | None:
+    """The token a request carries: `Authorization: Bearer <token>`, else `x-api-key: <token>` (what
+    Anthropic's clients send; read on every path, so one token works whichever door a client knows)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key", "").strip() or None
 
 
 def token_is_valid(given: str, tokens: tuple[str, ...]) -> bool:
@@ -56,7 +61,8 @@ def init_app(app: Flask, config: Config) -> None:
         CORS(
             app,
             origins=list(config.cors_origins),
-            allow_headers=["Authorization", "Content-Type", "Accept", "X-DashScope-SSE"],
+            allow_headers=["Authorization", "Content-Type", "Accept", "X-DashScope-SSE", "x-api-key", "anthropic-version",
+                           "anthropic-beta"],
             expose_headers=["X-Request-Id", "Retry-After"],
             methods=["GET", "POST", "OPTIONS"],
         )

@@ -53,9 +53,12 @@ def use_error_body(app: Flask, path_prefix: str, body: ErrorBody, status: ErrorS
 
 
 def _error_shape_for_path(path: str) -> tuple[ErrorBody, ErrorStatus]:
-    for prefix, body, status in current_app.extensions[RENDERERS_KEY]:
-        if path.startswith(prefix):
-            return body, status
+    # The longest prefix wins (/v1/messages is Anthropic's door inside OpenAI's /v1/), whatever the order
+    # the doors registered in.
+    found = [entry for entry in current_app.extensions[RENDERERS_KEY] if path.startswith(entry[0])]
+    if found:
+        _prefix, body, status = max(found, key=lambda entry: len(entry[0]))
+        return body, status
     return error_body, _own_status
 
 

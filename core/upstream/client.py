@@ -146,7 +146,7 @@ class QwenUpstream:
         deadline = Deadline(self._call_deadline_s)
         # With `n` > 1 each packet carries one choice: the stream is over when every choice has finished.
         expected = call.parameters.get("n") or 1
-        finished: set[int] = set()
+        end = _StreamEnd(expected)
         try:
             try:
                 responses, chunk = self._with_retries(lambda: self._open_stream(call, deadline))
@@ -155,7 +155,7 @@ class QwenUpstream:
             try:
                 while chunk is not None:
                     yield chunk
-                    if chunk.finish_reason is not None and (expected == 1 or _all_finished(chunk, finished, expected)):
+                    if end.over(chunk.output) if expected > 1 else chunk.finish_reason is not None:
                         return
                     deadline.check()
                     try:
@@ -171,11 +171,28 @@ class QwenUpstream:
                 slot.release()
 
 
-def _all_finished(chunk: Completion, finished: set[int], expected: int) -> bool:
-    for position, choice in enumerate(choices({"output": chunk.output})):
-        if finish_reason(choice) is not None:
-            finished.add(choice.get("index", position))
-    return len(finished) >= expected
+class _StreamEnd:
+    """Whether a stream is over: each of its `n` choices has sent its finish_reason.
+
+    With `n` > 1 each packet carries one choice. In the message format a choice names its `index`;
+    the text format (`output.text`, `output.finish_reason`) has no place for one, so there a finished
+    packet counts as one finished choice: the stream is over at the `n`-th (docs/models.md). A
+    choice without an `index` in the message format is counted the same way.
+    """
+
+    def __init__(self, expected: int) -> None:
+        self._expected = expected
+        self._finished: set[Any] = set()
+
+    def over(self, output: dict[str, Any]) -> bool:
+        found = choices({"output": output})
+        if not found and finish_reason(output) is not None:  # result_format "text"
+            self._finished.add(("unindexed", len(self._finished)))
+        for choice in found:
+            if finish_reason(choice) is not None:
+                index = choice.get("index")
+                self._finished.add(index if isinstance(index, int) else ("unindexed", len(self._finished)))
+        return len(self._finished) >= self._expected
 
 
 def _endpoint_named(error: UpstreamError, call: GenerationCall) -> UpstreamError:

@@ -80,12 +80,9 @@ def _waits_too_long(state: RetryCallState) -> bool:
 class Retries:
     """Runs an operation, again after what `is_retryable` allows, up to `retries` more times.
 
-    Built once per client: tenacity keeps each call's state in the call.
-
-    The first attempt runs bare, and tenacity takes over only after a retryable failure: its
-    bookkeeping measured 7–10 µs a call (own_cost.py), a seventh of the function's own work on a
-    successful call, which is nearly every call. tenacity is then handed that first failure as its
-    own attempt 1, so it counts, waits (Retry-After included) and reports exactly as if it had made it.
+    Built once per client: tenacity keeps each call's state in the call. Every attempt goes through
+    tenacity: running the first one bare saved about 9 µs of tenacity's bookkeeping, which measured
+    within the noise of a whole upstream call (scripts/benchmark/ab_retry.py), so it went.
     """
 
     def __init__(
@@ -106,19 +103,7 @@ class Retries:
             self._on_retry(state.attempt_number, error)
 
     def __call__(self, operation: Callable[[], T]) -> T:
-        try:
-            return operation()
-        except ApiError as error:
-            if not is_retryable(error):
-                raise
-            failures: list[ApiError] = [error]
-
-        def first_failure_then_operation() -> T:
-            if failures:
-                raise failures.pop()
-            return operation()
-
-        return self._retrying(first_failure_then_operation)
+        return self._retrying(operation)
 
 
 class CallSlot:

@@ -15,6 +15,7 @@ from typing import Any
 from core.compatible_fields import DROPPED_WHEN_NEUTRAL, UNSUPPORTED, asks_for_nothing, max_tokens_of
 from core.config import Config
 from core.errors import InvalidRequest
+from core.json_input import whole_numbers
 from core.models import ModelRules, thinks_by_default
 from core.openai_parts import dashscope_content
 from core.parameter_rules import THINKING_AND_PASSTHROUGH_FIELDS, chat_parameters, map_temperature
@@ -122,6 +123,7 @@ def parse_chat_request(body: Any, config: Config, rules: ModelRules | None = Non
             # (top_k, enable_search, repetition_penalty, ...) go through as they are.
             parameters[name] = value
 
+    parameters = whole_numbers(parameters)
     stream = stream_switch(body.get("stream"))
     options = body.get("stream_options")
     if options is not None:

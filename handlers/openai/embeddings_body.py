@@ -47,6 +47,8 @@ def parse_embeddings_request(body: Any) -> EmbeddingsRequest:
         raise InvalidRequest("`encoding_format` must be \"float\" or \"base64\"", param="encoding_format")
     parameters: dict[str, Any] = {}
     dimensions = body.get("dimensions")
+    if isinstance(dimensions, float) and dimensions.is_integer():  # 1024.0 is JSON's 1024
+        dimensions = int(dimensions)
     if dimensions is not None:
         if isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1:
             raise InvalidRequest("`dimensions` must be a positive integer", param="dimensions")

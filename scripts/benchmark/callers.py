@@ -27,13 +27,14 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "function": ("/invoke", "/invoke?stream=true", "text"),
     "function-v1": ("/v1/chat/completions", "/v1/chat/completions", "openai"),
     "function-responses": ("/v1/responses", "/v1/responses", "responses"),
+    "function-anthropic": ("/v1/messages", "/v1/messages", "anthropic"),
     "floor": ("/invoke", "/stream", "text"),
     "official": ("/invoke", "/invoke", "text"),
     "relay": ("/relay", "/relay-stream", "text"),  # the floor app's SDK relay floor (floor_app.py)
     "litellm": ("/chat/completions", "/chat/completions", "openai"),
 }
 # What a direct call's text is relayed to: the gateway it is the baseline for.
-DIRECT = {"function": "direct", "function-v1": "direct", "function-responses": "direct", "floor": "direct", "official": "direct", "relay": "direct",
+DIRECT = {"function": "direct", "function-v1": "direct", "function-responses": "direct", "function-anthropic": "direct", "floor": "direct", "official": "direct", "relay": "direct",
           "litellm": "direct-compat"}
 
 
@@ -96,10 +97,12 @@ class Callers:
         call_path, stream_path, kind = ROUTES[target]
         if kind == "text":
             return self.request(target, stream_path if stream else call_path, text.encode(), "text/plain")
+        body: dict[str, Any] = {"model": self.model, "messages": [SYSTEM, {"role": "user", "content": text}]}
         if kind == "responses":  # store off: the same work as the other doors, nothing kept
             body = {"model": self.model, "instructions": SYSTEM["content"], "input": text, "store": False}
-        else:
-            body = {"model": self.model, "messages": [SYSTEM, {"role": "user", "content": text}]}
+        elif kind == "anthropic":  # Anthropic's shape: the system prompt beside the messages, max_tokens required
+            body = {"model": self.model, "max_tokens": 1024, "system": SYSTEM["content"],
+                    "messages": [{"role": "user", "content": text}]}
         if stream:
             body["stream"] = True
         return self.request(target, stream_path if stream else call_path, json.dumps(body).encode(), "application/json")

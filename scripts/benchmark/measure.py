@@ -47,8 +47,8 @@ def measure_latency(settings: Settings, callers: Callers, results: Results, peer
     """The function's targets round by round, then the peer's (each against its own direct calls, round
     by round): LiteLLM goes on working after it has answered (its success callbacks), and interleaved
     with the function's calls that work landed on theirs, on this machine's two cores."""
-    _latency_rounds(settings, callers, results, ["direct", "function", "function-v1", "function-responses", "floor", "official"],
-                    ["direct", "function", "function-v1", "function-responses", "floor"])
+    _latency_rounds(settings, callers, results, ["direct", "function", "function-v1", "function-responses", "function-anthropic", "floor", "official"],
+                    ["direct", "function", "function-v1", "function-responses", "function-anthropic", "floor"])
     if peer:
         _latency_rounds(settings, callers, results, ["direct-compat", "litellm"], ["direct-compat", "litellm"])
 

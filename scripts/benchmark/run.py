@@ -82,7 +82,7 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
         # memory stays an empty app's.
         servers["relay"], urls["relay"] = start_floor(base_url)
         stack.callback(stop, servers["relay"])
-        urls["function-v1"] = urls["function-responses"] = urls["function"]
+        urls["function-v1"] = urls["function-responses"] = urls["function-anthropic"] = urls["function"]
         callers = Callers(urls, base_url)
         measure_latency(settings, callers, results, peer)
         measure_concurrency(settings, callers, results, peer)

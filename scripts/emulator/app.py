@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Flask, Response, jsonify, request
 
@@ -217,7 +217,7 @@ class Emulator:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
             return Response(
-                paced(directives, native.events(shape, parameters, directives, chunk_delay, connection, record)),
+                _tracked(paced(directives, native.events(shape, parameters, directives, chunk_delay, connection, record)), record),
                 content_type="text/event-stream;charset=UTF-8",
                 headers={"X-DashScope-Request-Id": request_id},
             )
@@ -256,7 +256,7 @@ class Emulator:
             chunk_delay = float(directives.get("chunk_delay", self.chunk_delay))
             connection = request.environ.get("werkzeug.socket")
             return Response(
-                compatible.chunks(answer, body, directives, chunk_delay, request_id, connection, record),
+                _tracked(compatible.chunks(answer, body, directives, chunk_delay, request_id, connection, record), record),
                 content_type="text/event-stream;charset=UTF-8",
             )
         choices = body.get("n") if isinstance(body.get("n"), int) and body["n"] > 0 else 1
@@ -285,3 +285,12 @@ class Emulator:
 
 def _api_key() -> str:
     return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+
+
+def _tracked(events: Iterator[bytes], record: dict[str, Any]) -> Iterator[bytes]:
+    """A stream whose history entry says when it has `ended`: sent in full, or given up on when its
+    reader went away (the server closes it), so tests wait for that instead of for a while."""
+    try:
+        yield from events
+    finally:
+        record["ended"] = True

@@ -29,6 +29,10 @@ class NativeShape:
         self.search = search  # the call's web search (search.py), None when it did not search
         parameters = parameters or {}
         # `n` choices (DashScope: 1-4; each streamed packet carries one), and `logprobs` per token.
+        # DashScope documents `n`'s answer only as `output.choices[i]` with an `index` (message format);
+        # the text format (`output.text`) has no place for an index. Assumed here, as the function's
+        # stream-end check is (docs/models.md): one packet per choice as in the message format, with
+        # no index, each choice's last carrying its finish_reason; unstreamed, one `output.text`.
         n = parameters.get("n")
         self.choices = n if isinstance(n, int) and not isinstance(n, bool) and 1 < n <= 4 else 1
         self.logprobs = parameters.get("logprobs") is True

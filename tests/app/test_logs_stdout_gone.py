@@ -7,10 +7,13 @@ lines waiting for it are bounded."""
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import logging
 import os
 import sys
 import threading
+import time
 from typing import Iterator
 
 import pytest
@@ -55,9 +58,22 @@ def test_flush_logs_survives_a_broken_pipe():
 
 
 def test_flush_logs_survives_a_closed_stdout():
+    """The flush gives up on the line at once (it does not wait FLUSH_WAIT_S for it), and the writer
+    lives on: once stdout is back, the next line is out."""
     with stdout_gone(closed=True):
         log.warning("a line with nowhere to go")
+        started = time.monotonic()
         flush_logs()
+        assert time.monotonic() - started < web.logs.FLUSH_WAIT_S / 2
+    back = io.StringIO()
+    saved, sys.stdout = sys.stdout, back
+    try:
+        log.warning("stdout is back")
+        flush_logs()
+    finally:
+        sys.stdout = saved
+    written = [json.loads(line) for line in back.getvalue().splitlines()]
+    assert [line["message"] for line in written] == ["stdout is back"]  # the lost line dropped, not replayed
 
 
 def test_pre_stop_answers_with_stdout_gone(client):

@@ -26,7 +26,8 @@ def test_the_benchmark_runs_and_reports(tmp_path):
                     "first streamed event, added, /v1/responses", "added latency p99", "first streamed event",
                     "concurrent", "requests/s, 32 connections", "server CPU per small call", "CPU per relayed event", "RSS",
                     "cold start", "FC package, zipped", "package cold start, bare Python", "a thinking stream",
-                    "a multimodal call", "a native-door call", "a call with a caller key"):
+                    "a multimodal call", "a native-door call", "a call with a caller key", "added latency p50, /v1/messages",
+                    "first streamed event, added, /v1/messages"):
         assert measure in table
     assert sum(line.startswith("| ") for line in table.splitlines()) == 20  # the header, 15 measures, 4 features
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000

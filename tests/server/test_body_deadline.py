@@ -15,6 +15,7 @@ import requests
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import function_env
+from tests.waiting import read_answers, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -62,8 +63,8 @@ def test_half_sent_chunked_bodies_give_their_slots_back_within_the_read_timeout(
     for sock in socks:
         sock.sendall(half_sent)
     try:
-        time.sleep(0.5)
-        assert normal_call(instance) == 429  # they hold every slot: the deadline is what frees them
+        # They hold every slot: the deadline is what frees them.
+        wait_until(lambda: normal_call(instance) == 429, READ_TIMEOUT_S / 2, "the half-sent bodies to hold every slot")
         served_after = None
         while time.monotonic() - sent_at < 10:
             if normal_call(instance) == 200:
@@ -122,7 +123,8 @@ def test_clients_that_never_close_do_not_stall_the_event_loop(instance):
     try:
         for sock in silent:
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: fc\r\nConnection: close\r\n\r\n")
-        time.sleep(0.5)
+        for sock in silent:  # each answered: the server now waits for a FIN that does not come
+            assert b"200 OK" in read_answers(sock, 1)
         started = time.monotonic()
         assert requests.get(f"{instance}/health", timeout=30).status_code == 200
         assert time.monotonic() - started < 1.5

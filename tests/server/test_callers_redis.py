@@ -1,5 +1,6 @@
-"""Callers against a real redis-server: keys only as hashes, exact limits across processes, usage,
-live revocation, and Redis lost mid-run (fail closed, or open when asked)."""
+"""Callers against a real redis-server, what only the Redis store does: keys only as hashes, exact limits
+across processes, Redis lost mid-run (fail closed, or open when asked) and the CLI. What both stores do
+is in test_caller_store_contract.py."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from typing import Iterator
 
 import pytest
 
-from core.callers import CallerKeyRevoked, CallerLimitExceeded, CallerStoreUnavailable, ModelNotAllowedForCaller
+from core.callers import CallerLimitExceeded, CallerStoreUnavailable
 from core.callers.redis_store import RedisCallerStore
-from core.callers import build_store
 from tests.conftest import ROOT
 from tests.redis_fixture import RedisServer, start_redis
 
@@ -60,7 +60,7 @@ def test_a_key_is_never_stored_in_clear(url: str, server: RedisServer) -> None:
 
 
 BURST = """
-import os, sys, time, threading
+import os, sys, threading
 from core.callers.redis_store import RedisCallerStore
 from core.callers.errors import CallerLimitExceeded
 store = RedisCallerStore(os.environ["URL"], timeout_s=5)
@@ -73,7 +73,8 @@ def fire():
         except CallerLimitExceeded:
             pass
 threads = [threading.Thread(target=fire) for _ in range(4)]
-time.sleep(max(0, float(os.environ["START"]) - time.time()))
+print("ready", flush=True)
+sys.stdin.readline()  # the go: both processes fire together
 [t.start() for t in threads]; [t.join() for t in threads]
 print(len(admitted))
 """
@@ -82,10 +83,11 @@ print(len(admitted))
 def test_rpm_is_exact_under_a_burst_from_two_processes(url: str) -> None:
     store = RedisCallerStore(url)
     _, key = store.add("burst", rpm=10)
-    env = {**os.environ, "URL": url, "KEY": key, "START": str(time.time() + 1.5), "PYTHONPATH": str(ROOT)}
-    workers = [subprocess.Popen([sys.executable, "-c", BURST], env=env, stdout=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    counts = [int(w.communicate(timeout=60)[0]) for w in workers]
+    env = {**os.environ, "URL": url, "KEY": key, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-c", BURST], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    assert [w.stdout.readline() for w in workers] == ["ready\n"] * 2  # both connected, threads made
+    counts = [int(w.communicate("go\n", timeout=60)[0]) for w in workers]
     assert sum(counts) == 10, counts  # 40 attempts, exactly 10 through
     with pytest.raises(CallerLimitExceeded) as refused:
         store.admit(store.find(key), "qwen-plus")
@@ -93,101 +95,6 @@ def test_rpm_is_exact_under_a_burst_from_two_processes(url: str) -> None:
     assert refused.value.code == "rate_limit_exceeded"
     assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
     assert "10 requests per minute" in refused.value.message
-
-
-def test_tpm_is_settled_with_real_usage(url: str) -> None:
-    store = RedisCallerStore(url)
-    caller, _ = store.add("tokens", tpm=100)
-    store.admit(caller, "qwen-flash")
-    store.settle(caller, "qwen-flash", {"input_tokens": 50, "output_tokens": 30})
-    store.admit(caller, "qwen-flash")  # 80 < 100: admitted
-    store.settle(caller, "qwen-flash", {"prompt_tokens": 20, "completion_tokens": 10})  # OpenAI's names
-    with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(caller, "qwen-flash")
-    assert refused.value.limit == "tpm" and 1 <= refused.value.retry_after_s <= 60
-    assert "100 tokens per minute" in refused.value.message
-
-
-def test_budget_is_spent_by_settled_tokens_with_at_most_one_call_over(url: str) -> None:
-    store = RedisCallerStore(url)
-    caller, key = store.add("budgeted", budget_tokens=100)
-    store.admit(caller, "qwen-plus")
-    store.settle(caller, "qwen-plus", {"input_tokens": 60, "output_tokens": 30})
-    store.admit(caller, "qwen-plus")  # 90 spent < 100: still admitted
-    store.settle(caller, "qwen-plus", {"input_tokens": 40, "output_tokens": 10})
-    with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(caller, "qwen-plus")
-    assert refused.value.code == "insufficient_quota" and refused.value.limit == "budget"
-    assert "Retry-After" not in refused.value.headers and "100 tokens" in refused.value.message
-    assert [state["spent_tokens"] for c, state in store.callers() if c.name == "budgeted"] == [140]
-    assert store.find(key) == caller  # the key still works: only calls are refused
-
-
-def test_models_allow_list(url: str) -> None:
-    store = RedisCallerStore(url)
-    caller, key = store.add("narrow", models=("qwen-flash", "qwen-plus"))
-    assert store.find(key).models == ("qwen-flash", "qwen-plus")
-    store.admit(caller, "qwen-plus")
-    with pytest.raises(ModelNotAllowedForCaller) as refused:
-        store.admit(caller, "qwen-max")
-    assert refused.value.status == 403 and refused.value.param == "model"
-    assert "qwen-max" in refused.value.message and "qwen-flash, qwen-plus" in refused.value.message
-
-
-def test_a_revoke_from_another_instance_takes_effect_at_once(url: str) -> None:
-    instance_a, instance_b = RedisCallerStore(url), RedisCallerStore(url)
-    caller, key = instance_a.add("leaky")
-    assert instance_a.find(key) == caller
-    assert instance_b.find_by_name("leaky") == caller and instance_b.find_by_name("nobody") is None
-    assert instance_b.revoke("leaky") is True
-    assert instance_a.find_by_name("leaky") is None
-    assert instance_a.find(key) is None  # no cache: the very next lookup
-    with pytest.raises(CallerKeyRevoked):  # a call looked up just before the revoke
-        instance_a.admit(caller, "qwen-plus")
-    assert instance_b.revoke("leaky") is False
-    again, new_key = instance_b.add("leaky")  # a revoked name can be given a new key
-    assert instance_a.find(key) is None and instance_a.find(new_key) == again
-
-
-def test_usage_totals_and_estimated_cost(url: str) -> None:
-    store = build_store(redis_url=url, model_prices="my-model:input=1,output=2")
-    a, _ = store.add("a")
-    b, _ = store.add("b")
-    for _ in range(2):
-        store.admit(a, "qwen-plus")
-        store.settle(a, "qwen-plus", PLUS)
-    store.settle(a, "qwen-plus-0723", {"input_tokens": 1000})  # a dated snapshot: qwen-plus's price
-    store.settle(a, "unpriced-model", {"input_tokens": 5})
-    store.settle(b, "my-model", {"input_tokens": 1000, "output_tokens": 1000})
-    store.settle(b, "qwen-flash", None)  # an upstream error: a request, no tokens
-    rows = {(r.caller, r.model): r for r in store.usage()}
-    plus = rows[("a", "qwen-plus")]
-    assert (plus.requests, plus.input_tokens, plus.output_tokens, plus.reasoning_tokens) == (2, 2000, 1000, 400)
-    assert plus.cost == pytest.approx(2 * (1000 * 0.004 + 500 * 0.012) / 1000)
-    assert rows[("a", "qwen-plus-0723")].cost == pytest.approx(0.004)
-    assert rows[("a", "unpriced-model")].cost is None
-    assert rows[("b", "my-model")].cost == pytest.approx(3.0)
-    assert rows[("b", "qwen-flash")].requests == 1 and rows[("b", "qwen-flash")].cost == 0
-    assert {r.model for r in store.usage("b")} == {"my-model", "qwen-flash"}
-    assert plus.day == time.strftime("%Y-%m-%d", time.gmtime())
-
-
-def test_model_limits_are_account_wide(url: str) -> None:
-    store = build_store(redis_url=url, model_limits="qwen-max:rpm=3;qwen-plus:tpm=100")
-    a, _ = store.add("a")
-    b, _ = store.add("b")
-    store.admit(a, "qwen-max")
-    store.admit(b, "qwen-max")
-    store.admit(a, "qwen-max")
-    with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(b, "qwen-max")
-    assert refused.value.limit == "model_rpm" and "MODEL_LIMITS" in refused.value.message
-    store.admit(b, "qwen-flash")  # other models are not limited
-    store.admit(a, "qwen-plus")
-    store.settle(a, "qwen-plus", {"input_tokens": 90, "output_tokens": 30})
-    with pytest.raises(CallerLimitExceeded) as refused:
-        store.admit(b, "qwen-plus")
-    assert refused.value.limit == "model_tpm" and "Retry-After" in refused.value.headers
 
 
 def test_redis_killed_mid_run_fails_closed_fast(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

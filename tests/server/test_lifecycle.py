@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scripts.fc_process import free_port, function_props, start_like_fc, stop
-from tests.conftest import ROOT, function_env
+from tests.conftest import ROOT, function_env, reached
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -44,11 +45,17 @@ def read_until(connection: socket.socket, marker: bytes) -> bytes:
     return received
 
 
+def in_flight(emulator, marker: str) -> int:
+    """Calls carrying `marker` that have reached the emulator (and so are in flight in the function)."""
+    return sum(marker in json.dumps(record["body"]) for record in emulator.history)
+
+
 def test_a_client_that_disconnects_mid_stream_stops_the_upstream_read(fc_instance, emulator):
     (worker,) = fc_instance.worker_pids()
-    # Settle the pool and any lazy imports, then take the baseline.
-    requests.post(f"{fc_instance.url}/invoke?stream=true", data="warm up", timeout=30).close()
-    time.sleep(0.3)
+    # Settle the pool and any lazy imports, then take the baseline once the warm-up stream has ended.
+    warm_up = uuid.uuid4().hex
+    requests.post(f"{fc_instance.url}/invoke?stream=true", data=f"warm up {warm_up}", timeout=30).close()
+    wait_until(lambda: reached(emulator, warm_up).get("ended"), 10, "the warm-up stream to end")
     baseline = open_fds(worker)
 
     marker = uuid.uuid4().hex
@@ -67,15 +74,15 @@ def test_a_client_that_disconnects_mid_stream_stops_the_upstream_read(fc_instanc
     for connection in clients:
         connection.close()
 
-    time.sleep(4)  # well past the moment every stream would have ended had it been read on
-
     streams = [r for r in emulator.history if marker in json.dumps(r["body"])]
     assert len(streams) == 10
+    # Each stream ends when the emulator notices its reader gone (or, read to its end, in about 2.5 s).
+    wait_until(lambda: all(record.get("ended") for record in streams), 10, "every upstream stream to end")
     for record in streams:
         assert record["events_planned"] > 10
         assert not record["completed"], "the upstream stream was read to its end for nobody"
         assert record["events_sent"] <= 3
-    assert open_fds(worker) <= baseline + 2, "sockets or files leaked after clients went away"
+    wait_until(lambda: open_fds(worker) <= baseline + 2, 10, "the worker to close what the clients left")
     assert requests.get(f"{fc_instance.url}/health", timeout=10).status_code == 200
 
 
@@ -93,19 +100,22 @@ def test_sigterm_lets_calls_in_flight_finish(emulator):
     process, url = start_like_fc(function_env(emulator))
     results: dict[str, object] = {}
 
+    marker = uuid.uuid4().hex
+
     def slow_call() -> None:
-        response = requests.post(f"{url}/invoke", data="finish me [[emulate delay=2]]", timeout=30)
+        response = requests.post(f"{url}/invoke", data=f"finish me {marker} [[emulate delay=2]]", timeout=30)
         results["status"] = response.status_code
         results["body"] = response.json()
 
     def slow_stream() -> None:
-        response = requests.post(f"{url}/invoke?stream=true", data="a b c d e f [[emulate chunk_delay=0.4]]", timeout=30)
+        response = requests.post(f"{url}/invoke?stream=true", data=f"a b c d e f {marker} [[emulate chunk_delay=0.4]]",
+                                 timeout=30)
         results["stream"] = response.text
 
     callers = [threading.Thread(target=slow_call), threading.Thread(target=slow_stream)]
     for caller in callers:
         caller.start()
-    time.sleep(0.7)  # both are in flight
+    wait_until(lambda: in_flight(emulator, marker) == 2, 10, "both calls to be in flight")
     process.send_signal(signal.SIGTERM)  # how FC stops an instance
     for caller in callers:
         caller.join(timeout=30)
@@ -189,7 +199,8 @@ def test_sigterm_ends_streams_that_cannot_finish_with_an_error_event_and_writes_
     # A 6 s grace instead of 30 s (gunicorn reads GUNICORN_CMD_ARGS): streams still running 1.5 s
     # before it runs out are ended by the function itself.
     process, url = start_like_fc(function_env(emulator, GUNICORN_CMD_ARGS="--graceful-timeout 6"))
-    long_text = " ".join(["word"] * 40) + " [[emulate chunk_delay=0.5]]"  # about 20 s of events
+    marker = uuid.uuid4().hex
+    long_text = f"{marker} " + " ".join(["word"] * 40) + " [[emulate chunk_delay=0.5]]"  # about 20 s of events
     results: dict[str, object] = {}
 
     def call(name: str, path: str, **kwargs: object) -> None:
@@ -205,12 +216,12 @@ def test_sigterm_ends_streams_that_cannot_finish_with_an_error_event_and_writes_
             args=("openai", "/v1/chat/completions"),
             kwargs={"json": {"model": "qwen-flash", "stream": True, "messages": [{"role": "user", "content": long_text}]}, "headers": {"x-fc-request-id": "long-openai"}},
         ),
-        threading.Thread(target=call, args=("short", "/invoke?stream=true"), kwargs={"data": "a b c d [[emulate chunk_delay=0.3]]", "headers": {"x-fc-request-id": "short-stream"}}),
-        threading.Thread(target=call, args=("silent", "/invoke"), kwargs={"data": "never answered [[emulate delay=15]]", "headers": {"x-fc-request-id": "silent-call"}}),
+        threading.Thread(target=call, args=("short", "/invoke?stream=true"), kwargs={"data": f"a b c d {marker} [[emulate chunk_delay=0.3]]", "headers": {"x-fc-request-id": "short-stream"}}),
+        threading.Thread(target=call, args=("silent", "/invoke"), kwargs={"data": f"never answered {marker} [[emulate delay=15]]", "headers": {"x-fc-request-id": "silent-call"}}),
     ]
     for caller in callers:
         caller.start()
-    time.sleep(1.0)  # all in flight
+    wait_until(lambda: in_flight(emulator, marker) == 4, 10, "all four calls to be in flight")
     stopped_at = time.monotonic()
     process.send_signal(signal.SIGTERM)
     for caller in callers[:3]:

@@ -81,6 +81,19 @@ def test_streams_incremental_and_cumulative(base, emulator):
     assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:]))
 
 
+@pytest.mark.parametrize("result_format", ["text", "message"])
+def test_a_stream_of_several_choices_ends_when_each_has_finished(base, result_format):
+    chunks = list(Generation.call(model="qwen-plus", prompt="one two", api_key=TOKEN, base_address=base, stream=True,
+                                  incremental_output=True, n=2, result_format=result_format))
+    assert all(chunk.status_code == 200 for chunk in chunks), [chunk.code for chunk in chunks]
+    if result_format == "text":
+        # The text format names no choice: one finished packet per choice.
+        assert [chunk.output.finish_reason for chunk in chunks if chunk.output.finish_reason != "null"] == ["stop"] * 2
+    else:
+        finished = {chunk.output.choices[0].index for chunk in chunks if chunk.output.choices[0].finish_reason != "null"}
+        assert finished == {0, 1}
+
+
 def test_the_raw_stream_is_dashscopes_sse(base):
     response = requests.post(
         f"{base}/services/aigc/text-generation/generation",

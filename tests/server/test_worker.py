@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ import requests
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import function_env
+from tests.waiting import accepted, read_answers, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -46,14 +48,19 @@ def raw_exchange(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="module")
-def slow_read_instance(emulator) -> Iterator[str]:
+def slow_read_server(emulator) -> Iterator[tuple[subprocess.Popen, str]]:
     process, url = start_like_fc(function_env(emulator, REQUEST_READ_TIMEOUT_S=str(READ_TIMEOUT_S)))
-    yield url
+    yield process, url
     stop(process)
 
 
-def test_slow_and_silent_clients_do_not_starve_normal_calls(slow_read_instance):
-    url = slow_read_instance
+@pytest.fixture
+def slow_read_instance(slow_read_server) -> str:
+    return slow_read_server[1]
+
+
+def test_slow_and_silent_clients_do_not_starve_normal_calls(slow_read_server):
+    process, url = slow_read_server
     half_a_head = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Type: application/octet-stream\r\nContent-Le"
     half_a_body = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Length: 1000\r\n\r\nhello"
     slow = [connect(url) for _ in range(SLOW_CLIENTS)]
@@ -75,7 +82,8 @@ def test_slow_and_silent_clients_do_not_starve_normal_calls(slow_read_instance):
     trickler = threading.Thread(target=trickle)
     trickler.start()
     try:
-        time.sleep(1)  # let the server take them all in
+        wait_until(lambda: accepted(process.pid, slow), READ_TIMEOUT_S / 2,
+                   "the server to take in every slow client")
 
         def normal_call(i: int) -> int:
             if i % 2:
@@ -114,12 +122,15 @@ def test_a_stopping_instance_does_not_wait_for_a_half_sent_request(emulator):
     try:
         with connect(url) as half_sent:
             half_sent.sendall(b"GET /health HTTP/1.1\r\nHost: fc\r\n")
-            time.sleep(0.5)
+            wait_until(lambda: accepted(process.pid, [half_sent]), 10, "the server to take the connection in")
             started = time.monotonic()
             process.terminate()  # SIGTERM, as FC stops an instance
-            process.wait(timeout=15)
-            assert time.monotonic() - started < 5  # not graceful_timeout (30 s), nor the read timeout
-            status, _, body = read_response(half_sent)
+            answer = read_answers(half_sent, 1)  # as a client does: reads the answer, then hangs up
+        process.wait(timeout=15)
+        # Not graceful_timeout (30 s), nor the read timeout (10 s): the 2 s a request being sent gets.
+        assert time.monotonic() - started < 5
+        head, _, body = answer.partition(b"\r\n\r\n")
+        status = int(head.split()[1])
     finally:
         output = stop(process)
     assert status == 503
@@ -168,11 +179,10 @@ def test_keep_alive_and_pipelined_requests_still_work(server):
     request = b"GET /health HTTP/1.1\r\nHost: fc\r\n\r\n"
     with connect(server) as sock:
         sock.sendall(request)
-        time.sleep(0.2)  # answered, and the connection kept alive
+        data = read_answers(sock, 1)  # answered, and the connection kept alive
         sock.sendall(request + request[:10])  # a whole request and the start of the next
-        time.sleep(0.2)
+        data += read_answers(sock, 1)  # the whole one answered while the next is still half-sent
         sock.sendall(request[10:-2] + b"Connection: close\r\n\r\n")
-        data = b""
         while chunk := sock.recv(65536):
             data += chunk
     assert data.count(b"HTTP/1.1 200 OK") == 3

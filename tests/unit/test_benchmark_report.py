@@ -7,7 +7,7 @@ from __future__ import annotations
 from scripts.benchmark.common import Results, Settings
 from scripts.benchmark.report import report
 
-TARGETS = ["direct", "function", "function-v1", "floor", "official", "direct-compat", "litellm", "function-responses"]
+TARGETS = ["direct", "function", "function-v1", "floor", "official", "direct-compat", "litellm", "function-responses", "function-anthropic"]
 
 
 def results(peer: bool) -> Results:
@@ -50,6 +50,6 @@ def test_the_peer_column_appears_only_when_the_peer_ran():
 def test_rows_without_a_target_are_not_counted_and_missing_features_say_why():
     table, met = report(Settings(rounds=20, levels=(4,)), results(peer=False))
     counted = sum(1 for line in table.splitlines() if line.endswith("| yes |") or line.endswith("| **no** |"))
-    assert len(met) == counted == 14
+    assert len(met) == counted == 16  # 12, plus two rows each for /v1/responses and /v1/messages
     assert "| added latency p50, a native-door call | not measured: 404 |" in table
     assert "| added latency p50, a thinking stream | 1.30 ms |" in table

@@ -212,3 +212,22 @@ def test_openai_choices_from_a_non_streamed_result() -> None:
         "id": "call_026e", "type": "function",
         "function": {"name": "get_current_weather", "arguments": "{\"location\": \"上海市\"}"},
     }
+
+
+def test_a_streams_logprobs_and_tool_arguments_are_extended_in_place_not_copied() -> None:
+    # Assembling costs linear CPU: each chunk's entries are appended to the one list kept so far. A
+    # new list per chunk (`so_far + new`) would copy every entry again: quadratic for a long stream.
+    from core.result_shapes import _Choice
+
+    choice = _Choice()
+    entry = {"token": "a", "logprob": -0.1, "top_logprobs": []}
+    fragment = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{"}}
+    choice.add({"message": {"content": "a", "tool_calls": [fragment]}, "logprobs": {"content": [entry]}})
+    logprobs, arguments = choice.logprobs, choice.arguments[0]
+    for _ in range(3):
+        later = {"index": 0, "function": {"arguments": "x"}}
+        choice.add({"message": {"content": "a", "tool_calls": [later]}, "logprobs": {"content": [entry]}})
+        assert choice.logprobs is logprobs and choice.arguments[0] is arguments
+    result = choice.result(0)
+    assert result["logprobs"] == {"content": [entry] * 4}
+    assert result["message"]["tool_calls"][0]["function"] == {"name": "f", "arguments": "{xxx"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.parameters import MODEL_NAME_SCHEMA
+from handlers.system.openapi.bodies import MODEL, STREAM, message_schema, parameter_rules
+
+NULL = {"type": "null"}  # absent or null
 
 REF = "#/components/schemas/"
 OPENAI_TEMPERATURE = {"type": "number", "minimum": 0, "maximum": 2,
@@ -21,15 +23,69 @@ def _part(kind: str, value: dict[str, Any], description: str) -> dict[str, Any]:
             "required": ["type", kind], "additionalProperties": True}
 
 
-URL = {"type": "string", "description": "an http(s):// or data: URL (never a local path: a 400)"}
+# core/media.py's safe_media_url, as patterns: http(s):// with a host, or a base64 data: URL; no
+# whitespace or control character anywhere; the scheme in any case.
+_UNSAFE = "\\x00-\\x20\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_PLAIN = f"[^{_UNSAFE}]"
+_TOKEN = "[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*"
+BASE64 = "[a-zA-Z0-9+/_-]+={0,2}"
+# userinfo up to the last "@", a host, a port, then the path, query or fragment (urlsplit's reading).
+HTTP_URL = (f"^[Hh][Tt][Tt][Pp][Ss]?://([^/?#\\[\\]{_UNSAFE}]*@)?[^/?#@:\\[\\]{_UNSAFE}]+(:[^/?#@\\[\\]{_UNSAFE}]*)?"
+            f"([/?#]{_PLAIN}*)?$")
+DATA_URL = f"^[Dd][Aa][Tt][Aa]:{_TOKEN}/{_TOKEN}(;{_TOKEN}={_TOKEN})*;[Bb][Aa][Ss][Ee]64,{BASE64}$"
+URL = {"type": "string", "anyOf": [{"pattern": HTTP_URL}, {"pattern": DATA_URL}],
+       "description": "an http(s):// URL with a host, or a base64 data: URL (never a local path: a 400)"}
 CONTENT_PARTS = {
     "ChatTextPart": _part("text", {"type": "string"}, "Text; every model"),
-    "ChatImagePart": _part("image_url", {"type": "object", "properties": {"url": URL, "detail": {"type": "string"}}, "required": ["url"]},
+    "ChatImagePart": _part("image_url", {"anyOf": [URL, {"type": "object", "properties": {"url": URL}, "required": ["url"]}]},
                            "An image; multimodal models only (VL, omni, QVQ, Qwen 3.5+), a 400 naming the model otherwise"),
-    "ChatAudioPart": _part("input_audio", {"type": "object", "properties": {"data": {"type": "string"}, "format": {"type": "string"}},
-                                           "required": ["data"]}, "Audio (base64 with its format, or a URL); multimodal models only"),
-    "ChatVideoPart": _part("video_url", {"type": "object", "properties": {"url": URL}, "required": ["url"]}, "A video; multimodal models only"),
+    "ChatAudioPart": _part("input_audio", {"type": "object", "anyOf": [
+        {"properties": {"data": URL}, "required": ["data"]},
+        {"properties": {"data": {"type": "string", "pattern": f"^{BASE64}$"}, "format": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.+-]{0,15}$"}},
+         "required": ["data", "format"]},
+    ]}, "Audio (base64 with its format, or a URL); multimodal models only"),
+    "ChatVideoPart": _part("video_url", {"anyOf": [URL, {"type": "object", "properties": {"url": URL}, "required": ["url"]}]},
+                           "A video; multimodal models only"),
 }
+
+
+# A text part with no text: for a text model, content of that one part is empty (a 400).
+_EMPTY_TEXT_PART = {"properties": {"type": {"const": "text"}, "text": {"const": ""}}, "required": ["type", "text"]}
+
+
+def _chat_message() -> dict[str, Any]:
+    schema = message_schema(
+        ["system", "developer", "user", "assistant", "tool"],
+        {"oneOf": [{"type": "string"}, {"type": "null"}, {"type": "array", "items": {"anyOf": [_ref(name) for name in CONTENT_PARTS]}}]},
+        {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 2},
+                   {"type": "array", "contains": {"not": _EMPTY_TEXT_PART}}]},
+    )
+    schema["properties"].update({
+        "tool_call_id": {"type": "string"},
+        "partial": {"type": "boolean", "description": "on the last assistant message: partial mode (the answer continues it)"},
+    })
+    return schema
+
+
+# Rules across fields this door also checks, said in the request's description: schemathesis cannot
+# generate from the document with them beside the others (tests/server/test_openapi.py holds
+# generated requests to them).
+RULES_IN_PROSE = [
+    # web_search_options turns search on: not with enable_search false.
+    {"anyOf": [{"properties": {"web_search_options": NULL}}, {"properties": {"enable_search": {"enum": [True, None]}}}]},
+    # One of the two token limits (the function takes both only when they agree).
+    {"anyOf": [{"properties": {"max_tokens": NULL}}, {"properties": {"max_completion_tokens": NULL}}]},
+    # OpenAI deltas are incremental.
+    {"anyOf": [{"properties": {"stream": {"enum": [False, None]}}}, {"properties": {"incremental_output": {"enum": [True, None]}}}]},
+    # reasoning_effort maps onto thinking_budget and enable_thinking: not with the first, agreeing with the second.
+    {"anyOf": [{"properties": {"reasoning_effort": NULL}}, {"properties": {"thinking_budget": NULL}}]},
+    {"anyOf": [{"properties": {"reasoning_effort": {"enum": ["none", "minimal", None]}}}, {"properties": {"enable_thinking": {"enum": [True, None]}}}]},
+    {"anyOf": [{"properties": {"reasoning_effort": {"enum": ["low", "medium", "high", "xhigh", None]}}},
+               {"properties": {"enable_thinking": {"enum": [False, None]}}}]},
+]
+PROSE = (" Also a 400: both `max_tokens` and `max_completion_tokens` (unless equal), `stream` with `incremental_output: false`, "
+         "`reasoning_effort` with `thinking_budget`, `reasoning_effort` disagreeing with `enable_thinking`, and "
+         "`web_search_options` with `enable_search: false`.")
 
 
 def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -39,35 +95,26 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
               "search_options", "translation_options")
     return {
         **CONTENT_PARTS,
-        "ChatMessage": {
-            "type": "object",
-            "properties": {
-                "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
-                "content": {"oneOf": [{"type": "string"}, {"type": "null"},
-                                      {"type": "array", "items": {"anyOf": [_ref(name) for name in CONTENT_PARTS]}}]},
-                "tool_calls": {"type": "array", "items": {"type": "object"}},
-                "tool_call_id": {"type": "string"},
-                "partial": {"type": "boolean", "description": "on the last assistant message: partial mode (the answer continues it)"},
-            },
-            "required": ["role"],
-            "additionalProperties": True,
-        },
+        "ChatMessage": _chat_message(),
         "ChatCompletionRequest": {
             "type": "object",
             "description": "OpenAI's Chat Completions request. Fields DashScope cannot honour are a 400; DashScope's own "
                            "(top_k, enable_search, enable_thinking, ...) are accepted. reasoning_effort maps to enable_thinking "
                            "and thinking_budget (README). Forced tool use, JSON output and partial mode turn a model's default "
-                           "thinking off.",
+                           "thinking off." + PROSE,
             "properties": {
-                "model": MODEL_NAME_SCHEMA,
+                **parameters,  # DashScope's own (top_k, enable_search, ...) are checked as on /invoke
+                "model": MODEL,
                 "messages": {"type": "array", "minItems": 1, "items": _ref("ChatMessage")},
                 "temperature": OPENAI_TEMPERATURE,
                 "max_tokens": parameters["max_tokens"],
                 "max_completion_tokens": parameters["max_tokens"],
                 **{name: parameters[name] for name in shared},
-                "stream": {"type": "boolean"},
-                "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
-                "user": {"type": "string"},
+                "stream": STREAM,
+                "stream_options": {"type": ["object", "null"], "properties": {"include_usage": {"type": "boolean"}},
+                                   "description": "only with `stream: true`"},
+                "result_format": {"enum": ["message", None], "description": "this door always asks DashScope for messages"},
+                "user": {"type": ["string", "null"]},
                 "web_search_options": {
                     "type": "object",
                     "description": "OpenAI's web search: turns on DashScope's search with sources and citation markers "
@@ -79,6 +126,12 @@ def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
             },
             "required": ["messages"],
             "additionalProperties": True,
+            # The rules schemathesis can generate from; the others (RULES_IN_PROSE) are in the description.
+            "allOf": [
+                *parameter_rules(["none", "minimal"]),  # "minimal" maps to thinking off here
+                # stream_options only with a stream.
+                {"anyOf": [{"properties": {"stream_options": NULL}}, {"required": ["stream"], "properties": {"stream": {"const": True}}}]},
+            ],
         },
         "ChatChoice": {
             "type": "object",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.system.openapi.anthropic import SCHEMAS as ANTHROPIC_SCHEMAS
+from handlers.system.openapi.anthropic import anthropic_paths
 from handlers.system.openapi.responses import RESPONSES_SCHEMAS, responses_paths
 from handlers.system.openapi.schemas import (
     CALL_ERRORS,
@@ -21,8 +23,13 @@ from handlers.system.openapi.schemas import (
 )
 
 
+# Raw text: what is left once bytes.strip() took the ASCII whitespace must not be empty.
+NON_BLANK_TEXT = {"type": "string", "pattern": "[^\\t\\n\\x0b\\x0c\\r ]"}
+
+
 def _invoke_operation(mode: str | None) -> dict[str, Any]:
     fixed = f" The mode is fixed to {mode}: a JSON body carrying the other mode's field is a 400." if mode else ""
+    kind = mode.capitalize() if mode else ""
     return {
         "summary": f"Ask Qwen ({mode} mode)" if mode else "Ask Qwen; the mode comes from the body",
         "description": (
@@ -36,9 +43,9 @@ def _invoke_operation(mode: str | None) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"anyOf": [ref("FlatBody"), ref("NativeBody")]}},
-                "text/plain": {"schema": {"type": "string", "minLength": 1}},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"anyOf": [ref(f"Flat{kind}Body"), ref(f"Native{kind}Body" if mode else "InvokeNativeBody")]}},
+                "text/plain": {"schema": NON_BLANK_TEXT},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
             },
         },
         "responses": {
@@ -130,6 +137,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_native_paths(),
             **responses_paths(),
+            **anthropic_paths(),
             "/health": {"get": _simple("Liveness and configuration; never calls DashScope", "Health", (405,))},
             "/initialize": {"post": _simple("FC's initializer hook", "Status", (405,))},
             "/pre-stop": {"get": _simple("FC's pre-stop hook: flushes the logs", "Status", (405,))},
@@ -142,7 +150,10 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**SCHEMAS, **RESPONSES_SCHEMAS},
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"}},
+            "schemas": {**SCHEMAS, **RESPONSES_SCHEMAS, **ANTHROPIC_SCHEMAS},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "One of the function's INVOKE_TOKEN values (needed only when it has some)"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "The same token as x-api-key (what Anthropic's clients send)"},
+            },
         },
     }

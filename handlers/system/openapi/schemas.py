@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.parameters import MODEL_NAME_SCHEMA, parameters_json_schema
+from handlers.system.openapi.bodies import EMBEDDING_DIMENSION, EMBEDDING_TEXTS, body_schemas
 from handlers.system.openapi.chat import chat_schemas
 
 REF = "#/components/schemas/"
@@ -70,61 +71,8 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["error"],
     },
-    "Message": {
-        "type": "object",
-        "properties": {
-            "role": {"enum": ["system", "user", "assistant", "tool"]},
-            "content": {
-                "type": ["string", "array", "null"],
-                "items": {"type": "object"},
-                "description": "a string, or DashScope's parts ({\"text\"}, {\"image\"}, {\"video\"}, {\"audio\"}: http(s):// or "
-                               "data: URLs only) for multimodal models",
-            },
-            "tool_calls": {"type": "array", "items": {"type": "object"}},
-            "tool_call_id": {"type": "string"},
-            "name": {"type": "string"},
-        },
-        "required": ["role"],
-        "additionalProperties": True,
-    },
     **PARAMETER_DEFINITIONS,
-    "Parameters": {
-        "type": "object",
-        "description": "DashScope's generation parameters: known ones are checked, others pass through untouched.",
-        "properties": PARAMETERS,
-        "additionalProperties": True,
-    },
-    "FlatBody": {
-        "description": "`messages` (messages mode) or `prompt` (prompt mode), with parameters beside them.",
-        "allOf": [
-            ref("Parameters"),
-            {
-                "type": "object",
-                "properties": {
-                    "messages": {"type": "array", "minItems": 1, "items": ref("Message")},
-                    "prompt": {"type": "string", "minLength": 1},
-                    "model": MODEL_NAME_SCHEMA,
-                    "stream": {"type": "boolean"},
-                    "parameters": ref("Parameters"),
-                },
-            },
-        ],
-    },
-    "NativeBody": {
-        "type": "object",
-        "description": "DashScope's own HTTP body: a system that calls DashScope changes the URL and drops its key.",
-        "properties": {
-            "model": MODEL_NAME_SCHEMA,
-            "input": {
-                "type": "object",
-                "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}},
-            },
-            "parameters": ref("Parameters"),
-            "stream": {"type": "boolean"},
-        },
-        "required": ["input"],
-        "additionalProperties": False,
-    },
+    **body_schemas(PARAMETERS),
     "Completion": {
         "type": "object",
         "description": "What the FC console shows for the official samples; request_id is DashScope's.",
@@ -183,38 +131,15 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"output": {"type": "object"}, "usage": {"type": "object"}, "request_id": {"type": "string"}},
         "required": ["output", "usage", "request_id"],
     },
-    "NativeTokenizerBody": {
-        "type": "object",
-        "description": "Tokenization's body: a generation body whose parameters are not used.",
-        "properties": {
-            "model": MODEL_NAME_SCHEMA,
-            "input": {"type": "object", "properties": {"messages": {"type": "array", "minItems": 1, "items": ref("Message")}, "prompt": {"type": "string", "minLength": 1}}},
-            "parameters": {"type": "object"},
-        },
-        "required": ["input"],
-    },
-    "NativeTextsBody": {
-        "type": "object",
-        "description": "TextEmbedding's body.",
-        "properties": {
-            "model": MODEL_NAME_SCHEMA,
-            "input": {"type": "object", "properties": {"texts": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}}, "required": ["texts"]},
-            "parameters": {
-                "type": "object",
-                "properties": {"dimension": {"type": "integer"}, "text_type": {"type": "string"}, "output_type": {"type": "string"}, "instruct": {"type": "string"}},
-            },
-        },
-        "required": ["model", "input"],
-    },
     "EmbeddingsRequest": {
         "type": "object",
         "description": "OpenAI's Embeddings request; `input` is text (token arrays are a 400).",
         "properties": {
             "model": MODEL_NAME_SCHEMA,
-            "input": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}]},
-            "encoding_format": {"enum": ["float", "base64"]},
-            "dimensions": {"type": "integer", "minimum": 1},
-            "user": {"type": "string"},
+            "input": EMBEDDING_TEXTS,
+            "encoding_format": {"enum": ["float", "base64", "", None], "description": "float when empty or null"},
+            "dimensions": EMBEDDING_DIMENSION,
+            "user": {"type": ["string", "null"]},
         },
         "required": ["model", "input"],
         "additionalProperties": False,

@@ -1,0 +1,89 @@
+"""The retry fast path (the first attempt run bare, tenacity only after a retryable failure, as
+core/upstream/resilience.py's Retries did until this script found its gain within the noise of a
+call; kept here as FastPath) against always going through tenacity (Retries today), interleaved, twice: around an
+operation that does nothing (the trick's own cost) and on the function's whole upstream call
+(QwenUpstream.complete through the real SDK to the bundled emulator over loopback, RETRIES=2), which
+is what a call pays. The CPU is this process's only (the emulator runs apart).
+
+    python scripts/benchmark/ab_retry.py            # about 20 seconds
+    python scripts/benchmark/ab_retry.py --quick    # seconds, figures meaningless
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.errors import ApiError  # noqa: E402
+from core.types import GenerationCall  # noqa: E402
+from core.upstream.client import QwenUpstream  # noqa: E402
+from core.upstream.resilience import Retries, is_retryable  # noqa: E402
+from scripts.benchmark.ab import interleaved, options, report  # noqa: E402
+from scripts.benchmark.common import KEY  # noqa: E402
+from scripts.benchmark.servers import emulator_process  # noqa: E402
+from scripts.fc_process import free_port, stop  # noqa: E402
+
+T = TypeVar("T")
+CALL = GenerationCall(model="qwen-plus", messages=[{"role": "user", "content": "hello there"}],
+                      parameters={"result_format": "message"})
+
+
+class FastPath(Retries):
+    """The same policy; the first attempt bare, and its retryable failure handed to tenacity as its
+    attempt 1, so it counts, waits and reports as if it had made it."""
+
+    def __call__(self, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except ApiError as error:
+            if not is_retryable(error):
+                raise
+            failures: list[ApiError] = [error]
+
+        def first_failure_then_operation() -> T:
+            if failures:
+                raise failures.pop()
+            return operation()
+
+        return self._retrying(first_failure_then_operation)
+
+
+def bare(retries: Retries):  # noqa: ANN201
+    def run(count: int) -> None:
+        for _ in range(count):
+            retries(int)
+    return run
+
+
+def upstream_calls(base_url: str, fast_path: bool):  # noqa: ANN201
+    client = QwenUpstream(KEY, base_url, timeout_s=30, retries=2)
+    if fast_path:
+        client._retries = FastPath(2, 0.5)  # noqa: SLF001 - the one thing this variant changes
+
+    def run(count: int) -> None:
+        for _ in range(count):
+            client.complete(CALL)
+    return run
+
+
+def main() -> None:
+    args = options(__doc__.splitlines()[0], rounds=20, calls=50)
+    own = interleaved({"fast path": bare(FastPath(2, 0.5)), "always tenacity": bare(Retries(2, 0.5))},
+                      args.rounds, args.calls * 100)
+    report("retry fast path, around an operation that does nothing", own, args.rounds, args.calls * 100)
+    port = free_port()
+    emulator = emulator_process(port)
+    try:
+        base_url = f"http://127.0.0.1:{port}/api/v1"
+        whole = interleaved({"fast path": upstream_calls(base_url, True),
+                             "always tenacity": upstream_calls(base_url, False)}, args.rounds, args.calls)
+    finally:
+        stop(emulator)
+    report("retry fast path, on a whole upstream call", whole, args.rounds, args.calls)
+
+
+if __name__ == "__main__":
+    main()
