@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.system.openapi.chat import BASE64, TOKEN, URL
+
 REF = "#/components/schemas/"
 CALL_ERRORS = (400, 401, 403, 404, 405, 413, 429, 500, 502, 503, 504)
 MEANING = {
@@ -28,42 +30,106 @@ def _errors(*statuses: int) -> dict[str, Any]:
             for status in statuses}
 
 
-_BLOCK = {"type": "object", "properties": {"type": {"type": "string"}}, "required": ["type"], "additionalProperties": True,
-          "description": "text, image (base64 or url source), tool_use, tool_result (text or blocks, is_error), thinking, "
-                         "redacted_thinking; `cache_control` on a block becomes DashScope's cache marker"}
-_CONTENT = {"oneOf": [{"type": "string"}, {"type": "array", "items": _ref("AnthropicBlock")}]}
+def _block(kind: str, properties: dict[str, Any], required: tuple[str, ...] = (), description: str = "") -> dict[str, Any]:
+    return {"type": "object", "description": description, "properties": {"type": {"const": kind}, **properties},
+            "required": ["type", *required], "additionalProperties": True}
+
+
+_MEDIA_TYPE = f"^{TOKEN}/{TOKEN}$"
+_TEXT = _block("text", {"text": {"type": "string"}}, ("text",),
+               "an empty text says nothing: dropped; `cache_control` on a block becomes DashScope's cache marker")
+_IMAGE = _block("image", {"source": {"anyOf": [
+    {"type": "object", "properties": {"type": {"const": "base64"}, "media_type": {"type": "string", "pattern": _MEDIA_TYPE},
+                                      "data": {"type": "string", "pattern": f"^{BASE64}$"}},
+     "required": ["type", "media_type", "data"]},
+    {"type": "object", "properties": {"type": {"const": "url"}, "url": URL}, "required": ["type", "url"]},
+]}}, ("source",), "an image (base64 or url source): a multimodal model only")
+_TOOL_USE = _block("tool_use", {"id": {"type": "string", "minLength": 1}, "name": {"type": "string", "minLength": 1},
+                                "input": {"type": "object"}}, ("id", "name"))
+_TOOL_RESULT = _block("tool_result", {"tool_use_id": {"type": "string", "minLength": 1},
+                                      "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": _TEXT}]},
+                                      "is_error": {"type": "boolean"}}, ("tool_use_id",),
+                      "a tool's result (text; images too, for a multimodal model)")
+_THINKING = {"type": "object", "properties": {"type": {"enum": ["thinking", "redacted_thinking"]}}, "required": ["type"],
+             "additionalProperties": True, "description": "thinking sent back: accepted, not sent (DashScope takes none)"}
+_SAYS = {"anyOf": [_ref("AnthropicText"), _IMAGE]}
+
+
+def _message(role: Any, blocks: list[dict[str, Any]], said: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message with these blocks, and the same message when it says something (what is sent)."""
+    def shaped(content: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "properties": {"role": role, "content": content}, "required": ["role", "content"]}
+    return (shaped({"anyOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": blocks}}]}),
+            shaped({"anyOf": [{"type": "string", "minLength": 1},
+                              {"type": "array", "items": {"anyOf": blocks}, "contains": {"anyOf": said}}]}))
+
+
+_SAID_TEXT = {**_TEXT, "properties": {**_TEXT["properties"], "text": {"type": "string", "minLength": 1}}}
+_USER, _USER_SAYS = _message({"const": "user"}, [_ref("AnthropicText"), _IMAGE, _TOOL_RESULT, _THINKING],
+                             [_SAID_TEXT, _IMAGE, _TOOL_RESULT])
+_ASSISTANT, _ASSISTANT_SAYS = _message({"const": "assistant"}, [_ref("AnthropicText"), _IMAGE, _TOOL_USE, _THINKING],
+                                       [_SAID_TEXT, _IMAGE, _TOOL_USE])
+_SYSTEM, _ = _message({"const": "system"}, [_ref("AnthropicText")], [_SAID_TEXT])
+_CONTENT = {"anyOf": [{"type": "string"}, {"type": "array", "items": _ref("AnthropicText")}]}
 _REQUEST_PROPERTIES: dict[str, Any] = {
     "model": {"type": "string", "description": "A Qwen model, or a claude-* name ANTHROPIC_MODEL_MAP maps"},
-    "messages": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
-        "role": {"enum": ["user", "assistant", "system"]}, "content": _CONTENT}, "required": ["role", "content"]}},
-    "system": _CONTENT,
-    "tools": {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string", "minLength": 1}, "description": {"type": "string"}, "input_schema": {"type": "object"}},
-        "required": ["name"]}},
-    "tool_choice": {"type": "object", "properties": {"type": {"enum": ["auto", "any", "tool", "none"]}, "name": {"type": "string"},
-                                                     "disable_parallel_tool_use": {"type": "boolean"}}, "required": ["type"]},
-    "thinking": {"type": "object", "properties": {"type": {"enum": ["enabled", "disabled", "adaptive"]},
-                                                  "budget_tokens": {"type": "integer", "minimum": 1}}, "required": ["type"]},
-    "metadata": {"type": "object", "properties": {"user_id": {"type": "string"}}},
-    "temperature": {"type": "number", "minimum": 0, "exclusiveMaximum": 2},
-    "top_p": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-    "top_k": {"type": "integer", "minimum": 0},
-    "stop_sequences": {"type": "array", "items": {"type": "string", "minLength": 1}},
-    "context_management": {"type": "object", "description": "accepted (Claude Code sends it), changes nothing"},
-    "output_config": {"type": "object", "description": "`format` (json_schema) maps to DashScope's response_format; `effort` is ignored"},
+    "messages": {"type": "array", "items": {"anyOf": [_USER, _ASSISTANT, _SYSTEM]},
+                 "contains": {"anyOf": [_USER_SAYS, _ASSISTANT_SAYS]},
+                 "description": "at least one user or assistant message that says something (empty text blocks "
+                                "are dropped; a `system` message joins `system`)"},
+    "system": {"anyOf": [*_CONTENT["anyOf"], {"type": "null"}]},
+    "tools": {"type": ["array", "null"], "items": {"type": "object", "properties": {
+        "type": {"const": "custom"}, "name": {"type": "string", "minLength": 1}, "description": {"type": "string"},
+        "input_schema": {"type": "object"}}, "required": ["name"]}},
+    "tool_choice": {"anyOf": [
+        {"type": "null"},
+        {"type": "object", "properties": {"type": {"enum": ["auto", "any", "none"]}, "disable_parallel_tool_use": {"type": "boolean"}},
+         "required": ["type"]},
+        {"type": "object", "properties": {"type": {"const": "tool"}, "name": {"type": "string", "minLength": 1},
+                                          "disable_parallel_tool_use": {"type": "boolean"}}, "required": ["type", "name"]}]},
+    "thinking": {"anyOf": [
+        {"type": "null"},
+        {"type": "object", "properties": {"type": {"enum": ["enabled", "adaptive"]}, "budget_tokens": {"type": "integer", "minimum": 1}},
+         "required": ["type"]},
+        {"type": "object", "properties": {"type": {"const": "disabled"}}, "required": ["type"]}]},
+    "metadata": {"type": ["object", "null"], "properties": {"user_id": {"type": ["string", "null"]}}},
+    "temperature": {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 2},
+    "top_p": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1},
+    "top_k": {"type": ["integer", "null"], "minimum": 0},
+    "stop_sequences": {"type": ["array", "null"], "items": {"type": "string", "minLength": 1}},
+    "context_management": {"description": "accepted (Claude Code sends it), changes nothing"},
+    "output_config": {"type": ["object", "null"], "properties": {"format": {"type": ["object", "null"], "properties": {
+        "type": {"const": "json_schema"}, "schema": {"type": "object"}}, "required": ["type", "schema"]}},
+        "description": "`format` (json_schema) maps to DashScope's response_format; `effort` is ignored"},
 }
+# Said in words (schemathesis cannot generate from "the last item"; tests/server/test_openapi.py holds generated
+# requests to it).
+PREFILL = (" A last assistant message without tool_use is a prefill (DashScope's partial mode, the answer continues it): "
+           "not with `thinking` enabled or adaptive (DashScope refuses partial mode while the model thinks: a 400).")
+# DashScope refuses forced tool use and JSON output while the model thinks: not with thinking asked for.
+_NOT_FORCED_WHILE_THINKING = {"anyOf": [
+    {"properties": {"thinking": {"properties": {"type": {"const": "disabled"}}}}},
+    {"properties": {"tool_choice": {"properties": {"type": {"enum": ["auto", "none"]}}},
+                    "output_config": {"properties": {"format": {"type": "null"}}}}},
+]}
 _USAGE = {"type": "object", "properties": {name: {"type": "integer", "minimum": 0} for name in (
     "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")}, "required": ["input_tokens", "output_tokens"]}
 
 SCHEMAS: dict[str, Any] = {
-    "AnthropicBlock": _BLOCK,
+    "AnthropicBlock": {"type": "object", "properties": {"type": {"type": "string"}}, "required": ["type"],
+                       "additionalProperties": True, "description": "text, thinking, tool_use: what an answer holds"},
+    "AnthropicText": _TEXT,
     "AnthropicMessagesRequest": {
         "type": "object",
-        "description": "Anthropic's Messages API request. A field Anthropic does not define is a 400; server tools are a 400.",
-        "properties": {**_REQUEST_PROPERTIES, "max_tokens": {"type": "integer", "minimum": 1}, "stream": {"type": "boolean"}},
+        "description": "Anthropic's Messages API request. A field Anthropic does not define is a 400; server tools are a 400." + PREFILL,
+        "properties": {**_REQUEST_PROPERTIES, "max_tokens": {"type": "integer", "minimum": 1}, "stream": {"type": ["boolean", "null"]}},
         "required": ["model", "messages", "max_tokens"],
+        "additionalProperties": False,
+        "allOf": [_NOT_FORCED_WHILE_THINKING],
     },
-    "AnthropicCountTokensRequest": {"type": "object", "properties": _REQUEST_PROPERTIES, "required": ["model", "messages"]},
+    "AnthropicCountTokensRequest": {"type": "object", "description": "The Messages request without max_tokens." + PREFILL,
+                                    "properties": _REQUEST_PROPERTIES, "required": ["model", "messages"],
+                                    "additionalProperties": False, "allOf": [_NOT_FORCED_WHILE_THINKING]},
     "AnthropicMessage": {
         "type": "object",
         "properties": {

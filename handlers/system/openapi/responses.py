@@ -5,20 +5,79 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.system.openapi.bodies import MODEL, STREAM
+from handlers.system.openapi.chat import URL
 from handlers.system.openapi.schemas import CALL_ERRORS, error_responses, json_response, ref
 
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 16}
-_ITEM = {
-    "type": "object",
-    "description": "A message ({role, content}: a string or input_text / input_image parts), a function_call, a "
-                   "function_call_output, or a reasoning item sent back (accepted, not sent: DashScope takes no "
-                   "reasoning as input)",
-    "properties": {"type": {"enum": ["message", "function_call", "function_call_output", "reasoning"]},
-                   "role": {"enum": ["user", "system", "developer", "assistant"]}},
-    "additionalProperties": True,
+_TEXT_KINDS = ["input_text", "output_text"]
+
+
+def _part(kind: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": {"type": {"const": kind}, field: value}, "required": ["type", field],
+            "additionalProperties": True}
+
+
+# handlers/responses/items.py's parts: text (input_text, output_text, refusal) and input_image (by URL).
+_PARTS = [*(_part(kind, "text", {"type": "string"}) for kind in _TEXT_KINDS), _part("refusal", "refusal", {"type": "string"}),
+          _part("input_image", "image_url", {"anyOf": [URL, {"type": "object", "properties": {"url": URL}, "required": ["url"]}]})]
+_CONTENT_PARTS = {"type": "array", "items": {"anyOf": _PARTS}}
+# A text part with no text: for a text model, content of that one part is empty (a 400).
+_EMPTY_TEXT_PART = {"properties": {"type": {"enum": _TEXT_KINDS}, "text": {"const": ""}}, "required": ["type", "text"]}
+# A user, system or developer message says something: a non-empty string, or parts that are not one empty text.
+_SAYS_SOMETHING = {"anyOf": [{"type": "string", "minLength": 1}, {**_CONTENT_PARTS, "minItems": 2},
+                             {**_CONTENT_PARTS, "contains": {"not": _EMPTY_TEXT_PART}}]}
+_KIND = {"type": "string", "description": "message (the default for an item with a role), function_call, "
+         "function_call_output or reasoning"}
+_ITEMS = {
+    "ResponsesMessage": {"type": "object", "description": "A message from the caller's side: `content` a string or "
+                         "input_text / input_image parts (an image needs a multimodal model), never empty",
+                         "properties": {"type": {"const": "message"}, "role": {"enum": ["user", "system", "developer"]},
+                                        "content": _SAYS_SOMETHING},
+                         "required": ["role", "content"], "additionalProperties": True},
+    "ResponsesAssistantMessage": {"type": "object", "properties": {
+        "type": {"const": "message"}, "role": {"const": "assistant"},
+        "content": {"anyOf": [{"type": "string"}, _CONTENT_PARTS]}}, "required": ["role", "content"], "additionalProperties": True},
+    "ResponsesFunctionCall": {"type": "object", "properties": {
+        "type": {"const": "function_call"}, "call_id": {"type": "string"}, "name": {"type": "string"}, "arguments": {}},
+        "required": ["type", "call_id", "name"], "additionalProperties": True},
+    "ResponsesFunctionCallOutput": {"type": "object", "description": "`output`: a string, or text parts (joined); not empty", "properties": {
+        "type": {"const": "function_call_output"}, "call_id": {"type": "string"},
+        "output": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": {
+            "anyOf": [_part(kind, "text", {"type": "string", "minLength": 1}) for kind in _TEXT_KINDS]}}]}},
+        "required": ["type", "call_id", "output"], "additionalProperties": True},
+    "ResponsesReasoning": {"type": "object", "description": "a reasoning item sent back: accepted, not sent (DashScope "
+                           "takes no reasoning as input)", "properties": {"type": {"const": "reasoning"}},
+                           "required": ["type"], "additionalProperties": True},
 }
+_SENT_ITEMS = [ref(name) for name in ("ResponsesMessage", "ResponsesAssistantMessage", "ResponsesFunctionCall",
+                                      "ResponsesFunctionCallOutput")]
+_FUNCTION = {"type": "object", "properties": {
+    "type": {"const": "function"}, "name": {"type": "string", "minLength": 1}, "description": {"type": ["string", "null"]},
+    "parameters": {"type": ["object", "null"]}, "strict": {}}, "required": ["type", "name"], "additionalProperties": True}
+_SEARCH_KIND = {"type": "string", "pattern": "^web_search(_preview)?(_2[^/]*)?$"}
+_TOOLS = {"type": "array", "items": {"anyOf": [
+    _FUNCTION,
+    {"type": "object", "description": "a named group of function tools (Codex sends them)", "properties": {
+        "type": {"const": "namespace"}, "name": {"type": "string"}, "tools": {"type": "array", "items": _FUNCTION}},
+     "required": ["type", "tools"], "additionalProperties": True},
+    {"type": "object", "description": "DashScope's own web search (off with external_web_access false)", "properties": {
+        "type": _SEARCH_KIND, "external_web_access": {"type": "boolean"},
+        "search_context_size": {"enum": ["low", "medium", "high"]}, "user_location": {"type": "object"}},
+     "required": ["type"], "additionalProperties": False},
+]}}
+_THINKING_EFFORTS = ["low", "medium", "high", "xhigh"]
+# DashScope refuses forced tool use and JSON output while the model thinks: not with an effort that asks for it.
+_NOT_FORCED_WHILE_THINKING = {"anyOf": [
+    {"properties": {"reasoning": {"properties": {"effort": {"enum": ["none", "minimal", None]}}}}},
+    {"properties": {"tool_choice": {"enum": ["auto", "none", None]},
+                    "text": {"properties": {"format": {"properties": {"type": {"const": "text"}}}}}}},
+]}
+# Fields the door accepts and that change nothing in the answer.
+_ACCEPTED = ("prompt_cache_retention", "service_tier", "stream_options", "truncation", "prompt_cache_options")
 
 RESPONSES_SCHEMAS: dict[str, Any] = {
+    **_ITEMS,
     "ResponsesRequest": {
         "type": "object",
         "description": "OpenAI's Responses request. `reasoning.effort` maps to DashScope's thinking as /v1's "
@@ -26,32 +85,46 @@ RESPONSES_SCHEMAS: dict[str, Any] = {
                        "`background` and unknown fields are a 400 naming them. `store` (default true) keeps the "
                        "response for RESPONSES_TTL_S, for `previous_response_id` and GET.",
         "properties": {
-            "model": {"type": "string"},
-            "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ITEM}]},
-            "instructions": {"type": "string"},
-            "stream": {"type": "boolean"},
-            "tools": {"type": "array", "items": {"type": "object", "properties": {
-                "type": {"enum": ["function", "namespace", "web_search", "web_search_preview"]}}, "required": ["type"]}},
-            "tool_choice": {"oneOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]},
-            "parallel_tool_calls": {"type": "boolean"},
-            "reasoning": {"type": "object", "properties": {
-                "effort": {"enum": ["none", "minimal", "low", "medium", "high", "xhigh"]},
-                "summary": {"enum": ["auto", "concise", "detailed"]}}},
-            "text": {"type": "object", "properties": {"format": {"type": "object", "properties": {
-                "type": {"enum": ["text", "json_object", "json_schema"]}}, "required": ["type"]}}},
-            "max_output_tokens": {"type": "integer", "minimum": 1},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "top_p": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-            "metadata": _STRING_MAP,
-            "user": {"type": "string"},
+            "model": MODEL,
+            "input": {"anyOf": [
+                {"type": "string", "minLength": 1, "description": "one user message"},
+                {"type": "array", "items": {"anyOf": [*_SENT_ITEMS, ref("ResponsesReasoning")]},
+                 "contains": {"anyOf": _SENT_ITEMS}, "description": "input items, at least one of them sent"},
+            ]},
+            "instructions": {"type": ["string", "null"]},
+            "stream": STREAM,
+            "tools": {**_TOOLS, "type": ["array", "null"]},
+            "tool_choice": {"anyOf": [{"enum": ["auto", "none", "required", None]},
+                                      {"type": "object", "properties": {"type": {"const": "function"}, "name": {"type": "string", "minLength": 1}},
+                                       "required": ["type", "name"]},
+                                      {"type": "object", "properties": {"type": _SEARCH_KIND}, "required": ["type"]}]},
+            "parallel_tool_calls": {"type": ["boolean", "null"]},
+            "reasoning": {"type": ["object", "null"], "properties": {
+                "effort": {"enum": ["none", "minimal", *_THINKING_EFFORTS, None]},
+                "summary": {"description": "auto, concise or detailed: echoed (DashScope's thinking has no summary setting)"}}},
+            "text": {"type": ["object", "null"], "properties": {
+                "format": {"anyOf": [
+                    {"type": "null"},
+                    {"type": "object", "properties": {"type": {"enum": ["text", "json_object"]}}, "required": ["type"]},
+                    {"type": "object", "properties": {"type": {"const": "json_schema"}, "schema": {"type": "object"}},
+                     "required": ["type", "schema"]}]},
+                "verbosity": {"enum": ["medium", None]}}},
+            "max_output_tokens": {"type": ["integer", "null"], "minimum": 1},
+            "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+            "top_p": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1},
+            "metadata": {**_STRING_MAP, "type": ["object", "null"]},
+            "user": {"type": ["string", "null"]},
             "store": {"type": "boolean"},
-            "previous_response_id": {"type": "string"},
-            "include": {"type": "array", "items": {"type": "string"}, "description": "accepted; nothing to add"},
-            "prompt_cache_key": {"type": "string", "description": "accepted; DashScope caches on its own"},
-            "client_metadata": {"type": "object", "description": "accepted (Codex sends it)"},
-            "safety_identifier": {"type": "string"},
+            "previous_response_id": {"type": ["string", "null"]},
+            "include": {"description": "accepted; nothing to add"},
+            "prompt_cache_key": {"description": "accepted; DashScope caches on its own"},
+            "client_metadata": {"description": "accepted (Codex sends it)"},
+            "safety_identifier": {"description": "accepted"},
+            **{name: {"description": "accepted; changes nothing"} for name in _ACCEPTED},
         },
         "required": ["input"],
+        "additionalProperties": False,
+        "allOf": [_NOT_FORCED_WHILE_THINKING],
     },
     "Response": {
         "type": "object",
