@@ -1,12 +1,15 @@
 """Builds the Flask app from a config object read once from the environment.
 
 gunicorn serves ``app:create_app()`` (see gunicorn.conf.py and s.yaml); tests call
-``create_app(Config(...))`` directly.
+``create_app(Config(...))`` directly (and, for the request path alone, with an in-process upstream:
+``create_app(config, upstream=FakeUpstream())``). Every concern is wired the same way, Flask's
+``init_app(app)``: the services, errors, request tracking, access, then each door in DOORS.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -14,25 +17,25 @@ from flask import Flask
 from core.callers import build_store
 from core.config import Config
 from core.retired_models import retired_model_warnings
-from core.upstream import QwenUpstream
-from handlers import anthropic, invoke, native, openai, page, system
-from handlers import responses
-from web.access import install_access_control
-from web.errors import register_error_handlers
+from core.upstream import QwenUpstream, Upstream
+from web import access, errors, tracking
 from web.json_output import CompactJsonProvider
-from web.services import EXTENSION_KEY, Services
-from web.tracking import configure_logging, install_request_tracking, note
+from web.services import Services
+from web.tracking import configure_logging, note
 
 log = logging.getLogger("qwenfc")
+# The doors, in the order their routes are registered: each a package under handlers/ with init_app(app).
+# A new door is its folder and its name here.
+DOORS = ("invoke", "system", "page", "openai", "native", "responses", "anthropic")
 
 
-def create_app(config: Config | None = None) -> Flask:
+def create_app(config: Config | None = None, upstream: Upstream | None = None) -> Flask:
     config = config or Config.from_env()
     configure_logging(config.log_level)
 
     app = Flask(__name__)
     app.json = CompactJsonProvider(app)
-    upstream = QwenUpstream(
+    upstream = upstream if upstream is not None else QwenUpstream(
         config.dashscope_api_key,
         config.dashscope_base_url,
         config.upstream_timeout_s,
@@ -47,18 +50,12 @@ def create_app(config: Config | None = None) -> Flask:
     callers = build_store(redis_url=config.redis_url, callers=config.callers, model_limits=config.model_limits,
                           model_prices=config.model_prices, fail_open=config.callers_fail_open,
                           reservation_ttl_s=config.call_deadline_s + 60)
-    app.extensions[EXTENSION_KEY] = Services.build(config, upstream, callers)
-
-    register_error_handlers(app)
-    install_request_tracking(app, log_content=config.log_content)
-    install_access_control(app, config)
-    app.register_blueprint(invoke.bp)
-    app.register_blueprint(system.bp)
-    app.register_blueprint(page.bp)
-    openai.register(app)
-    native.register(app)
-    responses.register(app)
-    anthropic.register(app)
+    Services.build(config, upstream, callers).init_app(app)
+    errors.init_app(app)
+    tracking.init_app(app, log_content=config.log_content)
+    access.init_app(app, config)
+    for door in DOORS:
+        import_module(f"handlers.{door}").init_app(app)
 
     if not config.api_key_configured:
         log.warning("DASHSCOPE_API_KEY is not set: /health works, every call answers 503 until it is set")

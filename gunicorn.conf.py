@@ -5,7 +5,7 @@ Worker model: one gthread worker with 256 threads. Every call spends seconds wai
 them all: a thread per call in flight, while idle keep-alive connections wait in the worker's
 poller without holding a thread. s.yaml lets FC send 128 calls at once to an instance
 (instanceConcurrency); the other 128 threads are headroom, so /health and FC's hooks never wait.
-The worker class is gthread's, extended in web/worker.py: its poller also reads each request's
+The worker class is gthread's, extended in web/server/worker.py: its poller also reads each request's
 head (and a body up to 64 KiB) before a thread takes it, so a slow or silent client holds no
 thread (408 after REQUEST_READ_TIMEOUT_S, default 10 s), and gunicorn's own error responses
 (400/414/431/...) are the function's JSON errors with a request id.
@@ -15,23 +15,25 @@ no monkey-patching under the SDK's HTTPS client.
 
 Environment: PORT (default 9000, FC's customRuntimeConfig.port), HOST (default 0.0.0.0),
 WEB_CONCURRENCY (workers, default 1), THREADS (per worker, default 256), REQUEST_READ_TIMEOUT_S
-(web/worker.py, default 10), LOG_LEVEL: checked at start like every setting (one line, exit 2), except
+(web/server/worker.py, default 10), LOG_LEVEL: checked at start like every setting (one line, exit 2), except
 a WEB_CONCURRENCY that is not a number, which gunicorn itself reads (and fails on) before this file.
 
 Stopping (how FC ends an instance: GET /pre-stop, then SIGTERM): gunicorn stops accepting calls
-and gives those in flight `graceful_timeout` seconds, then kills the worker. The hooks below tell
-the app when that kill will come, STOP_MARGIN_S early: a stream still running then ends with an
-`InstanceStopping` error event, and the log line of anything still unfinished is written.
+and gives those in flight `graceful_timeout` seconds, then kills the worker. gunicorn's hooks tell
+the app when that kill will come, STOP_MARGIN_S early (web/server/hooks.py): a stream still running
+then ends with an `InstanceStopping` error event, and the log line of anything still unfinished is
+written.
 """
 
 import os
-import signal
 import sys
 
 # The app's own modules, wherever gunicorn is started from.
 # (gunicorn runs this file with __file__ set; a plain exec of it, as a test does, runs from here.)
 sys.path.insert(0, os.path.dirname(os.path.abspath(globals().get("__file__", "gunicorn.conf.py"))))
 from core.config import Config, ConfigError, server_number  # noqa: E402
+# gunicorn's server hooks, read from this file by their names: the instance's stop (web/server/hooks.py).
+from web.server.hooks import post_worker_init, worker_exit, worker_int  # noqa: E402,F401
 
 # A bad setting is one clear line and a non-zero exit, here in the master before any worker
 # boots, not a worker's traceback and gunicorn's "Worker failed to boot".
@@ -45,8 +47,8 @@ except ConfigError as error:
     sys.exit(2)
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{port}"
-# gthread, whose event loop also reads each request before a thread serves it (see web/worker.py).
-worker_class = "web.worker.RequestReadingWorker"
+# gthread, whose event loop also reads each request before a thread serves it (see web/server/worker.py).
+worker_class = "web.server.worker.RequestReadingWorker"
 # Connections one worker holds open, busy or idle (keep-alive).
 worker_connections = 1000
 
@@ -55,9 +57,6 @@ timeout = 30
 # On SIGTERM (how FC stops an instance) in-flight calls get this long to finish (FC does not
 # document how long it waits after SIGTERM; FC stops idle instances, so this is rarely needed).
 graceful_timeout = 30
-# Streams still running this long before graceful_timeout runs out end with an error event, and
-# every unfinished call's log line is written: time for them to go out before the kill.
-STOP_MARGIN_S = 5.0
 # FC's front end reuses connections to the instance; keep them, briefly.
 keepalive = 5
 
@@ -70,42 +69,3 @@ proc_name = "qwen-fc"
 # gunicorn's control socket ($HOME/.gunicorn/gunicorn.ctl, one path shared by every gunicorn the
 # user runs: two local instances fight over it) serves nothing this function uses.
 control_socket_disable = True
-
-
-def _stop_margin_s(cfg) -> float:  # noqa: ANN001
-    return min(STOP_MARGIN_S, cfg.graceful_timeout / 4)
-
-
-def post_worker_init(worker) -> None:  # noqa: ANN001
-    """Learn of SIGTERM in the app, and write unfinished calls' lines before gunicorn's kill."""
-    from web.lifecycle import begin_stopping, watch_for_stop
-    from web.tracking import write_unfinished_lines
-
-    margin_s = _stop_margin_s(worker.cfg)
-    grace_s = worker.cfg.graceful_timeout - margin_s
-    gunicorn_handler = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum, frame) -> None:  # noqa: ANN001
-        begin_stopping(grace_s)
-        gunicorn_handler(signum, frame)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    # Half the margin after the streams' deadline: they have ended and written their own lines; what
-    # is still unfinished then (a call the upstream keeps silent) gets its line before the kill.
-    watch_for_stop(lambda: write_unfinished_lines("the instance stopped before the call ended"), margin_s / 2)
-
-
-def worker_int(worker) -> None:  # noqa: ANN001
-    """SIGINT / SIGQUIT: a quick stop. Write what is unfinished before the worker exits."""
-    from web.tracking import write_unfinished_lines
-
-    write_unfinished_lines("the instance was stopped at once (SIGINT/SIGQUIT)")
-
-
-def worker_exit(server, worker) -> None:  # noqa: ANN001
-    """The worker is exiting: every line, unfinished calls' included, goes out before it does."""
-    if worker.pid != os.getpid():
-        return  # the master, tidying up after a worker that is already gone
-    from web.tracking import write_unfinished_lines
-
-    write_unfinished_lines("the instance stopped before the call ended")

@@ -116,7 +116,7 @@ class Config:
     # function timeout (600 s), so a caller gets this function's 504, not FC cutting the call.
     call_deadline_s: float = DEFAULT_CALL_DEADLINE_S
     log_level: str = "INFO"
-    # The time a client has to send a whole request: its head (web/worker.py) and its whole body
+    # The time a client has to send a whole request: its head (web/server/worker.py) and its whole body
     # (web/request_body.py), so a body sent in part never holds a thread or a MAX_IN_FLIGHT slot.
     request_read_timeout_s: float = 10.0
     # Hardening. Empty or None means "off".

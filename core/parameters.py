@@ -8,7 +8,6 @@ value, never a re-serialised copy.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +23,10 @@ from pydantic import (
 
 from core.cache_control import check_markers
 from core.errors import InvalidRequest
+# The model-name rules live in core/model_names.py; importers of this module find them here too.
+from core.model_names import (  # noqa: F401
+    MODEL_NAME_MAX_LENGTH, MODEL_NAME_PATTERN, MODEL_NAME_SCHEMA, check_model_name, model_name,
+)
 
 # Keyword arguments of the SDK's call that steer the SDK itself rather than the model. A request
 # that names one of them would redirect the call (base_address), swap the key (api_key) or inject
@@ -100,7 +103,7 @@ def _check_stop(value: Any) -> Any:
 
 def _check_tool_choice(value: Any) -> Any:
     # "required" (OpenAI's forced tool use, LangChain's tool_choice="any"): DashScope honours it, and
-    # the named form, with thinking off (core/openai_parameters.py turns thinking off or refuses).
+    # the named form, with thinking off (core/parameter_rules.py turns thinking off or refuses).
     if value in ("auto", "none", "required"):
         return value
     if not isinstance(value, dict):
@@ -257,34 +260,6 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as error:
         raise _invalid("", error) from None
     return {name: value for name, value in parameters.items() if value is not None}
-
-
-# What a model name may be: DashScope's names (qwen-plus, qwen3.6-plus, qwen2.5-vl-72b-instruct,
-# text-embedding-v4, a fine-tune's qwen-plus-ft-202501011200-a1b2, a dated snapshot) use letters,
-# digits, '.', '-' and '_'; ':' and '/' leave room for names like ft:... or owner/model. Anything else,
-# or longer, is refused before it is logged, counted or stored (a Redis key, a usage row).
-MODEL_NAME_MAX_LENGTH = 128
-MODEL_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
-MODEL_NAME_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MODEL_NAME_MAX_LENGTH,
-                     "pattern": "^[A-Za-z0-9][A-Za-z0-9._:/-]*$"}
-
-
-def check_model_name(value: Any) -> str:
-    """`value` if it is a plausible model name, else a 400 naming `model` (never echoing the value)."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest("`model` must be a non-empty string, such as \"qwen-plus\"", param="model")
-    if len(value) > MODEL_NAME_MAX_LENGTH or not MODEL_NAME_PATTERN.fullmatch(value):
-        raise InvalidRequest(
-            f"`model` must be a model name: at most {MODEL_NAME_MAX_LENGTH} letters, digits, '.', '_', '-', ':' or '/', "
-            f"starting with a letter or digit (got {len(value)} characters)", param="model")
-    return value
-
-
-def model_name(value: Any, default: str) -> str:
-    """The model a request names, or the function's default when it names none."""
-    if value is None:
-        return default
-    return check_model_name(value)
 
 
 def stream_switch(value: Any) -> bool:

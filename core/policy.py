@@ -7,7 +7,7 @@ from typing import Any
 
 from core.config import Config
 from core.errors import InvalidRequest, ServiceNotConfigured
-from core.input_tokens import check_input_tokens
+from core.upstream.tokens import check_input_tokens
 from core.retired_models import resolve_model
 from core.types import Call, GenerationCall, TokenizationCall
 

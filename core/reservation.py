@@ -3,7 +3,7 @@ tpm) from its admission until it settles (core/callers/).
 
 A limit on tokens can only be settled after the fact, since a call's tokens are known at its end. So
 that concurrent calls cannot all pass a limit that only one of them fits in, each call reserves, at
-admission, what it can spend: its input (counted with the local Qwen tokenizer, core/input_tokens.py)
+admission, what it can spend: its input (counted with the local Qwen tokenizer, core/upstream/tokens.py)
 plus its output, `max_tokens` (after MAX_TOKENS_CAP) for each of its `n` choices, and its
 `thinking_budget` when it names one. A call that names no `max_tokens` reserves
 DEFAULT_RESERVED_OUTPUT_TOKENS per choice (set `max_tokens`, or MAX_TOKENS_CAP, to reserve less).
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.input_tokens import count_input_tokens
+from core.upstream.tokens import count_input_tokens
 from core.types import Call, EmbeddingCall, GenerationCall
 from core.upstream import sdk
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.media import check_media, multimodal_messages, refuse_media_for_text_model
 from core.models import ModelRules, thinks_by_default
-from core.openai_parameters import THINKING_AND_PASSTHROUGH_FIELDS, check_passthrough, resolve_thinking_conflicts
+from core.parameter_rules import THINKING_AND_PASSTHROUGH_FIELDS, check_passthrough, resolve_thinking_conflicts
 from core.types import GenerationCall
 
 

@@ -1,8 +1,9 @@
 """The test suite's one fixture chain, for every tier.
 
 The tiers, cheapest first; a behaviour is tested once, in the cheapest tier that can show it:
-- tests/unit: pure functions (parsing, shaping, validation, policy, config, retry decisions). No
-  app, no socket, no fixture beyond pytest's own: the whole tier runs in about a second.
+- tests/unit: pure functions (parsing, shaping, validation, policy, config, retry decisions), and the
+  request path and the doors in-process on an in-process upstream (tests/fake_upstream.py). No
+  socket, no fixture beyond pytest's own: the whole tier runs in seconds.
 - tests/app: the function in-process, Flask's test client in front, the real dashscope SDK talking
   HTTP to the emulator on a loopback socket (the emulator's own tests live here too).
 - tests/server: the function under gunicorn, started with s.yaml's exact command, called over

@@ -51,7 +51,7 @@ def token_is_valid(given: str, tokens: tuple[str, ...]) -> bool:
     return matched
 
 
-def install_access_control(app: Flask, config: Config) -> None:
+def init_app(app: Flask, config: Config) -> None:
     # The doors read bodies with web.request_body.read_body, which enforces MAX_BODY_BYTES however
     # the body is framed; Flask's own limit guards anything else that would parse a body.
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

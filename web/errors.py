@@ -95,7 +95,7 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     return InternalError()
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.extensions[RENDERERS_KEY] = []
 
     @app.errorhandler(ApiError)

@@ -8,7 +8,7 @@ the deadline ends with an `InstanceStopping` error event, and a call still waiti
 (however silent it is: core/upstream/read_deadline.py) ends then with an InstanceStopping event, or
 a 503 JSON answer if it had not started answering. `watch_for_stop` writes the log line of every
 call that is still unfinished after that, so nothing ends in silence or without its line. New
-requests get a 503 InstanceStopping (web/worker.py), or are refused at the socket.
+requests get a 503 InstanceStopping (web/server/worker.py), or are refused at the socket.
 """
 
 from __future__ import annotations

@@ -4,14 +4,14 @@
   or chunked (`Transfer-Encoding: chunked`): one byte more than the limit is a 413, never a cut body.
   A body that cannot be read (a malformed chunk size, say) is a 400. The whole body must arrive
   within REQUEST_READ_TIMEOUT_S (`timeout_s`): the worker's event loop reads heads and small bodies
-  of known length (web/worker.py), but a chunked body, one over 64 KiB or one behind
+  of known length (web/server/worker.py), but a chunked body, one over 64 KiB or one behind
   `Expect: 100-continue` is read here, by the thread, holding a MAX_IN_FLIGHT slot. Past the deadline
   it is a 408 and the connection is closed, so a body sent in part holds neither for longer.
 - `DrainUnreadBody` lets a client read the error it got before its body was read (a 401, a 429 from
   MAX_IN_FLIGHT, a 413): closing a socket with unread data makes the kernel send a reset, and the
   client loses the answer. After the response has gone out, what has already arrived of the body is
   dropped, and nothing waits for the rest: when more is still to come, gunicorn closes the
-  connection, and the worker's event loop (web/worker.py, `linger`) reads and drops what the client
+  connection, and the worker's event loop (web/server/worker.py, `linger`) reads and drops what the client
   still sends, holding no thread, for at most min(5 s, REQUEST_READ_TIMEOUT_S) and 16 MiB. A client
   that trickles the rest of a refused body holds neither a thread nor, past that, its connection.
 """
@@ -135,7 +135,7 @@ def _has_body(environ: dict[str, Any]) -> bool:
 def _drain(environ: dict[str, Any]) -> None:
     """Drop what has already arrived of the unread body, never waiting for more. When more is still
     to come the first read that would wait fails at once: gunicorn marks the body failed and closes
-    the connection after this answer, and the worker lingers on it in its event loop (web/worker.py).
+    the connection after this answer, and the worker lingers on it in its event loop (web/server/worker.py).
     Waiting here would hold this thread for as long as the client cares to trickle its body."""
     unreader = _socket_unreader(environ)
     if unreader is None:

@@ -1,6 +1,6 @@
 """The one request path every door goes through: parse → admit → call → shape → settle.
 
-A door (handlers/invoke.py, handlers/openai.py) is a parser, a shaper and an error body; `serve`
+A door (handlers/invoke/views.py, handlers/openai/views.py) is a parser, a shaper and an error body; `serve`
 does the rest, the same way for every door:
 
 1. admit before reading: the caller's share of the instance and its own limits (checked, not

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from core.callers import Caller, CallerStore
 from core.config import Config
@@ -15,7 +15,7 @@ from core.policy import apply_owner_policy
 from core.routing import route_call
 from core.reservation import tokens_to_reserve
 from core.types import Call, GenerationCall, TokenizationCall
-from core.upstream import QwenUpstream
+from core.upstream import Upstream
 from web.callers import Admission, CallerInFlight, admit_caller
 
 EXTENSION_KEY = "qwenfc"
@@ -24,7 +24,7 @@ EXTENSION_KEY = "qwenfc"
 @dataclass(frozen=True)
 class Services:
     config: Config
-    upstream: QwenUpstream
+    upstream: Upstream  # QwenUpstream; an in-process fake in tests of the request path
     # The built-in model rules plus MULTIMODAL_MODELS / TEXT_MODELS (core/models.py).
     rules: ModelRules = field(default=ModelRules())
     callers: CallerStore | None = None  # REDIS_URL or CALLERS (core/callers/); None: the owner's token only
@@ -32,7 +32,7 @@ class Services:
     caller_in_flight: CallerInFlight = field(default_factory=lambda: CallerInFlight(16))
 
     @classmethod
-    def build(cls, config: Config, upstream: QwenUpstream, callers: CallerStore | None = None) -> "Services":
+    def build(cls, config: Config, upstream: Upstream, callers: CallerStore | None = None) -> "Services":
         return cls(config=config, upstream=upstream, rules=ModelRules.from_config(config), callers=callers,
                    caller_in_flight=CallerInFlight(config.caller_in_flight_limit))
 
@@ -48,6 +48,10 @@ class Services:
             return self.upstream.admit()
 
         return self.caller_in_flight.take(caller, caller_limits_then_slot)
+
+    def init_app(self, app: Flask) -> None:
+        """Make these the app's services (`services()` finds them), as a Flask extension does."""
+        app.extensions[EXTENSION_KEY] = self
 
     def admit(self, call: Call) -> tuple[Call, dict[str, Any]]:
         """The owner's rules, then the model's (endpoint, media, thinking, streaming: core/routing.py),

@@ -199,5 +199,5 @@ class RequestTracking:
         return _BodyThenLine(body, request_line, write_line)
 
 
-def install_request_tracking(app: Flask, log_content: bool = False) -> None:
+def init_app(app: Flask, log_content: bool = False) -> None:
     app.wsgi_app = RequestTracking(app.wsgi_app, log_content)  # type: ignore[method-assign]

@@ -38,7 +38,8 @@ How the request path uses it (no Flask here; the web layer wires it in):
 
 from core.callers.errors import CallerKeyRevoked, CallerLimitExceeded, CallerStoreUnavailable, ModelNotAllowedForCaller
 from core.callers.model import OWNER, Caller, Tokens, key_hash, looks_like_key, new_key
-from core.callers.store import CallerStore, UsageRow, build_store
+from core.callers.build import build_store
+from core.callers.store import CallerStore, UsageRow
 
 __all__ = [
     "Caller", "CallerKeyRevoked", "CallerLimitExceeded", "CallerStore", "CallerStoreUnavailable",

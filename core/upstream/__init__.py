@@ -1,11 +1,14 @@
 """The upstream: DashScope, through its official SDK.
 
+- `protocol.py`: `Upstream`, what the request path needs of an upstream (the seam tests fake);
 - `sdk.py`: the one module that imports `dashscope` (lazily, only the APIs the function calls);
 - `resilience.py`: retries, the in-flight limit, the call deadline;
 - `session.py`: the pooled HTTP session;
+- `tokens.py`: counting input tokens with the SDK's tokenizer (the native tokenizer, MAX_INPUT_TOKENS);
 - `client.py`: `QwenUpstream`, which composes them.
 """
 
 from core.upstream.client import QwenUpstream
+from core.upstream.protocol import Upstream
 
-__all__ = ["QwenUpstream"]
+__all__ = ["QwenUpstream", "Upstream"]

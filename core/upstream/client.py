@@ -20,7 +20,7 @@ from core.upstream.sdk import SDK_BASE_URL, embed, next_chunk, result, send
 from core.upstream.read_deadline import reading_within
 from core.upstream.resilience import CallSlot, Deadline, InFlightLimit, Retries
 from core.upstream.session import pooled_session
-from core import input_tokens  # a module, not its names: it imports this package too
+from core.upstream import tokens as input_tokens
 
 
 class QwenUpstream:

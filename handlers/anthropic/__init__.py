@@ -30,7 +30,7 @@ bp = Blueprint("anthropic", __name__, url_prefix="/v1/messages")
 PREFIX = "/v1/messages"
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     use_error_body(app, PREFIX, anthropic_error_body, anthropic_error_status)
 
@@ -53,7 +53,7 @@ class MessagesDoor:
 
 
 class CountTokensDoor:
-    """count_tokens: the local Qwen tokenizer (core/input_tokens.py), through the request path as a
+    """count_tokens: the local Qwen tokenizer (core/upstream/tokens.py), through the request path as a
     tokenizer call: the owner's model rules apply, nothing is sent upstream, no caller usage."""
 
     def parse(self, body: bytes, config: Config) -> CountRequest:

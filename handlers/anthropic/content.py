@@ -3,7 +3,8 @@
 
 - `system`: a string, or text blocks (joined, or kept as parts when one carries `cache_control`); a
   `system` message among `messages` (Claude Code sends one) joins it at the start.
-- `text` blocks: joined by newlines into a string, or kept as parts (with their `cache_control`, the
+- `text` blocks: an empty one dropped (it says nothing; a message left with nothing is not sent);
+  the others joined by newlines into a string, or kept as parts (with their `cache_control`, the
   DashScope cache marker, core/cache_control.py) when one carries a marker. A multimodal model always
   gets parts (`{"text"}`, `{"image"}`).
 - `image` blocks (a base64 or url source) -> a data: or https: URL, for a model on the multimodal
@@ -93,7 +94,9 @@ def _system_parts(system: Any, parts: _Parts, path: str) -> None:
         block_path = f"{path}[{index}]"
         if block.get("type") != "text":
             raise InvalidRequest(f"`{block_path}` must be a text block", param=block_path)
-        parts.add_text(_text(block, block_path), block.get("cache_control"))
+        text = _text(block, block_path)
+        if text:
+            parts.add_text(text, block.get("cache_control"))
 
 
 def _tool_result(block: dict[str, Any], path: str, name: str | None, images: _Parts, model: str) -> dict[str, Any]:
@@ -153,7 +156,9 @@ def dashscope_messages(system: Any, messages: Any, model: str, multimodal: bool)
         for position, block in enumerate(_blocks(message.get("content"), f"{path}.content")):
             kind, block_path = block.get("type"), f"{path}.content[{position}]"
             if kind == "text":
-                parts.add_text(_text(block, block_path), block.get("cache_control"))
+                text = _text(block, block_path)
+                if text:  # an empty text says nothing (Anthropic's clients send some; DashScope refuses them)
+                    parts.add_text(text, block.get("cache_control"))
             elif kind == "image":
                 parts.add_image(_image_url(block, block_path, model, multimodal), block.get("cache_control"))
             elif kind == "tool_use" and role == "assistant":

@@ -23,6 +23,7 @@ from typing import Any
 
 from core.config import Config
 from core.errors import InvalidRequest, ModelNotFound
+from core.json_input import whole_numbers
 from core.model_map import mapped_model
 from core.models import ModelRules, never_thinks, thinking_only
 from core.parameters import stream_switch, validate_messages, validate_parameters, with_call_defaults
@@ -92,7 +93,7 @@ def _thinking(value: Any, model: str, notes: list[str]) -> dict[str, Any]:
         notes.append(f"thinking: {model} does not think")
         return {}
     parameters: dict[str, Any] = {} if thinking_only(model) else {"enable_thinking": True}
-    budget = value.get("budget_tokens")
+    budget = whole_numbers({"thinking_budget": value.get("budget_tokens")})["thinking_budget"]
     if kind == "enabled" and budget is not None:
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
             raise InvalidRequest("`thinking.budget_tokens` must be a whole number of tokens", param="thinking.budget_tokens")
@@ -173,7 +174,7 @@ def parse_messages_request(body: Any, config: Config, rules: ModelRules, countin
         # Anthropic's prefill (the answer continues the last assistant turn) is DashScope's partial mode.
         messages[-1]["partial"] = True
     stream = False if counting else stream_switch(body.get("stream"))
-    parameters = validate_parameters(parameters)
+    parameters = validate_parameters(whole_numbers(parameters))
     with_call_defaults(parameters, "message", stream)
     call = GenerationCall(model=model, messages=validate_messages(messages), parameters=parameters)
     return MessagesRequest(call=call, stream=stream, model_asked=body["model"], user=user, notes=tuple(notes))

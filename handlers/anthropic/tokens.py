@@ -1,6 +1,6 @@
 """What count_tokens counts: every text the call sends (system, messages, tool results), each tool
 call's arguments, and each tool's definition (name, description, schema as JSON), as the local Qwen
-tokenizer encodes them (core/input_tokens.py: an estimate for today's models; images are not counted)."""
+tokenizer encodes them (core/upstream/tokens.py: an estimate for today's models; images are not counted)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.input_tokens import input_texts
+from core.upstream.tokens import input_texts
 from core.types import GenerationCall, TokenizationCall
 
 

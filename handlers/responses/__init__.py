@@ -4,7 +4,7 @@ default model and the Codex CLI speak, in front of DashScope's native API.
 The request becomes the neutral GenerationCall (request.py, items.py, tools.py) and goes through the
 one request path (web/serve.py: the owner's rules, model routing, retired models, callers and their
 limits, usage, the log line); the answer is a Response object (answer.py) or the Responses event
-sequence (events.py); errors are OpenAI's error body (core/openai_format.py), as on /v1.
+sequence (events.py); errors are OpenAI's error body (core/openai_shapes.py), as on /v1.
 
 `store` (on unless `false`, as OpenAI's) keeps the Response and its conversation for RESPONSES_TTL_S
 in the conversation store (core/conversations.py: Redis with REDIS_URL, else this instance's memory),
@@ -25,7 +25,7 @@ from core.config import Config
 from core.conversations import ConversationStore, ConversationStoreUnavailable, build_conversation_store
 from core.errors import InvalidRequest, RouteNotFound
 from core.json_input import load_json
-from core.openai_format import openai_error_body, openai_error_status
+from core.openai_shapes import openai_error_body, openai_error_status
 from core.types import Completion
 from core.web_search import citation_pattern
 from handlers.responses.answer import finish_of, output_items, response_object, responses_usage, status_of
@@ -43,7 +43,7 @@ PREFIX = "/v1/responses"
 STORE_KEY = "qwenfc.conversations"
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     config: Config = app.extensions[EXTENSION_KEY].config
     app.extensions[STORE_KEY] = build_conversation_store(config.redis_url, config.responses_ttl_s, config.max_body_bytes)
     app.register_blueprint(bp)

@@ -22,8 +22,8 @@ import itertools
 from typing import Any, Callable, Iterator
 
 from core.errors import ApiError
-from core.openai_format import openai_error_body
-from core.result_shapes import OpenAIDeltas, choices
+from core.openai_shapes import OpenAIDeltas, openai_error_body
+from core.result_shapes import choices
 from core.types import Completion
 from core.web_search import citation_pattern, merged_output_field, search_sources
 from handlers.responses.answer import (function_call_item, item_id, message_item, output_text, reasoning_item,

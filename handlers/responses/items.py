@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from core.errors import InvalidRequest
 from core.openai_parts import dashscope_content
+from core.parameters import validate_messages
 
 ROLES = {"user": "user", "system": "system", "developer": "system", "assistant": "assistant"}
 TEXT_PARTS = ("input_text", "output_text")
@@ -75,6 +77,7 @@ class _Messages:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.names: dict[str, str] = {}
+        self.paths: list[str] = []  # the input item each message came from (for errors: `input[2]`)
 
     def function_call(self, item: dict[str, Any], path: str) -> None:
         call_id = _string(item.get("call_id"), f"{path}.call_id")
@@ -89,6 +92,7 @@ class _Messages:
             last.setdefault("tool_calls", []).append(call)
         else:
             self.messages.append({"role": "assistant", "content": "", "tool_calls": [call], "_open": True})
+            self.paths.append(path)
 
     def function_call_output(self, item: dict[str, Any], path: str) -> None:
         call_id = _string(item.get("call_id"), f"{path}.call_id")
@@ -96,14 +100,16 @@ class _Messages:
         if call_id in self.names:
             message["name"] = self.names[call_id]
         self.messages.append(message)
+        self.paths.append(path)
 
     def message(self, item: dict[str, Any], path: str, model: str, multimodal: bool) -> None:
-        role = ROLES.get(item.get("role"))  # type: ignore[arg-type]
+        role = ROLES.get(item["role"]) if isinstance(item.get("role"), str) else None
         if role is None:
             raise InvalidRequest(f"`{path}.role` must be one of {', '.join(ROLES)}", param=f"{path}.role")
         content = _content(item.get("content"), f"{path}.content", model, multimodal)
         # An assistant's text stays open for the function calls that follow it (one DashScope message).
         self.messages.append({"role": role, "content": content, **({"_open": True} if role == "assistant" else {})})
+        self.paths.append(path)
 
     def done(self) -> list[dict[str, Any]]:
         for message in self.messages:
@@ -111,15 +117,14 @@ class _Messages:
         return self.messages
 
 
-def input_messages(items: Any, model: str, multimodal: bool, path: str = "input") -> list[dict[str, Any]]:
-    """The Responses `input` (a string or a list of items) as DashScope messages."""
-    if isinstance(items, str):
-        return [{"role": "user", "content": items}]
+def input_messages(items: Any, model: str, multimodal: bool, first: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
+    """The Responses `input` items, after the `first` ones of the stored conversation
+    (`previous_response_id`), as DashScope messages, with the item each came from."""
     if not isinstance(items, list):
-        raise InvalidRequest(f"`{path}` must be a string or a list of input items", param=path)
+        raise InvalidRequest("`input` must be a string or a list of input items", param="input")
     found = _Messages()
     for index, item in enumerate(items):
-        where = f"{path}[{index}]"
+        where = f"input[{index - first}]" if index >= first else "previous_response_id"
         if not isinstance(item, dict):
             raise InvalidRequest(f"`{where}` must be an object", param=where)
         kind = item.get("type", "message" if "role" in item else None)
@@ -137,4 +142,22 @@ def input_messages(items: Any, model: str, multimodal: bool, path: str = "input"
                 "function_call_output or reasoning",
                 param=f"{where}.type",
             )
-    return found.done()
+    return found.done(), found.paths
+
+
+_MESSAGE_PATH = re.compile(r"messages\[(\d+)\]")
+
+
+def checked_messages(messages: list[dict[str, Any]], paths: list[str]) -> list[dict[str, Any]]:
+    """core/parameters.py's check of the messages, its error naming what the caller sent (`input[1]`,
+    `input`, `instructions`) rather than the message it became."""
+    try:
+        return validate_messages(messages)
+    except InvalidRequest as error:
+        def sent(match: re.Match[str]) -> str:
+            index = int(match.group(1))
+            return paths[index] if index < len(paths) else match.group(0)
+
+        error.message = _MESSAGE_PATH.sub(sent, error.message)
+        error.param = _MESSAGE_PATH.sub(sent, error.param) if error.param else error.param
+        raise

@@ -2,7 +2,7 @@
 
 Mapped: `input` (handlers/responses/items.py) after the stored conversation of
 `previous_response_id`, `instructions` (a system message first), function `tools` and `tool_choice`,
-`parallel_tool_calls`, `reasoning.effort` (as /v1's `reasoning_effort`: core/openai_parameters.py),
+`parallel_tool_calls`, `reasoning.effort` (as /v1's `reasoning_effort`: core/parameter_rules.py),
 `text.format` (json_schema / json_object, as /v1's `response_format`), `max_output_tokens`,
 `temperature`, `top_p`; the `web_search` tool turns DashScope's search on (core/web_search.py).
 Echoed and kept: `metadata`, `user`, `store`. Accepted, with nothing to change in the answer: the
@@ -17,12 +17,13 @@ from typing import Any
 
 from core.config import Config
 from core.errors import InvalidRequest
+from core.json_input import whole_numbers
 from core.models import ModelRules
-from core.openai_parameters import openai_door_parameters
-from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
+from core.parameter_rules import chat_parameters
+from core.parameters import model_name, stream_switch, validate_parameters, with_call_defaults
 from core.types import GenerationCall
 from core.web_search import map_web_search_options
-from handlers.responses.items import input_messages
+from handlers.responses.items import checked_messages, input_messages
 from handlers.responses.tools import function_tools, tool_choice
 
 # Accepted and not sent: they do not change the answer DashScope gives (caching, logging, tiers).
@@ -145,16 +146,21 @@ def parse_responses_request(
         raise InvalidRequest("`input` is required: a string, or a list of input items", param="input")
     items = body["input"] if isinstance(body["input"], list) else [
         {"type": "message", "role": "user", "content": body["input"]}]
-    history = [*(previous or {}).get("conversation", []), *items]
+    earlier = (previous or {}).get("conversation", [])
+    history = [*earlier, *items]
 
     multimodal = rules.takes_media(model)
-    messages = input_messages(history, model, multimodal)
+    messages, paths = input_messages(history, model, multimodal, first=len(earlier))
+    if isinstance(body["input"], str):
+        paths[-1] = "input"  # the one message it is
     instructions = body.get("instructions")
     if instructions is not None:
         if not isinstance(instructions, str):
             raise InvalidRequest("`instructions` must be a string", param="instructions")
+    if instructions:  # empty instructions say nothing (DashScope refuses an empty system message)
         messages.insert(0, {"role": "system", "content": instructions})
-    messages = validate_messages(messages)
+        paths.insert(0, "instructions")
+    messages = checked_messages(messages, paths)
 
     parameters: dict[str, Any] = {name: body[name] for name in DASHSCOPE_FIELDS if body.get(name) is not None}
     tools, search, namespaces = function_tools(body.get("tools"))
@@ -175,9 +181,9 @@ def parse_responses_request(
     response_format = _text_format(body["text"]) if body.get("text") is not None else None
     if response_format is not None:
         parameters["response_format"] = response_format
-    parameters, notes = map_web_search_options(parameters)
+    parameters, notes = map_web_search_options(whole_numbers(parameters))
     try:
-        parameters, changes = openai_door_parameters(model, parameters, messages, rules)
+        parameters, changes = chat_parameters(model, parameters, messages, rules)
     except InvalidRequest as error:  # named as this door names it
         error.param = {"reasoning_effort": "reasoning.effort", "response_format": "text.format"}.get(
             error.param or "", error.param)

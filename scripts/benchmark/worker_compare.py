@@ -1,4 +1,4 @@
-"""The function's own worker (web/worker.py) against plain gthread, measured interleaved in one run.
+"""The function's own worker (web/server/worker.py) against plain gthread, measured interleaved in one run.
 
 Both instances are the function as s.yaml starts it; the baseline adds ``--worker-class gthread``
 (gunicorn's command line overrides gunicorn.conf.py). Rounds alternate between them, so a machine
@@ -31,7 +31,7 @@ from scripts.benchmark.common import PACED_STREAM, UPSTREAM_S, percentile  # noq
 from scripts.benchmark.servers import cpu_seconds, emulator_process, server_env  # noqa: E402
 from scripts.fc_process import free_port, function_props, start_server, stop  # noqa: E402
 
-TARGETS = {"web.worker": [], "gthread": ["--worker-class", "gthread"]}
+TARGETS = {"web.server.worker": [], "gthread": ["--worker-class", "gthread"]}
 ROUTES.update({name: ROUTES["function"] for name in TARGETS})  # both are the function, called on /invoke
 SLOW_CLIENTS = 300
 SLOW_WAIT_S = 5.0

@@ -101,11 +101,11 @@ def test_every_setting_is_in_s_yaml_and_starts_the_function():
 def test_instance_concurrency_fits_the_worker_model():
     props = function_props()
     settings = gunicorn_settings()
-    # gthread, extended so that slow clients hold no thread (web/worker.py).
-    assert settings["worker_class"] == "web.worker.RequestReadingWorker"
+    # gthread, extended so that slow clients hold no thread (web/server/worker.py).
+    assert settings["worker_class"] == "web.server.worker.RequestReadingWorker"
     from gunicorn.workers.gthread import ThreadWorker
 
-    from web.worker import RequestReadingWorker
+    from web.server.worker import RequestReadingWorker
 
     assert issubclass(RequestReadingWorker, ThreadWorker)
     assert props["instanceConcurrency"] >= 64
@@ -141,7 +141,7 @@ def test_pre_deploy_builds_the_package_that_code_uploads():
 
 def test_fcignore_keeps_tests_and_tools_out_of_the_package():
     packaged = {path.as_posix() for path in build_fc_package.packaged_files()}
-    assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke.py", "handlers/try_page.html", "core/upstream/sdk.py", "web/serve.py"} <= packaged
+    assert {"app.py", "gunicorn.conf.py", "requirements.txt", "handlers/invoke/views.py", "handlers/page/try_page.html", "core/upstream/sdk.py", "web/serve.py"} <= packaged
     assert not any(path.startswith(("tests/", "scripts/", ".venv/", ".ci/", "docs/", "events/", ".tools/")) for path in packaged)
     assert not any("__pycache__" in path for path in packaged)
     # ...but the installed requirements keep their bytecode: FC's /code is read-only, so a package

@@ -20,7 +20,8 @@ from core.callers import CallerKeyRevoked, CallerLimitExceeded, ModelNotAllowedF
 from core.callers.memory_store import MemoryCallerStore
 from core.callers.pricing import parse_prices
 from core.callers.settings import parse_model_limits
-from core.callers.store import CallerStore, build_store
+from core.callers import build_store
+from core.callers.store import CallerStore
 from tests.redis_fixture import RedisServer, start_redis
 
 STORES = ["memory", "redis"]

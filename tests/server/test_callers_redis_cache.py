@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from core.callers.store import build_store
+from core.callers import build_store
 from tests.server.test_callers_redis import run_cli, server, url  # noqa: F401 - fixtures
 
 EXPLICIT_CREATED = {"input_tokens": 1500, "output_tokens": 100, "prompt_tokens_details": {

@@ -13,9 +13,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, reject, settings
 
-from core.invoke_body import FLAT_FIELDS
-from core.openapi import openapi_document
-from core.openapi_chat import RULES_IN_PROSE
+from core.dashscope_wire import FLAT_FIELDS
+from handlers.system.openapi.chat import RULES_IN_PROSE
+from handlers.system.openapi.document import openapi_document
 
 pytestmark = pytest.mark.server
 
@@ -29,15 +29,21 @@ NATIVE_BODY = jsonschema.Draft202012Validator({"$ref": "#/components/schemas/Nat
 CHAT_PROSE = jsonschema.Draft202012Validator({"allOf": RULES_IN_PROSE})
 
 
+# Content parts only a multimodal model takes: OpenAI's (/v1, /v1/responses) and Anthropic's.
+MEDIA_PARTS = ("image_url", "input_audio", "video_url", "input_image", "image")
+
+
 def served_model(path: str, body: dict[str, Any]) -> str:
     """A model DashScope serves that takes this body's content. Which names DashScope serves is
     DashScope's to say, not the document's: a valid body names one."""
     if "embedding" in path:
         return "text-embedding-v4"
     messages = body["input"].get("messages") if isinstance(body.get("input"), dict) else body.get("messages")
+    if path == "/v1/responses":  # its input items
+        messages = body.get("input")
     parts = [part for message in (messages if isinstance(messages, list) else []) if isinstance(message, dict)
              for part in (message.get("content") if isinstance(message.get("content"), list) else [])]
-    media = any(isinstance(part, dict) and part.get("type") not in (None, "text") for part in parts)
+    media = any(isinstance(part, dict) and part.get("type") in MEDIA_PARTS for part in parts)
     return "qwen3.6-plus" if media or "multimodal" in path else "qwen-plus"
 
 
@@ -65,6 +71,26 @@ def keep_to_what_the_document_says(case) -> None:
         reject()
     if case.operation.path == "/v1/chat/completions" and not CHAT_PROSE.is_valid(case.body):
         reject()
+    if case.operation.path.startswith("/v1/messages") and is_prefill_while_thinking(case.body):
+        reject()
+
+
+def is_prefill_while_thinking(body: dict[str, Any]) -> bool:
+    """The Anthropic request's rule in words (PREFILL): a last assistant message without tool_use, with
+    thinking asked for."""
+    def blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+        content = message["content"]
+        found = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        # What is sent: empty texts and thinking are dropped (handlers/anthropic/content.py).
+        return [block for block in found if block.get("type") not in ("thinking", "redacted_thinking")
+                and not (block.get("type") == "text" and not block.get("text"))]
+
+    thinking = body.get("thinking")
+    sent = [message for message in body.get("messages") or [] if message.get("role") != "system" and blocks(message)]
+    if not isinstance(thinking, dict) or thinking.get("type") == "disabled" or not sent:
+        return False
+    last = sent[-1]
+    return last["role"] == "assistant" and not any(block.get("type") == "tool_use" for block in blocks(last))
 
 
 @schema.parametrize()

@@ -1,6 +1,6 @@
 """A request refused before its body was read (a 401 without a token, a 413) while the client trickles
 the rest of the body: the client reads its answer at once, and neither its thread nor, past
-REQUEST_READ_TIMEOUT_S, its connection is held (web/request_body.py's drain, web/worker.py's linger).
+REQUEST_READ_TIMEOUT_S, its connection is held (web/request_body.py's drain, web/server/worker.py's linger).
 Under gunicorn as s.yaml starts it, over raw sockets."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 within 2 s, every time: 10 starts and stops, some with a kept-alive connection, a connection that
 sent nothing, or a stream still running. Before the fix, the worker sometimes took gunicorn's SIGKILL
 after 30 s: Ctrl-C reaches it twice (SIGINT from the terminal, SIGQUIT from the master), and gthread's
-quit handler deadlocked when the second one re-entered it (web/quick_stop.py)."""
+quit handler deadlocked when the second one re-entered it (web/server/quick_stop.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The server layer (web/worker.py) under gunicorn, as s.yaml starts it, over raw sockets on loopback:
+"""The server layer (web/server/worker.py) under gunicorn, as s.yaml starts it, over raw sockets on loopback:
 slow clients hold no thread, and gunicorn's own errors are the function's JSON errors."""
 
 from __future__ import annotations

@@ -165,3 +165,17 @@ def test_a_tool_results_image_moves_to_the_user_turn_and_a_prefill_is_partial_mo
                                        "name": "screenshot"}
     assert parsed.call.messages[3] == {"role": "user", "content": [{"image": "https://example.com/shot.png"}]}
     assert parsed.call.messages[4] == {"role": "assistant", "content": [{"text": "It shows"}], "partial": True}
+
+
+def test_an_empty_text_block_says_nothing_and_is_not_sent():
+    parsed = parse(system=[{"type": "text", "text": ""}], messages=[
+        {"role": "user", "content": [{"type": "text", "text": ""}, {"type": "text", "text": "hi"}]},
+        {"role": "assistant", "content": ""},
+        {"role": "user", "content": "again"}])
+    assert parsed.call.messages == [{"role": "user", "content": "hi"}, {"role": "user", "content": "again"}]
+
+
+def test_whole_number_floats_are_integers():
+    parsed = parse(max_tokens=100.0, thinking={"type": "enabled", "budget_tokens": 50.0},
+                   messages=[{"role": "user", "content": "hi"}])
+    assert parsed.call.parameters["max_tokens"] == 100 and parsed.call.parameters["thinking_budget"] == 50

@@ -11,7 +11,7 @@ import pytest
 from core.callers import CallerLimitExceeded, Tokens, key_hash, new_key
 from core.callers.memory_store import MemoryCallerStore
 from core.callers.settings import parse_callers, parse_model_limits
-from core.callers.store import build_store
+from core.callers import build_store
 from core.config import Config, ConfigError
 from tests.conftest import ROOT
 

@@ -10,9 +10,9 @@ from core.callers.model import Tokens
 from core.callers.pricing import Price, estimated_cost, parse_prices
 from core.config import Config, ConfigError
 from core.errors import InvalidRequest
-from core.openai_format import parse_chat_request
+from handlers.openai.chat_request import parse_chat_request
 from core.parameters import validate_messages
-from core.result_shapes import openai_usage
+from core.openai_shapes import openai_usage
 from scripts.emulator.cache import ContextCache
 
 MARKER = {"type": "ephemeral"}

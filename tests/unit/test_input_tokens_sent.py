@@ -1,9 +1,9 @@
-"""What MAX_INPUT_TOKENS counts (core/input_tokens.py): every text the call sends for the model to
+"""What MAX_INPUT_TOKENS counts (core/upstream/tokens.py): every text the call sends for the model to
 read, and nothing that is not text for it (roles, part types, media, switches, numbers)."""
 
 from __future__ import annotations
 
-from core.input_tokens import count_input_tokens, sent_texts
+from core.upstream.tokens import count_input_tokens, sent_texts
 from core.types import GenerationCall
 
 

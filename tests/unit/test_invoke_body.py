@@ -1,4 +1,4 @@
-"""core/invoke_body.py without a server: what an /invoke body means (raw text, flat JSON, the
+"""core/dashscope_wire.py without a server: what an /invoke body means (raw text, flat JSON, the
 DashScope-native shape), on plain /invoke and on the fixed-mode routes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from core.config import Config
 from core.errors import InvalidRequest
-from core.invoke_body import parse_invoke_body, stream_flag
+from handlers.invoke.body import parse_invoke_body, stream_flag
 
 CONFIG = Config(default_model="qwen-plus", system_prompt="Be kind.")
 

@@ -10,9 +10,9 @@ import pytest
 
 from core.config import Config, ConfigError, parse_max_input_tokens
 from core.errors import InvalidRequest
-from core.input_tokens import check_input_tokens, input_texts, input_token_limit
-from core.native_body import parse_native_embedding, parse_native_generation, parse_native_tokenization
-from core.openai_embeddings import embeddings_answer, parse_embeddings_request
+from core.upstream.tokens import check_input_tokens, input_texts, input_token_limit
+from handlers.native.body import parse_native_embedding, parse_native_generation, parse_native_tokenization
+from handlers.openai.embeddings_body import embeddings_answer, parse_embeddings_request
 from core.types import Completion, GenerationCall
 
 CONFIG = Config(dashscope_api_key="sk-x")

@@ -12,7 +12,7 @@ import pytest
 from core.retired_models import RETIRED
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKED = ["s.yaml", "publish.yaml", "README.md", "README_zh.md", "handlers/try_page.html", "scripts/ask",
+CHECKED = ["s.yaml", "publish.yaml", "README.md", "README_zh.md", "handlers/page/try_page.html", "scripts/ask",
            "scripts/callers", "core/config.py", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("docs/*.md")),
            *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("events/*")),
            *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("scripts/benchmark/*.py"))]

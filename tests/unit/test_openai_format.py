@@ -1,4 +1,4 @@
-"""core/openai_format.py without a server: an OpenAI Chat Completions body -> the call to make
+"""handlers/openai/chat_request.py without a server: an OpenAI Chat Completions body -> the call to make
 (parse_chat_request), and DashScope results -> OpenAI objects (chat_completion, chat_chunks)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 
 from core.config import Config
 from core.errors import InvalidRequest
-from core.openai_answers import chat_chunks, chat_completion
-from core.openai_format import parse_chat_request
+from handlers.openai.answers import chat_chunks, chat_completion
+from handlers.openai.chat_request import parse_chat_request
 from core.types import Completion
 
 CONFIG = Config(default_model="qwen-plus")

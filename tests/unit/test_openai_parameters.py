@@ -1,4 +1,4 @@
-"""core/openai_parameters.py: reasoning_effort, temperature, pass-through checks, thinking conflicts."""
+"""core/parameter_rules.py: reasoning_effort, temperature, pass-through checks, thinking conflicts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 
 from core.errors import InvalidRequest
 from core.models import ModelRules
-from core.openai_parameters import (
+from core.parameter_rules import (
     check_passthrough,
     map_reasoning_effort,
     map_temperature,
-    openai_door_parameters,
+    chat_parameters,
     resolve_thinking_conflicts,
 )
 
@@ -185,16 +185,16 @@ def test_thinking_turned_off_by_the_call_needs_no_change() -> None:
 
 
 def test_the_openai_door_applies_everything_in_order() -> None:
-    parameters, notes = openai_door_parameters(
+    parameters, notes = chat_parameters(
         "qwen3.5-plus", {"temperature": 2, "tool_choice": "required", "n": 1}, USER, RULES
     )
     assert parameters == {"temperature": 1.99, "tool_choice": "required", "n": 1, "enable_thinking": False}
     assert notes == ["thinking turned off for forced tool use"]
     # reasoning_effort none + JSON: thinking already off, nothing to resolve.
-    parameters, notes = openai_door_parameters(
+    parameters, notes = chat_parameters(
         "qwen3.5-plus", {"reasoning_effort": "none", "response_format": {"type": "json_object"}}, USER, RULES
     )
     assert parameters == {"enable_thinking": False, "response_format": {"type": "json_object"}} and notes == []
     with pytest.raises(InvalidRequest, match="refuses JSON output"):
-        openai_door_parameters("qwen3.5-plus", {"reasoning_effort": "low", "response_format": {"type": "json_object"}},
+        chat_parameters("qwen3.5-plus", {"reasoning_effort": "low", "response_format": {"type": "json_object"}},
                                USER, RULES)

@@ -108,8 +108,36 @@ def test_what_agents_send_is_accepted():
     ({"text": {"format": {"type": "xml"}}}, "text.format.type"),
     ({"metadata": {"a": 1}}, "metadata"),
     ({"input": None}, "input"),
+    ({"input": [{"type": "message", "role": {}, "content": "hi"}]}, "input[0].role"),
 ])
 def test_what_cannot_be_served_is_a_400_naming_it(body, param):
     with pytest.raises(InvalidRequest) as raised:
         parse(**{"input": "hi", **body})
     assert raised.value.param == param
+
+
+@pytest.mark.parametrize("body, named", [
+    ({"input": ""}, "input"),
+    ({"input": [{"role": "user", "content": "hi"}, {"role": "user", "content": ""}]}, "input[1]"),
+    ({"input": [{"type": "function_call_output", "call_id": "c", "output": ""}]}, "input[0]"),
+])
+def test_an_empty_message_is_named_as_sent_not_as_the_message_it_became(body, named):
+    with pytest.raises(InvalidRequest) as raised:
+        parse(**{"input": "hi", **body})
+    assert raised.value.param == named
+    assert f"`{named}`" in raised.value.message and "messages[" not in raised.value.message
+
+
+def test_an_error_in_the_input_after_a_stored_conversation_names_the_input_item():
+    previous = {"conversation": [{"role": "user", "content": "a"}]}
+    with pytest.raises(InvalidRequest) as raised:
+        parse(previous, input=[{"role": "user", "content": "b"}, {"type": "item_reference", "id": "x"}])
+    assert raised.value.param == "input[1].type"
+
+
+def test_whole_number_floats_are_integers():
+    assert parse(input="hi", max_output_tokens=100.0).call.parameters["max_tokens"] == 100
+
+
+def test_empty_instructions_send_no_system_message():
+    assert parse(input="hi", instructions="").call.messages == [{"role": "user", "content": "hi"}]

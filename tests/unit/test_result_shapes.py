@@ -1,17 +1,9 @@
-"""core/result_shapes.py, on chunks shaped like DashScope's captured wire traffic (docs/models.md)."""
+"""core/result_shapes.py (and core/openai_shapes.py), on chunks shaped like DashScope's captured wire traffic (docs/models.md)."""
 
 from __future__ import annotations
 
-from core.result_shapes import (
-    OpenAIDeltas,
-    assemble,
-    assembled_finish_reason,
-    chunk_reasoning,
-    chunk_text,
-    content_text,
-    openai_choices,
-    openai_usage,
-)
+from core.result_shapes import assemble, assembled_finish_reason, chunk_reasoning, chunk_text, content_text
+from core.openai_shapes import OpenAIDeltas, openai_choices, openai_usage
 
 
 def chunk(message: dict, finish: str = "null", usage: dict | None = None, **choice: object) -> dict:

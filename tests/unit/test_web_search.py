@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidRequest
-from core.openai_answers import chat_chunks, chat_completion
+from handlers.openai.answers import chat_chunks, chat_completion
 from core.parameters import validate_parameters
 from core.result_shapes import assemble
 from core.types import Completion

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from core.config import Config
-from core.invoke_body import parse_invoke_body
-from core.openai_embeddings import parse_embeddings_request
-from core.openai_format import parse_chat_request
+from handlers.invoke.body import parse_invoke_body
+from handlers.openai.embeddings_body import parse_embeddings_request
+from handlers.openai.chat_request import parse_chat_request
 
 CONFIG = Config(dashscope_api_key="sk-test")
 HI = [{"role": "user", "content": "hi"}]

@@ -2,24 +2,28 @@
 
 ``POST /invoke`` picks the mode from the body; ``/invoke/messages`` and ``/invoke/prompt`` fix it.
 Answers are the JSON the FC console shows for the official samples, or DashScope-shaped SSE events.
-The door parses (core/invoke_body.py) and shapes; web/serve.py does the rest.
+The door parses (core/dashscope_wire.py) and shapes; web/serve.py does the rest.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
-from core.invoke_body import InvokeRequest, parse_invoke_body, stream_flag
 from core.types import Completion
+from handlers.invoke.body import InvokeRequest, parse_invoke_body, stream_flag
 from web.errors import error_body
 from web.serve import serve
 from web.sse import DashScopeEvents
 
 bp = Blueprint("invoke", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 
 
 def dashscope_body(completion: Completion) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, request
 
 from core.config import Config
 from core.errors import ApiError, InvalidRequest
-from core.native_body import (
+from handlers.native.body import (
     Endpoint,
     NativeOtherRequest,
     NativeRequest,
@@ -49,7 +49,7 @@ def native_error_body(error: ApiError, request_id: str) -> dict[str, Any]:
     return {"code": error.code, "message": error.message, "request_id": error.upstream_request_id or request_id}
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Everything under /api/v1/, unknown paths, wrong methods and refused tokens included.
     use_error_body(app, PREFIX, native_error_body)

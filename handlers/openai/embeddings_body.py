@@ -12,8 +12,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from core.embedding_input import embedding_texts
 from core.errors import InvalidRequest
-from core.native_body import embedding_texts
 from core.parameters import check_model_name
 from core.types import Completion, EmbeddingCall
 

@@ -1,4 +1,4 @@
-"""The gunicorn worker's own answers (web/worker.py): gunicorn's errors and the worker's refusals as the
+"""The gunicorn worker's own answers (web/server/worker.py): gunicorn's errors and the worker's refusals as the
 function's JSON error body, with a request id and one log line like any request's."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Generation parameters DashScope takes differently from OpenAI, and the ones it refuses while a
-model thinks. Decisions and sources: docs/models.md.
+model thinks: rules every door uses (core/routing.py runs the checks and the thinking conflicts on every
+call). Decisions and sources: docs/models.md.
 
 - `reasoning_effort` (OpenAI) -> `enable_thinking` / `thinking_budget`, except for models that take
   it themselves (qwen3.8-max and later, deepseek-v4), which get it as it is (`map_reasoning_effort`).
@@ -175,9 +176,10 @@ def resolve_thinking_conflicts(
     return {**parameters, "enable_thinking": False}, [f"thinking turned off for {what}"]
 
 
-def openai_door_parameters(
+def chat_parameters(
     model: str, parameters: dict[str, Any], messages: Any, rules: ModelRules
 ) -> tuple[dict[str, Any], list[str]]:
-    """Everything above, in order, for a /v1 call: effort, temperature, checks, thinking conflicts."""
+    """Everything above, in order, for a call in OpenAI's terms (/v1 chat, and any door that takes its
+    names): effort, temperature, checks, thinking conflicts."""
     parameters = map_temperature(map_reasoning_effort(model, parameters, rules))
     return resolve_thinking_conflicts(model, check_passthrough(parameters), messages, rules)

@@ -1,5 +1,5 @@
 """What the worker's event loop needs to know from a request head before a thread serves it
-(web/worker.py): where the head ends, how much body to read with it, and whether to refuse it at once."""
+(web/server/worker.py): where the head ends, how much body to read with it, and whether to refuse it at once."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_bodies import MODEL, STREAM, message_schema, parameter_rules
+from handlers.system.openapi.bodies import MODEL, STREAM, message_schema, parameter_rules
 
 NULL = {"type": "null"}  # absent or null
 
@@ -27,12 +27,12 @@ def _part(kind: str, value: dict[str, Any], description: str) -> dict[str, Any]:
 # whitespace or control character anywhere; the scheme in any case.
 _UNSAFE = "\\x00-\\x20\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 _PLAIN = f"[^{_UNSAFE}]"
-_TOKEN = "[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*"
+TOKEN = "[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*"
 BASE64 = "[a-zA-Z0-9+/_-]+={0,2}"
 # userinfo up to the last "@", a host, a port, then the path, query or fragment (urlsplit's reading).
 HTTP_URL = (f"^[Hh][Tt][Tt][Pp][Ss]?://([^/?#\\[\\]{_UNSAFE}]*@)?[^/?#@:\\[\\]{_UNSAFE}]+(:[^/?#@\\[\\]{_UNSAFE}]*)?"
             f"([/?#]{_PLAIN}*)?$")
-DATA_URL = f"^[Dd][Aa][Tt][Aa]:{_TOKEN}/{_TOKEN}(;{_TOKEN}={_TOKEN})*;[Bb][Aa][Ss][Ee]64,{BASE64}$"
+DATA_URL = f"^[Dd][Aa][Tt][Aa]:{TOKEN}/{TOKEN}(;{TOKEN}={TOKEN})*;[Bb][Aa][Ss][Ee]64,{BASE64}$"
 URL = {"type": "string", "anyOf": [{"pattern": HTTP_URL}, {"pattern": DATA_URL}],
        "description": "an http(s):// URL with a host, or a base64 data: URL (never a local path: a 400)"}
 CONTENT_PARTS = {

@@ -8,9 +8,11 @@ import re
 import time
 from typing import Any, Iterator
 
-from core.result_shapes import OpenAIDeltas, choices, openai_choices, openai_usage, total_usage
+from core.openai_shapes import OpenAIDeltas, openai_choices, openai_usage
+from core.result_shapes import choices, total_usage
 from core.types import Completion
 from core.web_search import merged_output_field, search_sources, url_citations
+
 
 
 def _result(completion: Completion) -> dict[str, Any]:

@@ -1,11 +1,7 @@
-"""What a POST to /invoke means: the mode, the call to make upstream, and whether to stream.
-
-Bodies come in three shapes and all of them work on every /invoke route:
-
-- raw text (what the FC console's test tab sends, as application/octet-stream);
-- flat JSON: ``{"messages" | "prompt": ..., "model": ..., "temperature": ..., "stream": ...}``;
-- DashScope-native JSON: ``{"model": ..., "input": {...}, "parameters": {...}}``, so a system
-  that already calls DashScope's HTTP API only changes the URL and drops its key.
+"""DashScope's request body, read in one place for the doors that take it (/invoke and the native
+door): ``{"model": ..., "input": {"messages" | "prompt": ...}, "parameters": {...}}``, and /invoke's flat
+shape of the same fields (``{"messages" | "prompt": ..., "model": ..., "temperature": ..., "stream": ...}``)
+-> a `GenerationRequest` (mode, call, stream). Pure.
 """
 
 from __future__ import annotations
@@ -13,81 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.compatible_fields import compatible_parameters
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
-from core.openai_format import openai_fields_for_dashscope
 from core.parameters import model_name, stream_switch, validate_messages, validate_parameters, with_call_defaults
-from core.json_input import load_json, whole_numbers
+from core.json_input import whole_numbers
 from core.types import GenerationCall
 
 # Top-level fields of the native shape; anything else there is a mistake worth naming.
 NATIVE_FIELDS = frozenset({"model", "input", "parameters", "stream"})
 # Top-level fields of the flat shape that are not generation parameters.
 FLAT_FIELDS = frozenset({"messages", "prompt", "model", "stream", "parameters"})
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 
 @dataclass(frozen=True)
-class InvokeRequest:
+class GenerationRequest:
     mode: InvokeMode
     call: GenerationCall
     stream: bool
 
     def log_fields(self) -> dict[str, Any]:
         return {"mode": self.mode, "model": self.call.model, "stream": self.stream}
-
-
-def stream_flag(value: str | None, source: str) -> bool | None:
-    """Read an on/off switch from a query string value; None when absent."""
-    if value is None:
-        return None
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise InvalidRequest(f"`{source}` must be true or false, got {value!r}")
-
-
-def _is_json_content_type(mimetype: str) -> bool:
-    return mimetype == "application/json" or mimetype.endswith("+json")
-
-
-def _decode(body: bytes) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidRequest(
-            "the body is not valid UTF-8 text: send it as UTF-8 (charset=utf-8); other charsets (GBK, ...) are not converted"
-        ) from None
-
-
-def _structured_payload(text: str, mimetype: str) -> dict[str, Any] | None:
-    """The JSON object a body carries, or None when the body is the user's raw text."""
-    if _is_json_content_type(mimetype):
-        payload = load_json(text, "the body is sent as application/json but")
-        if not isinstance(payload, dict):
-            raise InvalidRequest("a JSON body must be an object with `messages` or `prompt`")
-        return payload
-    if mimetype == "text/plain":
-        return None  # declared text is text, whatever it looks like
-    # The console sends JSON test events as application/octet-stream: a body that parses as an
-    # object naming our fields is structured; anything else is text to send to the model.
-    stripped = text.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
-        return None
-    # Shaped like a JSON object: a mistake in it is the caller's to hear about, not text for the model.
-    try:
-        payload = load_json(text, "the body looks like a JSON object but")
-    except InvalidRequest as error:
-        raise InvalidRequest(
-            f"{error.message}; to send text that starts with `{{` to the model as it is, send it with "
-            "Content-Type: text/plain"
-        ) from None
-    if isinstance(payload, dict) and payload.keys() & {"messages", "prompt", "input"}:
-        return payload
-    return None
 
 
 def _object(value: Any, name: str) -> dict[str, Any]:
@@ -152,48 +94,18 @@ def _mode_of(fields: _BodyFields, fixed_mode: InvokeMode | None) -> InvokeMode:
 
 def checked_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """A call's parameters, checked (core/parameters.py), with no default added."""
-    parameters = validate_parameters(openai_fields_for_dashscope(whole_numbers(parameters)))
+    parameters = validate_parameters(compatible_parameters(whole_numbers(parameters)))
     if parameters.get("tools") and parameters.get("result_format") == "text":
         raise InvalidRequest("`tools` need `result_format` \"message\" (DashScope returns tool calls only as messages)")
     return parameters
 
 
-def _finish_parameters(
+def finish_parameters(
     parameters: dict[str, Any], mode: InvokeMode, stream: bool
 ) -> dict[str, Any]:
     parameters = checked_parameters(parameters)
     default_format = "text" if mode == "prompt" and not parameters.get("tools") else "message"
     return with_call_defaults(parameters, default_format, stream)
-
-
-def parse_invoke_body(
-    body: bytes,
-    mimetype: str,
-    config: Config,
-    fixed_mode: InvokeMode | None = None,
-    stream_requested: bool = False,
-) -> InvokeRequest:
-    """Turn an /invoke request body into the call to make. Raises InvalidRequest naming the problem."""
-    if not body.strip():
-        raise InvalidRequest("the body is empty: send your text, or JSON with `messages` or `prompt`")
-    text = _decode(body)
-    payload = _structured_payload(text, mimetype)
-
-    if payload is None:
-        # Raw text: the user's words, sent in the route's mode (or INVOKE_MODE on plain /invoke).
-        mode = fixed_mode or config.invoke_mode
-        parameters = _finish_parameters({}, mode, stream_requested)
-        if mode == "messages":
-            messages = [
-                {"role": "system", "content": config.system_prompt},
-                {"role": "user", "content": text},
-            ]
-            call = GenerationCall(config.default_model, messages=messages, parameters=parameters)
-        else:
-            call = GenerationCall(config.default_model, prompt=text, parameters=parameters)
-        return InvokeRequest(mode, call, stream_requested)
-
-    return structured_request(payload, config, fixed_mode, stream_requested)
 
 
 def structured_request(
@@ -202,9 +114,9 @@ def structured_request(
     fixed_mode: InvokeMode | None = None,
     stream_requested: bool = False,
     call_defaults: bool = True,
-) -> InvokeRequest:
+) -> GenerationRequest:
     """The call a flat or DashScope-native JSON object asks for. `call_defaults`: add the function's
-    defaults (result_format, incremental stream events); the native door (core/native_body.py) adds
+    defaults (result_format, incremental stream events); the native door (handlers/native/body.py) adds
     none, so that its callers get exactly what DashScope would have answered them."""
     fields = _fields_of(payload)
     mode = _mode_of(fields, fixed_mode)
@@ -214,7 +126,7 @@ def structured_request(
     elif not isinstance(fields.prompt, str) or not fields.prompt.strip():
         raise InvalidRequest("`prompt` must be a non-empty string")
     parameters = (
-        _finish_parameters(fields.parameters, mode, streaming) if call_defaults else checked_parameters(fields.parameters)
+        finish_parameters(fields.parameters, mode, streaming) if call_defaults else checked_parameters(fields.parameters)
     )
     call = GenerationCall(
         model=model_name(fields.model, config.default_model),
@@ -222,4 +134,4 @@ def structured_request(
         prompt=fields.prompt if mode == "prompt" else None,
         parameters=parameters,
     )
-    return InvokeRequest(mode, call, streaming)
+    return GenerationRequest(mode, call, streaming)

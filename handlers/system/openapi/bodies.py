@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.invoke_body import FLAT_FIELDS
+from core.dashscope_wire import FLAT_FIELDS
 from core.parameters import MODEL_NAME_SCHEMA, SDK_CONTROL_ARGUMENTS
 
 REF = "#/components/schemas/"
@@ -73,8 +73,8 @@ MESSAGE = message_schema(
     {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1}]},
 )
 
-# Rules across parameters (core/openai_parameters.py's check_passthrough and
-# resolve_thinking_conflicts, core/invoke_body.py), each said as what a body may be: schemathesis
+# Rules across parameters (core/parameter_rules.py's check_passthrough and
+# resolve_thinking_conflicts, core/dashscope_wire.py), each said as what a body may be: schemathesis
 # cannot generate from a `not` beside the modes' `anyOf`.
 _NULL = {"type": "null"}  # absent or null: what the parsers read as not given
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response
+from flask import Blueprint, Flask, Response
 
 from core.errors import RouteNotFound
 from web.services import services
 
 bp = Blueprint("page", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 PAGE = (Path(__file__).parent / "try_page.html").read_bytes()
 # The page's script and style are inline; it talks only to this function; image previews may show an
 # https: URL or a data: URL (a local file). No other page may frame it, and nothing is sniffed.

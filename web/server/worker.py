@@ -37,9 +37,9 @@ from gunicorn import util
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from core.config import Config
-from web.quick_stop import QuickStop
-from web.request_head import buffered_body_length, expects_too_large_body, head_is_complete
-from web.worker_errors import json_error_response, log_refused, status_for
+from web.server.quick_stop import QuickStop
+from web.server.request_head import buffered_body_length, expects_too_large_body, head_is_complete
+from web.server.worker_errors import json_error_response, log_refused, status_for
 
 # gunicorn.conf.py has checked the settings (a bad one stops the start in one line, exit 2).
 _CONFIG = Config.from_env()
@@ -67,7 +67,7 @@ STOP_LINGER_S = 1.0
 
 class RequestReadingWorker(QuickStop, ThreadWorker):
     """gthread whose event loop reads each request before a pool thread serves it (and whose quick
-    stop, web/quick_stop.py, happens once and at once)."""
+    stop, web/server/quick_stop.py, happens once and at once)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_bodies import EMBEDDING_DIMENSION, EMBEDDING_TEXTS, body_schemas
-from core.openapi_chat import chat_schemas
 from core.parameters import MODEL_NAME_SCHEMA, parameters_json_schema
+from handlers.system.openapi.bodies import EMBEDDING_DIMENSION, EMBEDDING_TEXTS, body_schemas
+from handlers.system.openapi.chat import chat_schemas
 
 REF = "#/components/schemas/"
 

@@ -3,7 +3,7 @@
 ``POST /v1/chat/completions`` and ``GET /v1/models``. The DashScope key stays in the function: the
 Authorization header a client sends is never forwarded. Errors use OpenAI's body, so the `openai`
 package raises BadRequestError, RateLimitError, ... as its users expect. The door parses and shapes
-(core/openai_format.py); web/serve.py does the rest.
+(handlers/openai/chat_request.py); web/serve.py does the rest.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from core.config import Config
 from core.errors import ApiError, InvalidRequest, RouteNotFound
 from core.json_input import load_json
-from core.openai_answers import chat_chunks, chat_completion
-from core.openai_embeddings import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
-from core.openai_format import ChatRequest, openai_error_body, openai_error_status, parse_chat_request
+from core.openai_shapes import openai_error_body, openai_error_status
 from core.types import Completion
 from core.web_search import citation_pattern
+from handlers.openai.answers import chat_chunks, chat_completion
+from handlers.openai.chat_request import ChatRequest, parse_chat_request
+from handlers.openai.embeddings_body import EmbeddingsRequest, embeddings_answer, parse_embeddings_request
 from web.errors import use_error_body
 from web.serve import serve
 from web.services import services
@@ -29,7 +30,7 @@ bp = Blueprint("openai", __name__, url_prefix="/v1")
 PREFIX = "/v1/"
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Everything under /v1/, unknown paths and wrong methods included, answers in OpenAI's shape.
     use_error_body(app, PREFIX, openai_error_body, openai_error_status)

@@ -1,7 +1,7 @@
-"""What a request on DashScope's own paths (`/api/v1/...`, handlers/native.py) asks for. Pure.
+"""What a request on DashScope's own paths (`/api/v1/...`, handlers/native/views.py) asks for. Pure.
 
 The bodies are DashScope's: ``{"model", "input": {...}, "parameters": {...}}``. A generation body is
-read by /invoke's parser (core/invoke_body.py's `structured_request`), so both doors check a call
+read as /invoke reads it (core/dashscope_wire.py's `structured_request`), so both doors check a call
 the same way; here it gets none of the function's defaults (result_format, incremental stream
 events), so a caller gets exactly what DashScope would have answered it.
 """
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from core.config import Config
+from core.dashscope_wire import structured_request
+from core.embedding_input import embedding_texts
 from core.errors import InvalidRequest
-from core.invoke_body import structured_request
 from core.json_input import load_json
 from core.parameters import SDK_CONTROL_ARGUMENTS, check_model_name, model_name, validate_messages
 from core.types import EmbeddingCall, GenerationCall, TokenizationCall
@@ -78,20 +79,6 @@ def _parameters(payload: dict[str, Any], known: dict[str, type | tuple[type, ...
             kind = "an integer" if expected is int else "a string"
             raise InvalidRequest(f"`parameters.{name}` must be {kind}", param=name)
     return {name: value for name, value in parameters.items() if value is not None}
-
-
-def embedding_texts(texts: Any, where: str) -> list[str]:
-    """The texts to embed: one string or a non-empty list of non-empty strings."""
-    if isinstance(texts, str):
-        texts = [texts]
-    if not isinstance(texts, list) or not texts:
-        raise InvalidRequest(f"`{where}` must be a string or a non-empty list of strings", param=where)
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise InvalidRequest(f"`{where}[{index}]` must be a string (token arrays are not supported)", param=where)
-        if not text.strip():
-            raise InvalidRequest(f"`{where}[{index}]` is empty: every text needs something to embed", param=where)
-    return texts
 
 
 def parse_native_embedding(body: bytes) -> NativeOtherRequest:

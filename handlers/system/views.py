@@ -8,14 +8,18 @@ ever call without the mark, and nothing an outside caller can make it do.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from core.input_tokens import warm_tokenizer
-from core.openapi import openapi_document
+from core.upstream.tokens import warm_tokenizer
+from handlers.system.openapi.document import openapi_document
 from web.services import services
 from web.tracking import flush_logs
 
 bp = Blueprint("system", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 OPENAPI = openapi_document()
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.openapi_responses import RESPONSES_SCHEMAS, responses_paths
-from core.openapi_anthropic import SCHEMAS as ANTHROPIC_SCHEMAS
-from core.openapi_anthropic import anthropic_paths
-from core.openapi_schemas import (
+from handlers.system.openapi.anthropic import SCHEMAS as ANTHROPIC_SCHEMAS
+from handlers.system.openapi.anthropic import anthropic_paths
+from handlers.system.openapi.responses import RESPONSES_SCHEMAS, responses_paths
+from handlers.system.openapi.schemas import (
     CALL_ERRORS,
     DASHSCOPE_EVENT,
     NATIVE_EVENT,
@@ -63,7 +63,7 @@ def _simple(summary: str, schema: str, method_errors: tuple[int, ...] = (401, 40
 
 
 def _native(summary: str, body: str, streams: bool = False, errors: tuple[int, ...] = CALL_ERRORS) -> dict[str, Any]:
-    """An operation of the DashScope-native door (handlers/native.py)."""
+    """An operation of the DashScope-native door (handlers/native/views.py)."""
     content: dict[str, Any] = {"application/json": {"schema": ref("NativeAnswer")}}
     if streams:
         content["text/event-stream"] = {"schema": NATIVE_EVENT}
