@@ -87,7 +87,7 @@ def serve(door: Door[P]) -> Response:
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
         # A tokenizer call is answered here and spends nothing, but counts against the caller's rpm.
-        admission = found.admit_caller(current_caller(), call, policy_notes)
+        admission, call = found.admit_caller(current_caller(), call, policy_notes)
         # The call will be made: its log line counts retries from here (the client reports each one).
         note(**policy_notes, retries=0)
         note_content(request=call.content)
