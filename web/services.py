@@ -10,6 +10,7 @@ from flask import current_app
 
 from core.callers import Caller, CallerStore
 from core.config import Config
+from core.errors import ApiError
 from core.models import ModelRules
 from core.policy import apply_owner_policy
 from core.routing import route_call
@@ -74,6 +75,19 @@ class Services:
             call = held_to_reservation(call, self.rules.thinks(call.model, call.parameters))
         counted = (notes or {}).get("input_tokens_counted")
         return admit_caller(store, caller, call.model, lambda: tokens_to_reserve(call, counted)), call
+
+
+    def count_unread_body(self, caller: Caller | None) -> None:
+        """A call whose body did not all arrive in time (408) counts against its caller's rpm, as a
+        tokenizer call does (no usage row). A limit it meets or a store that cannot be asked changes
+        nothing: the caller gets its 408 either way."""
+        if self.callers is None or caller is None:
+            return
+        try:
+            # Counted as a call to a model it may use (the body, and with it the model, never came).
+            admit_caller(self.callers, caller, caller.models[0] if caller.models else "", local=True)
+        except ApiError:
+            pass
 
 
 def services() -> Services:
