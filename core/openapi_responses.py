@@ -27,12 +27,17 @@ RESPONSES_SCHEMAS: dict[str, Any] = {
                        "response for RESPONSES_TTL_S, for `previous_response_id` and GET.",
         "properties": {
             "model": {"type": "string"},
-            "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": _ITEM}]},
-            "instructions": {"type": "string"},
+            "input": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": _ITEM, "minItems": 1}]},
+            "instructions": {"type": "string", "minLength": 1},
             "stream": {"type": "boolean"},
             "tools": {"type": "array", "items": {"type": "object", "properties": {
                 "type": {"enum": ["function", "namespace", "web_search", "web_search_preview"]}}, "required": ["type"]}},
-            "tool_choice": {"oneOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]},
+            "tool_choice": {"oneOf": [
+                {"enum": ["auto", "none", "required"]},
+                {"type": "object", "properties": {"type": {"const": "function"}, "name": {"type": "string", "minLength": 1}},
+                 "required": ["type", "name"]},
+                {"type": "object", "properties": {"type": {"enum": ["web_search", "web_search_preview"]}}, "required": ["type"]},
+            ]},
             "parallel_tool_calls": {"type": "boolean"},
             "reasoning": {"type": "object", "properties": {
                 "effort": {"enum": ["none", "minimal", "low", "medium", "high", "xhigh"]},
