@@ -31,7 +31,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 _BLOCK = {"type": "object", "properties": {"type": {"type": "string"}}, "required": ["type"], "additionalProperties": True,
           "description": "text, image (base64 or url source), tool_use, tool_result (text or blocks, is_error), thinking, "
                          "redacted_thinking; `cache_control` on a block becomes DashScope's cache marker"}
-_CONTENT = {"oneOf": [{"type": "string"}, {"type": "array", "items": _ref("AnthropicBlock")}]}
+_CONTENT = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1, "items": _ref("AnthropicBlock")}]}
 _REQUEST_PROPERTIES: dict[str, Any] = {
     "model": {"type": "string", "description": "A Qwen model, or a claude-* name ANTHROPIC_MODEL_MAP maps"},
     "messages": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {

@@ -55,8 +55,15 @@ RESPONSES_SCHEMAS: dict[str, Any] = {
             "prompt_cache_key": {"type": "string", "description": "accepted; DashScope caches on its own"},
             "client_metadata": {"type": "object", "description": "accepted (Codex sends it)"},
             "safety_identifier": {"type": "string"},
+            # Accepted and not sent (handlers/responses/parsing.py ACCEPTED), and DashScope's own fields.
+            **{name: {"description": "accepted; not sent"} for name in (
+                "prompt_cache_retention", "service_tier", "stream_options", "truncation", "prompt_cache_options")},
+            **{name: {"$ref": f"#/components/schemas/Parameters/properties/{name}"} for name in (
+                "top_k", "seed", "presence_penalty", "repetition_penalty", "stop", "enable_thinking",
+                "thinking_budget", "enable_search", "search_options")},
         },
         "required": ["input"],
+        "additionalProperties": False,  # any other field is a 400 naming it
     },
     "Response": {
         "type": "object",
