@@ -57,6 +57,10 @@ def _fields_of(payload: dict[str, Any]) -> _BodyFields:
                 "generation parameters go under `parameters`"
             )
         given = _object(payload["input"], "input")
+        dropped = sorted(given.keys() - {"messages", "prompt"})
+        if dropped:  # never sent on, so never silently dropped (`history`: DashScope's old turns)
+            raise InvalidRequest(f"unknown field `input.{dropped[0]}`: `input` carries `messages` or `prompt` "
+                                 "(earlier turns go in `messages`)", param=f"input.{dropped[0]}")
         parameters = dict(_object(payload.get("parameters", {}), "parameters"))
     else:
         given = payload

@@ -25,7 +25,9 @@ from typing import Any, Callable, Iterable, Iterator
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
-from core.errors import InvalidRequest, PayloadTooLarge, RequestTimeout, TransferCodingNotImplemented, UnsupportedMediaType
+from core.errors import (InstanceStopping, InvalidRequest, PayloadTooLarge, RequestTimeout, TransferCodingNotImplemented,
+                         UnsupportedMediaType)
+from web.lifecycle import stop_deadline
 
 MIB = 1024 * 1024
 READ_SIZE = 64 * 1024
@@ -37,9 +39,14 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the body is larger than {max_bytes} bytes (MAX_BODY_BYTES)", headers={"Connection": "close"})
 
 
+class _Stopping(Exception):
+    """The instance's stop deadline came while the body was still arriving."""
+
+
 class _DeadlineSocket:
     """gunicorn's socket for one body read: every recv waits at most until the deadline, so a client
-    that trickles a byte now and then cannot stretch one read past it."""
+    that trickles a byte now and then cannot stretch one read past it; nor past the instance's stop
+    deadline (web/lifecycle.py), which may begin while a recv waits: it waits in slices of 1 s."""
 
     __slots__ = ("_sock", "_deadline")
 
@@ -47,11 +54,18 @@ class _DeadlineSocket:
         self._sock, self._deadline = sock, deadline
 
     def recv(self, size: int) -> bytes:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the body's deadline passed")
-        self._sock.settimeout(remaining)
-        return self._sock.recv(size)
+        while True:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the body's deadline passed")
+            stop = stop_deadline()
+            if stop is not None and time.perf_counter() >= stop:
+                raise _Stopping()
+            self._sock.settimeout(min(remaining, 1.0))
+            try:
+                return self._sock.recv(size)
+            except socket.timeout:
+                continue
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -101,6 +115,11 @@ def read_body(max_bytes: int, timeout_s: float | None = None) -> bytes:
                 break
             pieces.append(piece)
             received += len(piece)
+    except _Stopping:
+        environ[BODY_READ_KEY] = True  # not drained: the connection closes after this answer
+        raise InstanceStopping(
+            f"this function instance is stopping (FC is shutting it down) before the request body had all "
+            f"arrived ({received} bytes); send the call again", headers={"Connection": "close"}) from None
     except TimeoutError:
         # gunicorn marks the body failed: the connection is closed after this answer, undrained.
         environ[BODY_READ_KEY] = True

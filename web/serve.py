@@ -23,6 +23,7 @@ from typing import Any, Generic, Iterator, Protocol, TypeVar
 from flask import Response, jsonify
 
 from core.config import Config
+from core.errors import RequestTimeout
 from core.parameters import check_model_name
 from core.types import Call, Completion
 from web.callers import Admission, current_caller
@@ -81,13 +82,20 @@ def serve(door: Door[P]) -> Response:
     slot = found.take_slots(current_caller())
     admission: Admission | None = None
     try:
-        parsed = door.parse(read_body(config.max_body_bytes, config.request_read_timeout_s), config)
+        try:
+            body = read_body(config.max_body_bytes, config.request_read_timeout_s)
+        except RequestTimeout:
+            # A body that never came held a slot all that time: it counts against the caller's rpm,
+            # so that a caller cannot hold its share of the instance again and again for free.
+            found.count_unread_body(current_caller())
+            raise
+        parsed = door.parse(body, config)
         # Every door's model name, before it reaches the log line, a counter or a usage row.
         check_model_name(parsed.call.model)
         note(**parsed.log_fields())
         call, policy_notes = found.admit(parsed.call)
         # A tokenizer call is answered here and spends nothing, but counts against the caller's rpm.
-        admission = found.admit_caller(current_caller(), call, policy_notes)
+        admission, call = found.admit_caller(current_caller(), call, policy_notes)
         # The call will be made: its log line counts retries from here (the client reports each one).
         note(**policy_notes, retries=0)
         note_content(request=call.content)

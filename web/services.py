@@ -10,10 +10,11 @@ from flask import Flask, current_app
 
 from core.callers import Caller, CallerStore
 from core.config import Config
+from core.errors import ApiError
 from core.models import ModelRules
 from core.policy import apply_owner_policy
 from core.routing import route_call
-from core.reservation import tokens_to_reserve
+from core.reservation import held_to_reservation, tokens_to_reserve
 from core.types import Call, GenerationCall, TokenizationCall
 from core.upstream import Upstream
 from web.callers import Admission, CallerInFlight, admit_caller
@@ -63,14 +64,34 @@ class Services:
         call, routing_notes = route_call(call, self.rules)
         return call, {**notes, **routing_notes}
 
-    def admit_caller(self, caller: Caller | None, call: Call, notes: dict[str, Any] | None = None) -> Admission | None:
+    def admit_caller(self, caller: Caller | None, call: Call,
+                     notes: dict[str, Any] | None = None) -> tuple[Admission | None, Call]:
         """The caller's limits and MODEL_LIMITS for one call (counted now, with what it can spend
         reserved: core/reservation.py); settle the result once. A tokenizer call counts against the
-        caller's rpm only. `notes`: the owner's rules' notes (their input count is reused)."""
+        caller's rpm only. `notes`: the owner's rules' notes (their input count is reused). Returns
+        the admission and the call to make (held to its reservation when one is taken)."""
         if isinstance(call, TokenizationCall):
-            return admit_caller(self.callers, caller, call.model, local=True)
+            return admit_caller(self.callers, caller, call.model, local=True), call
+        store = self.callers
+        if (isinstance(call, GenerationCall) and store is not None and caller is not None
+                and store.reserves(caller, call.model)):
+            # Held to what it reserves, so that it cannot spend more (core/reservation.py).
+            call = held_to_reservation(call, self.rules.thinks(call.model, call.parameters))
         counted = (notes or {}).get("input_tokens_counted")
-        return admit_caller(self.callers, caller, call.model, lambda: tokens_to_reserve(call, counted))
+        return admit_caller(store, caller, call.model, lambda: tokens_to_reserve(call, counted)), call
+
+
+    def count_unread_body(self, caller: Caller | None) -> None:
+        """A call whose body did not all arrive in time (408) counts against its caller's rpm, as a
+        tokenizer call does (no usage row). A limit it meets or a store that cannot be asked changes
+        nothing: the caller gets its 408 either way."""
+        if self.callers is None or caller is None:
+            return
+        try:
+            # Counted as a call to a model it may use (the body, and with it the model, never came).
+            admit_caller(self.callers, caller, caller.models[0] if caller.models else "", local=True)
+        except ApiError:
+            pass
 
 
 def services() -> Services:

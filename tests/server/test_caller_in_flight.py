@@ -88,3 +88,31 @@ def test_a_caller_at_its_rpm_is_refused_from_its_head(instance):
         for sock in sockets:
             sock.close()
     assert owner_call(instance) == 200
+
+
+TIMED_OUT = new_key()
+
+
+@pytest.fixture(scope="module")
+def quick_timeout_instance(emulator) -> Iterator[str]:
+    env = function_env(emulator, INVOKE_TOKEN=OWNER, REQUEST_READ_TIMEOUT_S="2",
+                       CALLERS=f"timedout:{TIMED_OUT}:rpm=1,models=qwen-plus")
+    process, url = start_like_fc(env)
+    yield url
+    stop(process)
+
+
+def test_a_body_that_never_came_counts_against_the_callers_rpm(quick_timeout_instance):
+    """A caller at rpm=1 whose slow bodies time out (408) held a slot each time and was never counted:
+    it could hold its share of the instance for ever. Its 408 counts: the next body is refused from its head."""
+    first = slow_body(quick_timeout_instance, TIMED_OUT)
+    try:
+        assert answer_within(first, 6).startswith(b"HTTP/1.1 408")
+    finally:
+        first.close()
+    again = slow_body(quick_timeout_instance, TIMED_OUT)
+    try:
+        answer = answer_within(again, 1)  # 4900023: b"" (its body read again, for 2 s), then a 408
+    finally:
+        again.close()
+    assert answer.startswith(b"HTTP/1.1 429") and b"requests per minute" in answer, answer[:300]

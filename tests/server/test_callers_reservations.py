@@ -79,6 +79,43 @@ def test_a_hundred_concurrent_calls_on_two_instances_overrun_a_token_limit_by_at
     assert usage(redis_server, f"concurrent{limit.replace('-', '_')}") == {"requests": len(served), "tokens": sum(spent)}
 
 
+def spent_in(answers: list[requests.Response]) -> list[int]:
+    return [a.json()["usage"]["input_tokens"] + a.json()["usage"]["output_tokens"] for a in answers if a.status_code == 200]
+
+
+def test_a_thinking_call_with_no_thinking_budget_cannot_overrun_a_budget_by_more_than_one_call(instances, redis_server):
+    """DashScope's max_tokens bounds the answer, not the thinking: a reserved call that names no
+    thinking_budget is held to the thinking it reserved (core/reservation.py)."""
+    key = add(redis_server, "thinking", "--budget-tokens", "20000")
+    words = " ".join(["w"] * 400)
+
+    def call(n: int) -> requests.Response:
+        return requests.post(f"{instances[n % 2]}/invoke", headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                             json={"prompt": f"{words} {n} [[emulate delay=0.5]]", "model": "qwen3.6-plus", "max_tokens": 5})
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(call, range(40)))
+    spent = spent_in(answers)
+    # 4900023: all 40 admitted (each reserved its input + 5), 33,120 tokens spent.
+    assert spent and sum(spent) <= 20000 + max(spent), (len(spent), sum(spent))
+    assert {a.status_code for a in answers} <= {200, 429}
+
+
+def test_a_call_with_no_max_tokens_is_held_to_what_it_reserved(instances, redis_server):
+    key = add(redis_server, "unbounded", "--budget-tokens", "60000")
+    reply = " ".join(["r"] * 6000)
+
+    def call(n: int) -> requests.Response:
+        return requests.post(f"{instances[n % 2]}/invoke", headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                             json={"prompt": f"{n} [[emulate delay=0.5 reply=\"{reply}\"]]", "model": "qwen-plus"})
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(call, range(20)))
+    spent = spent_in(answers)
+    # 4900023: 6 admitted (each reserved its input + 4,096), 72,078 tokens spent.
+    assert spent and sum(spent) <= 60000 + max(spent), (len(spent), sum(spent))
+    served = [a.json() for a in answers if a.status_code == 200]
+    assert all(a["usage"]["output_tokens"] == 4096 and a["output"]["finish_reason"] == "length" for a in served), served[0]["usage"]
+
+
 def test_a_reservation_is_released_when_its_call_ends_however_it_ends(instances, redis_server):
     key = add(redis_server, "released", "--budget-tokens", "5000")
     bearer = {"Authorization": f"Bearer {key}"}

@@ -162,3 +162,33 @@ def test_requests_arriving_after_sigterm_are_refused_at_once(emulator):
     # Its log line, like any request's, with the request id the caller got.
     (line,) = [json.loads(text) for text in output.splitlines() if refusal["request_id"] in text]
     assert line["status"] == 503
+
+
+def test_a_call_whose_body_is_still_arriving_at_the_stop_deadline_gets_a_503(emulator):
+    """A body over 64 KiB is read by a thread (web/request_body.py): half of it sent when SIGTERM
+    comes, the caller gets 503 InstanceStopping at the stop deadline, not a closed connection at the kill."""
+    process, url = start_like_fc(function_env(emulator, GUNICORN_CMD_ARGS=f"--graceful-timeout {GRACE_S}",
+                                              REQUEST_READ_TIMEOUT_S="30"))
+    parts = urlsplit(url)
+    half_sent = socket.create_connection((parts.hostname, parts.port), timeout=GRACE_S + 5)
+    try:
+        half_sent.sendall(b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Type: text/plain\r\nx-fc-request-id: half-sent\r\n"
+                          b"Content-Length: 200000\r\n\r\n" + b"a" * 100_000)
+        time.sleep(0.5)  # the thread is reading the body
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        received = b""
+        while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+            piece = half_sent.recv(65536)
+            if not piece:
+                break
+            received += piece
+        answered_within = time.monotonic() - signalled
+    finally:
+        half_sent.close()
+        output = stop(process)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503"), received[:300]  # 4900023: no answer, the connection closed at the kill
+    assert json.loads(body)["code"] == "InstanceStopping"
+    assert answered_within < GRACE_S
+    assert log_lines(output)["half-sent"]["status"] == 503

@@ -166,7 +166,8 @@ def body_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
             "description": description,
             "properties": {
                 "model": MODEL,
-                "input": {"type": "object", "properties": {"messages": messages, "prompt": prompt}, "allOf": [modes]},
+                "input": {"type": "object", "properties": {"messages": messages, "prompt": prompt}, "allOf": [modes],
+                          "additionalProperties": False},
                 "parameters": {"allOf": [_ref("Parameters"), *rules]} if checked else _ref("Parameters"),
                 "stream": STREAM,
             },

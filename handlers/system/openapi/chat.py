@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.system.openapi.bodies import MODEL, STREAM, message_schema, parameter_rules
+from handlers.system.openapi.bodies import MODEL, STREAM, message_schema, parameter_rules, thinking_not_asked
 
 NULL = {"type": "null"}  # absent or null
 
@@ -82,10 +82,14 @@ RULES_IN_PROSE = [
     {"anyOf": [{"properties": {"reasoning_effort": {"enum": ["none", "minimal", None]}}}, {"properties": {"enable_thinking": {"enum": [True, None]}}}]},
     {"anyOf": [{"properties": {"reasoning_effort": {"enum": ["low", "medium", "high", "xhigh", None]}}},
                {"properties": {"enable_thinking": {"enum": [False, None]}}}]},
+    # Partial mode (an assistant message with `partial: true` last) while the call asks for thinking.
+    {"anyOf": [thinking_not_asked(["none", "minimal"]),
+               {"properties": {"messages": {"items": {"properties": {"partial": {"enum": [False, None]}}}}}}]},
 ]
 PROSE = (" Also a 400: both `max_tokens` and `max_completion_tokens` (unless equal), `stream` with `incremental_output: false`, "
          "`reasoning_effort` with `thinking_budget`, `reasoning_effort` disagreeing with `enable_thinking`, and "
-         "`web_search_options` with `enable_search: false`.")
+         "`web_search_options` with `enable_search: false`, and a last assistant message with `partial: true` while the call "
+         "asks for thinking (`enable_thinking`, `thinking_budget` or `reasoning_effort`).")
 
 
 def chat_schemas(parameters: dict[str, Any]) -> dict[str, Any]:
