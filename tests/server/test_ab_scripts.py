@@ -24,3 +24,15 @@ def test_the_ab_script_runs_and_reports_a_result(script, results):
     assert len(lines) == results, done.stdout
     assert "| variant | CPU per call | latency per call |" in done.stdout
     assert all(" noise" in line or "slow clients" in line for line in lines), lines
+
+
+def test_two_trees_are_compared_side_by_side():
+    # The same tree twice: the script starts both, measures them interleaved and says, per figure,
+    # whether the new one differs beyond the noise (a restructure's "no figure worse").
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark" / "compare_trees.py"),
+                           "--old", str(ROOT), "--new", str(ROOT), "--quick"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| /") or line.startswith("| stream")]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| /invoke server CPU", "| /invoke latency", "| /v1 server CPU", "| /v1 latency", "| stream server CPU", "| stream latency"]
+    assert all(" noise |" in row for row in rows), rows
