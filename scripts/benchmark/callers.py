@@ -26,21 +26,25 @@ SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 ROUTES: dict[str, tuple[str, str, str]] = {
     "function": ("/invoke", "/invoke?stream=true", "text"),
     "function-v1": ("/v1/chat/completions", "/v1/chat/completions", "openai"),
+    "function-wide": ("/v1/chat/completions", "/v1/chat/completions", "openai"),  # a worker per core
     "function-responses": ("/v1/responses", "/v1/responses", "responses"),
     "function-anthropic": ("/v1/messages", "/v1/messages", "anthropic"),
     "floor": ("/invoke", "/stream", "text"),
     "official": ("/invoke", "/invoke", "text"),
     "relay": ("/relay", "/relay-stream", "text"),  # the floor app's SDK relay floor (floor_app.py)
     "litellm": ("/chat/completions", "/chat/completions", "openai"),
+    "portkey": ("/v1/chat/completions", "/v1/chat/completions", "openai"),
 }
 # What a direct call's text is relayed to: the gateway it is the baseline for.
-DIRECT = {"function": "direct", "function-v1": "direct", "function-responses": "direct", "function-anthropic": "direct", "floor": "direct", "official": "direct", "relay": "direct",
-          "litellm": "direct-compat"}
+DIRECT = {"function": "direct", "function-v1": "direct", "function-wide": "direct", "function-responses": "direct", "function-anthropic": "direct", "floor": "direct", "official": "direct", "relay": "direct",
+          "litellm": "direct-compat", "portkey": "direct-compat"}
 
 
 class Callers:
-    def __init__(self, urls: dict[str, str], base_url: str, model: str = "qwen-plus") -> None:
+    def __init__(self, urls: dict[str, str], base_url: str, model: str = "qwen-plus",
+                 headers: dict[str, dict[str, str]] | None = None) -> None:
         self.urls = urls
+        self.headers = headers or {}  # a target's own headers with every call (Portkey's routing and key)
         self.base_url = base_url  # the emulator's /api/v1
         self.compatible_url = base_url.removesuffix("/api/v1") + "/compatible-mode/v1"
         self.model = model
@@ -84,7 +88,7 @@ class Callers:
 
     def request(self, target: str, path: str, body: bytes, content_type: str, token: str = GATEWAY_TOKEN) -> http.client.HTTPResponse:
         connection = self._connection(target)
-        headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
+        headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}", **self.headers.get(target, {})}
         try:
             connection.request("POST", path, body=body, headers=headers)
             return connection.getresponse()

@@ -35,12 +35,12 @@ class Settings:
     long_streams: int = 5  # 2,000-event streams per door
     feature_rounds: int = 100  # rounds of the rows for features (thinking, multimodal, ...)
     quick: bool = False
-    peer: str | None = None
+    peers: tuple[str, ...] = ()  # scripts/benchmark/peers.py, in the order given
 
     @classmethod
-    def quick_run(cls, peer: str | None = None) -> "Settings":
+    def quick_run(cls, peers: tuple[str, ...] = ()) -> "Settings":
         return cls(rounds=10, levels=(1, 4), cold_starts=1, cpu_calls=100, rps_calls=128, long_streams=1,
-                   feature_rounds=5, quick=True, peer=peer)
+                   feature_rounds=5, quick=True, peers=peers)
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Results:
     cold_start_s: dict[str, list[float]] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)  # server CPU per small call
     rps: dict[str, float] = field(default_factory=dict)  # requests/s at 32 connections
+    rps_cores: dict[str, float] = field(default_factory=dict)  # the cores the server used meanwhile (CPU s / wall s)
+    wide_workers: int = 1  # the workers of "function-wide": one per core of this machine
     chunk_cpu_us: dict[str, float] = field(default_factory=dict)  # CPU per relayed event of a long stream
     features: dict[str, list[float] | str] = field(default_factory=dict)  # added latency, or why not measured
     package_zipped_mb: float = 0.0

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from scripts.benchmark.callers import Callers
 from scripts.benchmark.common import LONG_STREAM, LONG_STREAM_EVENTS, Results, Settings
 from scripts.benchmark.measure import rotated
+from scripts.benchmark.peers import PEERS
 from scripts.benchmark.servers import cpu_seconds
 
 CONNECTIONS = 32
@@ -34,21 +35,30 @@ def measure_cpu_per_call(settings: Settings, callers: Callers, pids: dict[str, i
     results.cpu_ms = {target: seconds / (per_block * BLOCKS) * 1000 for target, seconds in spent.items()}
 
 
-def measure_requests_per_second(settings: Settings, callers: Callers, targets: list[str], results: Results) -> None:
-    """Small calls on 32 connections at once, as fast as the server answers them."""
-    per_connection = max(1, settings.rps_calls // CONNECTIONS)
+def measure_requests_per_second(settings: Settings, callers: Callers, pids: dict[str, int], results: Results) -> None:
+    """Small calls on 32 connections at once, as fast as the server answers them, in blocks, the targets
+    interleaved between blocks; and the cores the server (`pids[target]`, its whole process tree) used
+    meanwhile: its CPU seconds over the wall's."""
+    per_connection = max(1, settings.rps_calls // CONNECTIONS // BLOCKS)
+    wall = {target: 0.0 for target in pids}
+    cpu = {target: 0.0 for target in pids}
 
     def connection(target: str) -> None:
         for number in range(per_connection):
             callers.call(target, f"load {number}")
 
-    for target in targets:
-        with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:  # one warm-up call per connection
+    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+        for target in pids:  # one warm-up call per connection
             list(pool.map(lambda _: callers.call(target, "warm up"), range(CONNECTIONS)))
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
-            list(pool.map(lambda _: connection(target), range(CONNECTIONS)))
-        results.rps[target] = per_connection * CONNECTIONS / (time.perf_counter() - started)
+        for block in range(BLOCKS):
+            for target in rotated(list(pids), block):
+                cpu_before, started = cpu_seconds(pids[target]), time.perf_counter()
+                list(pool.map(lambda _: connection(target), range(CONNECTIONS)))
+                wall[target] += time.perf_counter() - started
+                cpu[target] += cpu_seconds(pids[target]) - cpu_before
+    for target in pids:
+        results.rps[target] = per_connection * CONNECTIONS * BLOCKS / wall[target]
+        results.rps_cores[target] = cpu[target] / wall[target]
 
 
 def _consume_direct(callers: Callers, target: str) -> float:
@@ -61,7 +71,7 @@ def _consume_direct(callers: Callers, target: str) -> float:
 def measure_long_streams(settings: Settings, callers: Callers, pids: dict[str, int], results: Results) -> None:
     """CPU per relayed event of a 2,000-event stream: each door's server, against the SDK's own CPU
     to consume the same stream directly ("direct": the DashScope SDK; "direct-compat": OpenAI's)."""
-    directs = ["direct"] + (["direct-compat"] if "litellm" in pids else [])
+    directs = ["direct"] + (["direct-compat"] if set(pids) & set(PEERS) else [])
     spent = {target: 0.0 for target in [*pids, *directs]}
     for target in spent:  # warm: the first long stream also pays for imports and buffers
         callers.stream(target, LONG_STREAM)

@@ -43,14 +43,17 @@ def measure_package(settings: Settings, base_url: str, results: Results) -> None
     results.package_zipped_mb, results.package_cold_s = package.measure(build_fc_package.build(), base_url, settings.cold_starts)
 
 
-def measure_latency(settings: Settings, callers: Callers, results: Results, peer: bool) -> None:
-    """The function's targets round by round, then the peer's (each against its own direct calls, round
-    by round): LiteLLM goes on working after it has answered (its success callbacks), and interleaved
-    with the function's calls that work landed on theirs, on this machine's two cores."""
+def measure_latency(settings: Settings, callers: Callers, results: Results, peers: tuple[str, ...]) -> None:
+    """The function's targets round by round, then each peer's, each peer against its own direct calls
+    made in its own rounds (kept as "direct-compat/<peer>"): LiteLLM goes on working after it has
+    answered (its success callbacks), and interleaved with other calls that work lands on theirs, on
+    this machine's two cores."""
     _latency_rounds(settings, callers, results, ["direct", "function", "function-v1", "function-responses", "function-anthropic", "floor", "official"],
                     ["direct", "function", "function-v1", "function-responses", "function-anthropic", "floor"])
-    if peer:
-        _latency_rounds(settings, callers, results, ["direct-compat", "litellm"], ["direct-compat", "litellm"])
+    for peer in peers:
+        _latency_rounds(settings, callers, results, ["direct-compat", peer], ["direct-compat", peer])
+        for measured in (results.latency, results.first_event):
+            measured[f"direct-compat/{peer}"] = measured.pop("direct-compat")
 
 
 def _latency_rounds(settings: Settings, callers: Callers, results: Results, targets: list[str], stream_targets: list[str]) -> None:
@@ -82,11 +85,12 @@ def batch(level: int, make: Callable[[str, str], object], target: str, text: str
     return time.perf_counter() - started, statistics.mean(durations)
 
 
-def measure_concurrency(settings: Settings, callers: Callers, results: Results, peer: bool) -> None:
+def measure_concurrency(settings: Settings, callers: Callers, results: Results, peers: tuple[str, ...]) -> None:
     text = f"slow call [[emulate delay={UPSTREAM_S}]]"
-    call_targets = ["direct", "function", "official"] + (["direct-compat", "litellm"] if peer else [])
+    compat = ["direct-compat", *peers] if peers else []
+    call_targets = ["direct", "function", "official", *compat]
     # "relay": the floor app relaying the SDK's stream and nothing else, the least a gateway on the SDK does.
-    stream_targets = ["direct", "function", "function-v1", "relay"] + (["direct-compat", "litellm"] if peer else [])
+    stream_targets = ["direct", "function", "function-v1", "relay", *compat]
     for target in stream_targets:  # warm: the relay floor's first stream imports the SDK
         callers.stream(target, "warm up")
     for level in settings.levels:
@@ -106,7 +110,8 @@ def plot(settings: Settings, results: Results, path: Path) -> None:
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     lines = [("direct", "direct SDK call"), ("function", "the function"), ("official", "official FC sample"),
-             ("direct-compat", "direct OpenAI-client call (compatible mode)"), ("litellm", "LiteLLM proxy")]
+             ("direct-compat", "direct OpenAI-client call (compatible mode)"), ("litellm", "LiteLLM proxy"),
+             ("portkey", "Portkey gateway")]
     for name, label in lines:
         if (name, settings.levels[0]) in results.call_s:
             axes.plot(settings.levels, [results.call_s[(name, level)] for level in settings.levels], marker="o", label=label)

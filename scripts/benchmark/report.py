@@ -1,5 +1,5 @@
-"""The table: one row per measure, the function's figure, the peer's when it ran, what it is compared
-with and the target. A row without a target (a feature's added latency, the peer's figures) is
+"""The table: one row per measure, the function's figure, each peer's that ran (a column each), what it
+is compared with and the target. A row without a target (a feature's added latency, the peer's figures) is
 reported and not counted."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import statistics
 import time
 
-from scripts.benchmark.peer import VERSION as PEER_VERSION
+from scripts.benchmark.peers import PEERS
 from scripts.benchmark.common import LONG_STREAM_EVENTS, ROOT, UPSTREAM_S, Results, Settings, machine, percentile
 
 # The FC package before it held only what runs (commit 59705a8: requirements.txt with every SDK extra),
@@ -16,7 +16,7 @@ from scripts.benchmark.common import LONG_STREAM_EVENTS, ROOT, UPSTREAM_S, Resul
 BEFORE_PACKAGE_ZIPPED_MB, BEFORE_PACKAGE_COLD_S = 32.7, 0.43
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 MS = 1000
-Row = tuple[str, str, str, str, str, "bool | None"]
+Row = tuple[str, str, "list[str]", str, str, "bool | None"]
 
 
 def added(results: Results, target: str, direct: str = "direct") -> list[float]:
@@ -28,8 +28,10 @@ def first_added(results: Results, target: str, direct: str = "direct") -> float:
 
 
 def rows(settings: Settings, results: Results) -> list[Row]:
-    peer = settings.peer is not None
-    p = lambda make: make() if peer else ""  # noqa: E731 - the peer's cell, when it ran
+    peers = settings.peers
+    each = lambda make: [make(peer) for peer in peers]  # noqa: E731 - each peer's cell
+    none = [""] * len(peers)
+    compat = lambda peer: f"direct-compat/{peer}"  # noqa: E731 - a peer's own direct calls (measure_latency)
     invoke_p50 = percentile(added(results, "function"), 50) * MS
     v1_p50 = percentile(added(results, "function-v1"), 50) * MS
     responses_p50 = percentile(added(results, "function-responses"), 50) * MS
@@ -49,82 +51,94 @@ def rows(settings: Settings, results: Results) -> list[Row]:
     chunk_ratio = max(chunk["function"], chunk["function-v1"]) / chunk["direct"]
     cold = statistics.median(results.cold_start_s["function"])
     peer_ratio = lambda a, b: f" ({a / b:.2f}× direct)"  # noqa: E731
+    rps, cores = results.rps, results.rps_cores
+    wide_name, wide = "function-wide", results.wide_workers  # the function with a worker per core, on /v1
+    per_core = lambda name: f"{rps[name] / cores[name]:.0f}" if cores.get(name) else "—"  # noqa: E731
+    # The issue's target for the function using the instance's cores: 1.5× Portkey's, 5× LiteLLM's.
+    wide_met = all(rps[wide_name] >= {"portkey": 1.5, "litellm": 5.0}[peer] * rps[peer] for peer in peers) if peers else None
     table: list[Row] = [
         ("added latency p50, /invoke", f"{invoke_p50:.2f} ms",
-         p(lambda: f"{percentile(added(results, 'litellm', 'direct-compat'), 50) * MS:.2f} ms"),
+         each(lambda peer: f"{percentile(added(results, peer, compat(peer)), 50) * MS:.2f} ms"),
          f"floor hop {floor_p50:.2f} ms, official sample adds {official_p50:.2f} ms",
          f"≤ 1.3× floor ({1.3 * floor_p50:.2f}) and ≤ 0.8× official ({0.8 * official_p50:.2f})",
          invoke_p50 <= 1.3 * floor_p50 and invoke_p50 <= 0.8 * official_p50),
-        ("added latency p50, /v1", f"{v1_p50:.2f} ms", "", f"/invoke adds {invoke_p50:.2f} ms",
+        ("added latency p50, /v1", f"{v1_p50:.2f} ms", none, f"/invoke adds {invoke_p50:.2f} ms",
          f"≤ 1.15× /invoke ({1.15 * invoke_p50:.2f})", v1_p50 <= 1.15 * invoke_p50),
-        ("added latency p50, /v1/responses", f"{responses_p50:.2f} ms", "", f"/invoke adds {invoke_p50:.2f} ms",
+        ("added latency p50, /v1/responses", f"{responses_p50:.2f} ms", none, f"/invoke adds {invoke_p50:.2f} ms",
          f"≤ 1.15× /invoke ({1.15 * invoke_p50:.2f})", responses_p50 <= 1.15 * invoke_p50),
-        ("added latency p50, /v1/messages", f"{anthropic_p50:.2f} ms", "", f"/invoke adds {invoke_p50:.2f} ms",
+        ("added latency p50, /v1/messages", f"{anthropic_p50:.2f} ms", none, f"/invoke adds {invoke_p50:.2f} ms",
          f"≤ 1.15× /invoke ({1.15 * invoke_p50:.2f})", anthropic_p50 <= 1.15 * invoke_p50),
-        ("first streamed event, added, /v1/messages", f"{anthropic_first:.2f} ms", "", f"/invoke {invoke_first:.2f} ms",
+        ("first streamed event, added, /v1/messages", f"{anthropic_first:.2f} ms", none, f"/invoke {invoke_first:.2f} ms",
          f"≤ 1.15× /invoke ({1.15 * invoke_first:.2f})", anthropic_first <= 1.15 * invoke_first),
         ("added latency p99, /invoke", f"{percentile(added(results, 'function'), 99) * MS:.2f} ms",
-         p(lambda: f"{percentile(added(results, 'litellm', 'direct-compat'), 99) * MS:.2f} ms"),
+         each(lambda peer: f"{percentile(added(results, peer, compat(peer)), 99) * MS:.2f} ms"),
          f"/v1 {percentile(added(results, 'function-v1'), 99) * MS:.2f} ms, official sample adds "
          f"{percentile(added(results, 'official'), 99) * MS:.2f} ms", "≤ 6 ms",
          percentile(added(results, "function"), 99) * MS <= 6),
-        ("first streamed event, added", f"{invoke_first:.2f} ms", p(lambda: f"{first_added(results, 'litellm', 'direct-compat'):.2f} ms"),
+        ("first streamed event, added", f"{invoke_first:.2f} ms", each(lambda peer: f"{first_added(results, peer, compat(peer)):.2f} ms"),
          f"/v1 {first_added(results, 'function-v1'):.2f} ms; floor hop {floor_first:.2f} ms (official: no streaming)",
          f"≤ 1.3× floor ({1.3 * floor_first:.2f})", invoke_first <= 1.3 * floor_first),
-        ("first streamed event, added, /v1/responses", f"{responses_first:.2f} ms", "", f"/invoke {invoke_first:.2f} ms",
+        ("first streamed event, added, /v1/responses", f"{responses_first:.2f} ms", none, f"/invoke {invoke_first:.2f} ms",
          f"≤ 1.15× /invoke ({1.15 * invoke_first:.2f})", responses_first <= 1.15 * invoke_first),
         (f"{top} concurrent {UPSTREAM_S:g} s calls", f"{batch[('function', top)]:.2f} s",
-         p(lambda: f"{batch[('litellm', top)]:.2f} s" + peer_ratio(batch[("litellm", top)], batch[("direct-compat", top)])),
+         each(lambda peer: f"{batch[(peer, top)]:.2f} s" + peer_ratio(batch[(peer, top)], batch[("direct-compat", top)])),
          f"direct SDK {batch[('direct', top)]:.2f} s, official {batch[('official', top)]:.2f} s", "≤ 1.25× direct",
          calls_ratio <= 1.25),
         (f"{top} concurrent {UPSTREAM_S:g} s streams", f"{batch[('function-stream', top)]:.2f} s",
-         p(lambda: f"{batch[('litellm-stream', top)]:.2f} s" + peer_ratio(batch[("litellm-stream", top)], batch[("direct-compat-stream", top)])),
+         each(lambda peer: f"{batch[(f'{peer}-stream', top)]:.2f} s" + peer_ratio(batch[(f"{peer}-stream", top)], batch[("direct-compat-stream", top)])),
          f"direct SDK {batch[('direct-stream', top)]:.2f} s; /v1 {batch[('function-v1-stream', top)]:.2f} s; the floor "
          f"relaying the SDK's streams and nothing else {batch[('relay-stream', top)]:.2f} s "
          f"({batch[('relay-stream', top)] / batch[('direct-stream', top)]:.2f}× direct)", "≤ 1.05× direct",
          streams_ratio <= 1.05),
-        ("requests/s, 32 connections, /v1", f"{results.rps['function-v1']:.0f}", p(lambda: f"{results.rps['litellm']:.0f}"),
-         f"/invoke {results.rps['function']:.0f}", "", None),
-        ("server CPU per small call", f"{cpu['function']:.2f} ms", p(lambda: f"{cpu['litellm']:.2f} ms"),
+        ("requests/s, 32 connections, /v1", f"{results.rps['function-v1']:.0f}", each(lambda peer: f"{results.rps[peer]:.0f}"),
+         f"/invoke {results.rps['function']:.0f}; 1 worker (s.yaml's cpu: 1)", "", None),
+        (f"requests/s, 32 connections, /v1, {wide} workers", f"{rps[wide_name]:.0f}", each(lambda peer: f"{rps[peer]:.0f}"),
+         f"WEB_CONCURRENCY={wide}, one worker per core of this machine (1 worker: {rps['function-v1']:.0f})",
+         "≥ 1.5× Portkey's, ≥ 5× LiteLLM's" if peers else "", wide_met),
+        ("requests/s per CPU core, 32 connections, /v1", f"{per_core('function-v1')}", each(per_core),
+         f"cores used: 1 worker {cores['function-v1']:.2f}, {wide} workers {cores[wide_name]:.2f} ({per_core(wide_name)} per core)"
+         + "".join(f", {PEERS[peer].label} {cores[peer]:.2f}" for peer in peers), "", None),
+        ("server CPU per small call", f"{cpu['function']:.2f} ms", each(lambda peer: f"{cpu[peer]:.2f} ms"),
          f"floor {cpu['floor']:.2f} ms ({cpu['function'] / cpu['floor']:.2f}×); the floor relaying the SDK and nothing else "
          f"{cpu['relay']:.2f} ms ({cpu['relay'] / cpu['floor']:.2f}× floor, the function {cpu['function'] / cpu['relay']:.2f}× it); "
          f"/v1 {cpu['function-v1']:.2f} ms; the SDK's own CPU for the call made directly {cpu['direct']:.2f} ms; "
          f"official sample {cpu['official']:.2f} ms",
          f"≤ 1.3× floor ({1.3 * cpu['floor']:.2f})", cpu["function"] <= 1.3 * cpu["floor"]),
         (f"CPU per relayed event, {LONG_STREAM_EVENTS:,}-event stream", f"{chunk['function']:.0f} µs",
-         p(lambda: f"{chunk['litellm']:.0f} µs ({chunk['litellm'] / chunk['direct-compat']:.2f}× the OpenAI client's {chunk['direct-compat']:.0f})"),
+         each(lambda peer: f"{chunk[peer]:.0f} µs ({chunk[peer] / chunk['direct-compat']:.2f}× the OpenAI client's {chunk['direct-compat']:.0f})"),
          f"/v1 {chunk['function-v1']:.0f} µs; the SDK consuming it directly {chunk['direct']:.0f} µs ({chunk_ratio:.2f}×); "
          f"the floor relaying the SDK's stream and nothing else {chunk['relay']:.0f} µs ({chunk['relay'] / chunk['direct']:.2f}× the SDK)",
          "≤ 1.5× the SDK", chunk_ratio <= 1.5),
-        ("RSS after the load", f"{results.rss_mb['function']:.0f} MB", p(lambda: f"{results.rss_mb['litellm']:.0f} MB"),
+        ("RSS after the load", f"{results.rss_mb['function']:.0f} MB", each(lambda peer: f"{results.rss_mb[peer]:.0f} MB"),
          f"floor {results.rss_mb['floor']:.0f} MB, the floor relaying the SDK {results.rss_mb['relay']:.0f} MB, "
          f"official {results.rss_mb['official']:.0f} MB", "≤ 150 MB",
          results.rss_mb["function"] <= 150),
-        ("cold start to first 200", f"{cold:.2f} s", p(lambda: f"{statistics.median(results.cold_start_s['litellm']):.2f} s"),
+        ("cold start to first 200", f"{cold:.2f} s", each(lambda peer: f"{statistics.median(results.cold_start_s[peer]):.2f} s"),
          f"floor {statistics.median(results.cold_start_s['floor']):.2f} s, official {statistics.median(results.cold_start_s['official']):.2f} s",
          "≤ 1.5 s", cold <= 1.5),
-        ("FC package, zipped", f"{results.package_zipped_mb:.1f} MB", "", f"before: {BEFORE_PACKAGE_ZIPPED_MB:.1f} MB",
+        ("FC package, zipped", f"{results.package_zipped_mb:.1f} MB", none, f"before: {BEFORE_PACKAGE_ZIPPED_MB:.1f} MB",
          "≤ 15 MB", results.package_zipped_mb <= 15),
-        ("package cold start, bare Python", f"{results.package_cold_s:.2f} s", "", f"before: {BEFORE_PACKAGE_COLD_S:.2f} s",
+        ("package cold start, bare Python", f"{results.package_cold_s:.2f} s", none, f"before: {BEFORE_PACKAGE_COLD_S:.2f} s",
          "≤ 1.5 s", results.package_cold_s <= 1.5),
     ]
     for name, measured in results.features.items():
         value = measured if isinstance(measured, str) else f"{percentile(measured, 50) * MS:.2f} ms"
-        table.append((f"added latency p50, {name}", value, "", "the same call made directly", "", None))
+        table.append((f"added latency p50, {name}", value, none, "the same call made directly", "", None))
     return table
 
 
 def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
     table = rows(settings, results)
-    peer = settings.peer is not None
-    head = "| measure | the function |" + (" LiteLLM proxy |" if peer else "") + " compared with | target | met |"
-    lines = [head, "|---|---|" + ("---|" if peer else "") + "---|---|---|"]
-    for name, value, peer_value, against, target, met in table:
+    peers = [PEERS[name] for name in settings.peers]
+    head = "| measure | the function |" + "".join(f" {peer.label} |" for peer in peers) + " compared with | target | met |"
+    lines = [head, "|---|---|" + "---|" * len(peers) + "---|---|---|"]
+    for name, value, peer_values, against, target, met in table:
         shown = "—" if met is None else ("yes" if met else "**no**")
-        lines.append(f"| {name} | {value} |" + (f" {peer_value} |" if peer else "") + f" {against} | {target} | {shown} |")
+        lines.append(f"| {name} | {value} |" + "".join(f" {cell} |" for cell in peer_values) + f" {against} | {target} | {shown} |")
     note = f"{machine()}, {settings.rounds} rounds"
-    if peer:
-        note += f"; LiteLLM proxy {PEER_VERSION} (1 worker, no database, logging off), each gateway against its own upstream"
+    if peers:
+        note += "; " + "; ".join(f"{peer.label} {peer.version} ({peer.how})" for peer in peers)
+        note += "; each gateway against its own upstream"
     text = "\n".join(lines) + f"\n\n_{time.strftime('%Y-%m-%d')}, {note}{', QUICK RUN' if settings.quick else ''}._\n"
     return text, [met for *_, met in table if met is not None]
 
