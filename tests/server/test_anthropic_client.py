@@ -16,7 +16,7 @@ from anthropic import Anthropic
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env, sent_to_dashscope, sse_events
-from tests.redis_fixture import RedisServer, start_redis
+from tests.redis_fixture import RedisServer
 
 pytestmark = pytest.mark.server
 
@@ -26,13 +26,6 @@ WEATHER = {
     "description": "The weather in a city",
     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 }
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis"))
-    yield running
-    running.kill()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
@@ -22,18 +22,11 @@ from core.callers.pricing import parse_prices
 from core.callers.settings import parse_model_limits
 from core.callers import build_store
 from core.callers.store import CallerStore
-from tests.redis_fixture import RedisServer, start_redis
+from tests.redis_fixture import RedisServer
 
 STORES = ["memory", "redis"]
 PLUS = {"input_tokens": 1000, "output_tokens": 500, "output_tokens_details": {"reasoning_tokens": 200}}
 MakeStore = Callable[..., CallerStore]
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis"))
-    yield running
-    running.kill()
 
 
 @pytest.fixture(params=STORES)

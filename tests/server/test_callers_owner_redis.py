@@ -3,20 +3,10 @@ same atomic window as the callers' calls, and reported in usage as `(owner)`."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from core.callers import OWNER, CallerLimitExceeded
 from core.callers.redis_store import RedisCallerStore
-from tests.redis_fixture import RedisServer, start_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis-owner"))
-    yield running
-    running.kill()
 
 
 def test_the_owner_shares_the_models_window_with_callers(redis_server):

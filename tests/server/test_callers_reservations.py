@@ -19,17 +19,10 @@ from core.callers import CallerLimitExceeded
 from core.callers.redis_store import RedisCallerStore
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
-from tests.redis_fixture import RedisServer, start_redis
+from tests.redis_fixture import RedisServer
 
 OWNER = "owner-token-reservations"
 CALLS = 100
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis"))
-    yield running
-    running.kill()
 
 
 @pytest.fixture(scope="module")

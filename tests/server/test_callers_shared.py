@@ -19,16 +19,9 @@ import requests
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
-from tests.redis_fixture import RedisServer, start_redis
+from tests.redis_fixture import RedisServer
 
 OWNER = "owner-token-shared-callers"
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis"))
-    yield running
-    running.kill()
 
 
 @pytest.fixture(scope="module")

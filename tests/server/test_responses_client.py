@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from scripts.fc_process import start_like_fc, stop
 from tests.conftest import ROOT, function_env
-from tests.redis_fixture import RedisServer, start_redis
+from tests.redis_fixture import RedisServer
 
 pytestmark = pytest.mark.server
 
@@ -174,13 +174,6 @@ def test_web_search_turns_dashscope_search_on_with_citations(oai, emulator):
 
 
 OWNER = "owner-token-responses"
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    running = start_redis(tmp_path_factory.mktemp("redis"))
-    yield running
-    running.kill()
 
 
 def callers(redis_server: RedisServer, *args: str) -> subprocess.CompletedProcess:
