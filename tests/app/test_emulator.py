@@ -17,7 +17,8 @@ from scripts.dashscope_emulator import Emulator
 from scripts.emulator.directives import count_tokens
 from scripts.emulator.models import STREAM_ONLY_MESSAGE, THINKING_NOT_STREAMED_MESSAGE
 
-KEY = "sk-emulator-test-key-0000"
+from tests.app.conftest import EMULATOR_KEY as KEY
+
 WEATHER_TOOL = {
     "type": "function",
     "function": {
@@ -29,15 +30,6 @@ WEATHER_TOOL = {
 PNG_1x1 = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-
-
-@pytest.fixture
-def sdk(strict: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    # The SDK reads its base URL per call (the upload handshake too), and its key from here.
-    monkeypatch.setattr(dashscope, "base_http_api_url", strict.base_url)
-    monkeypatch.setattr(dashscope, "api_key", KEY)
-    strict.clear()
-    return strict
 
 
 def user(*parts: dict | str | list) -> list[dict]:
@@ -274,52 +266,3 @@ def test_a_bad_embedding_request_is_a_dashscope_400(sdk):
     assert (response.status_code, response.code) == (400, "InvalidParameter")
     assert "dimension" in response.message
     assert dashscope.TextEmbedding.call(model="text-embedding-v4", input=["x"] * 11).status_code == 400
-
-
-# -- which models exist ----------------------------------------------------------------------------
-CURRENT_TEXT = ["qwen-plus", "qwen-flash", "qwen-max", "qwen-long", "qwen3-max", "qwen-plus-2025-07-28",
-                "qwen-plus-latest", "deepseek-v3.2", "qwen3-coder-plus", "qwen-mt-plus"]
-CURRENT_MULTIMODAL = ["qwen3.6-plus", "qwen3.6-flash", "qwen3.5-plus", "qwen3.7-max", "qwen3.8-flash", "qwen3-vl-plus",
-                      "kimi-k2.5"]
-GONE = ["qwen-turbo", "qwen-vl-max", "qwen-vl-plus", "qwq-plus", "qvq-max", "qwen-turbo-latest",
-        "qwen-vl-max-2025-04-08", "qwen-plsu", "qwen", "qwenplus", "gpt-4o"]
-
-
-@pytest.mark.parametrize("model", CURRENT_TEXT)
-def test_current_text_models_answer(sdk, model):
-    response = dashscope.Generation.call(model=model, messages=user("hi"), result_format="message")
-    assert response.status_code == 200, response.message
-
-
-@pytest.mark.parametrize("model", CURRENT_MULTIMODAL)
-def test_current_multimodal_models_answer(sdk, model):
-    response = dashscope.MultiModalConversation.call(model=model, messages=user({"text": "hi"}), enable_thinking=False)
-    assert response.status_code == 200, response.message
-
-
-@pytest.mark.parametrize("model", GONE)
-def test_retired_and_unknown_models_do_not_exist(sdk, strict, model):
-    for call in (dashscope.Generation.call, dashscope.MultiModalConversation.call):
-        response = call(model=model, messages=user({"text": "hi"}) if call is dashscope.MultiModalConversation.call else user("hi"))
-        assert (response.status_code, response.code, response.message) == (400, "InvalidParameter", "Model not exist.")
-    connection = http.client.HTTPConnection("127.0.0.1", strict.port, timeout=10)
-    connection.request("POST", "/compatible-mode/v1/chat/completions", json.dumps({"model": model, "messages": user("hi")}),
-                       {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
-    answer = connection.getresponse()
-    assert answer.status == 404 and json.loads(answer.read())["error"]["code"] == "model_not_found"
-
-
-def test_embedding_models_that_exist_and_one_that_does_not(sdk):
-    assert dashscope.TextEmbedding.call(model="text-embedding-v4", input="hi").status_code == 200
-    refused = dashscope.TextEmbedding.call(model="text-embedding-v9", input="hi")
-    assert (refused.status_code, refused.message) == (400, "Model not exist.")
-
-
-def test_extra_models_exist_when_the_emulator_is_told_so(monkeypatch):
-    told = Emulator(extra_models=("qwen-omega-*",)).start()
-    try:
-        monkeypatch.setattr(dashscope, "base_http_api_url", told.base_url)
-        assert dashscope.Generation.call(model="qwen-omega-plus", messages=user("hi"), api_key=KEY).status_code == 200
-        assert dashscope.Generation.call(model="qwen-delta-plus", messages=user("hi"), api_key=KEY).status_code == 400
-    finally:
-        told.stop()

@@ -9,17 +9,9 @@ import dashscope
 import pytest
 from openai import OpenAI
 
-from scripts.dashscope_emulator import Emulator
+from tests.app.conftest import EMULATOR_KEY as KEY
 
-KEY = "sk-emulator-test-key-0000"
 SOURCES_AND_MARKERS = {"enable_source": True, "enable_citation": True, "citation_format": "[ref_<number>]"}
-
-
-@pytest.fixture
-def sdk(strict: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    monkeypatch.setattr(dashscope, "base_http_api_url", strict.base_url)
-    monkeypatch.setattr(dashscope, "api_key", KEY)
-    return strict
 
 
 def ask(text: str, **kwargs):

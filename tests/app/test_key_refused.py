@@ -1,7 +1,7 @@
 """DashScope refusing the function's own key (401 InvalidApiKey) is the owner's fault, not the
 caller's: every door answers a 5xx that says so (never a 401 an OpenAI client would blame on its own
 api_key), the call is not retried, and the log says it loudly without ever showing the key. What the
-official openai client makes of it, over a socket, is in tests/server/test_openai_client.py."""
+official openai client makes of it, over a socket, is in tests/server/test_openai_client_errors.py."""
 
 from __future__ import annotations
 

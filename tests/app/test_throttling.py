@@ -2,7 +2,7 @@
 ([[emulate limit=...]], scripts/emulator/limits.py): the status and Retry-After kept, the limit named
 in the door's own error shape, and retries only where a retry can succeed within seconds. Pure
 classification: tests/unit/test_limits.py; through the openai client and the dashscope SDK:
-tests/server/test_openai_client.py and tests/server/test_native_door.py."""
+tests/server/test_openai_client_errors.py and tests/server/test_native_door.py."""
 
 from __future__ import annotations
 
