@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -70,24 +69,14 @@ def test_build_store_chooses_by_settings() -> None:
         build_store(redis_url="redis://127.0.0.1:1/0", callers=f"a:{KEY}")
 
 
-def test_rpm_is_exact_under_a_threaded_burst_and_slides() -> None:
+def test_the_rpm_window_slides_with_the_clock() -> None:
+    """Exactness under a threaded burst is the contract's (tests/server/test_caller_store_contract.py);
+    here, the window itself: a minute's calls leave it a minute later, to the second."""
     clock = Clock()
     store = MemoryCallerStore(parse_callers(f"a:{KEY}:rpm=10"), clock=clock)
     caller = store.find(KEY)
-    admitted = []
-
-    def fire() -> None:
-        for _ in range(5):
-            try:
-                store.admit(caller, "qwen-plus")
-                admitted.append(1)
-            except CallerLimitExceeded:
-                pass
-
-    threads = [threading.Thread(target=fire) for _ in range(8)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert len(admitted) == 10
+    for _ in range(10):
+        store.admit(caller, "qwen-plus")
     clock.now += 30
     with pytest.raises(CallerLimitExceeded) as refused:
         store.admit(caller, "qwen-plus")
