@@ -17,11 +17,26 @@ import math
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
+
+from core.types import GenerationCall
 
 # Runs that many calls; returns the seconds the calls themselves took when that is not the wall time
 # of the whole run (a pause between calls that stands for a caller's think time), else None.
 Variant = Callable[[int], "float | None"]
+
+# The function's whole upstream call (QwenUpstream.complete through the real SDK to the emulator),
+# what the client-side tricks (ab_session.py, ab_retry.py) are timed on.
+UPSTREAM_CALL = GenerationCall(model="qwen-plus", messages=[{"role": "user", "content": "hello there"}],
+                               parameters={"result_format": "message"})
+
+
+def completing(client: Any) -> Variant:
+    """A variant that makes `client` (a QwenUpstream) complete UPSTREAM_CALL, that many times."""
+    def run(count: int) -> None:
+        for _ in range(count):
+            client.complete(UPSTREAM_CALL)
+    return run
 
 
 @dataclass

@@ -18,17 +18,13 @@ from typing import Callable, TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.errors import ApiError  # noqa: E402
-from core.types import GenerationCall  # noqa: E402
 from core.upstream.client import QwenUpstream  # noqa: E402
 from core.upstream.resilience import Retries, is_retryable  # noqa: E402
-from scripts.benchmark.ab import interleaved, options, report  # noqa: E402
+from scripts.benchmark.ab import completing, interleaved, options, report  # noqa: E402
 from scripts.benchmark.common import KEY  # noqa: E402
-from scripts.benchmark.servers import emulator_process  # noqa: E402
-from scripts.fc_process import free_port, stop  # noqa: E402
+from scripts.benchmark.servers import running_emulator  # noqa: E402
 
 T = TypeVar("T")
-CALL = GenerationCall(model="qwen-plus", messages=[{"role": "user", "content": "hello there"}],
-                      parameters={"result_format": "message"})
 
 
 class FastPath(Retries):
@@ -58,15 +54,11 @@ def bare(retries: Retries):  # noqa: ANN201
     return run
 
 
-def upstream_calls(base_url: str, fast_path: bool):  # noqa: ANN201
+def upstream(base_url: str, fast_path: bool) -> QwenUpstream:
     client = QwenUpstream(KEY, base_url, timeout_s=30, retries=2)
     if fast_path:
         client._retries = FastPath(2, 0.5)  # noqa: SLF001 - the one thing this variant changes
-
-    def run(count: int) -> None:
-        for _ in range(count):
-            client.complete(CALL)
-    return run
+    return client
 
 
 def main() -> None:
@@ -74,14 +66,9 @@ def main() -> None:
     own = interleaved({"fast path": bare(FastPath(2, 0.5)), "always tenacity": bare(Retries(2, 0.5))},
                       args.rounds, args.calls * 100)
     report("retry fast path, around an operation that does nothing", own, args.rounds, args.calls * 100)
-    port = free_port()
-    emulator = emulator_process(port)
-    try:
-        base_url = f"http://127.0.0.1:{port}/api/v1"
-        whole = interleaved({"fast path": upstream_calls(base_url, True),
-                             "always tenacity": upstream_calls(base_url, False)}, args.rounds, args.calls)
-    finally:
-        stop(emulator)
+    with running_emulator() as base_url:
+        whole = interleaved({"fast path": completing(upstream(base_url, True)),
+                             "always tenacity": completing(upstream(base_url, False))}, args.rounds, args.calls)
     report("retry fast path, on a whole upstream call", whole, args.rounds, args.calls)
 
 

@@ -17,15 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import requests  # noqa: E402
 
-from core.types import GenerationCall  # noqa: E402
 from core.upstream.client import QwenUpstream  # noqa: E402
-from scripts.benchmark.ab import interleaved, options, report  # noqa: E402
+from scripts.benchmark.ab import completing, interleaved, options, report  # noqa: E402
 from scripts.benchmark.common import KEY  # noqa: E402
-from scripts.benchmark.servers import emulator_process  # noqa: E402
-from scripts.fc_process import free_port, stop  # noqa: E402
+from scripts.benchmark.servers import running_emulator  # noqa: E402
 
-CALL = GenerationCall(model="qwen-plus", messages=[{"role": "user", "content": "hello there"}],
-                      parameters={"result_format": "message"})
 
 
 def upstream(base_url: str, short_way: bool) -> QwenUpstream:
@@ -35,23 +31,12 @@ def upstream(base_url: str, short_way: bool) -> QwenUpstream:
     return client
 
 
-def calls(client: QwenUpstream):  # noqa: ANN201
-    def run(count: int) -> None:
-        for _ in range(count):
-            client.complete(CALL)
-    return run
-
-
 def main() -> None:
     args = options(__doc__.splitlines()[0], rounds=20, calls=50)
-    port = free_port()
-    emulator = emulator_process(port)
-    try:
-        base_url = f"http://127.0.0.1:{port}/api/v1"
-        samples = interleaved({"short way (DashScopeSession)": calls(upstream(base_url, True)),
-                               "requests' Session.request": calls(upstream(base_url, False))}, args.rounds, args.calls)
-    finally:
-        stop(emulator)
+    with running_emulator() as base_url:
+        samples = interleaved({"short way (DashScopeSession)": completing(upstream(base_url, True)),
+                               "requests' Session.request": completing(upstream(base_url, False))},
+                              args.rounds, args.calls)
     report("short-way session", samples, args.rounds, args.calls)
 
 

@@ -19,7 +19,9 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
 import requests
 import yaml
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scripts.benchmark.ab import Sample, _spread, verdict  # noqa: E402
 from scripts.benchmark.common import GATEWAY_TOKEN, LONG_STREAM, LONG_STREAM_EVENTS  # noqa: E402
-from scripts.benchmark.servers import cpu_seconds, emulator_process, server_env  # noqa: E402
+from scripts.benchmark.servers import cpu_seconds, running_emulator, server_env  # noqa: E402
 from scripts.fc_process import free_port, start_server, stop  # noqa: E402
 
 HEADERS = {"Authorization": f"Bearer {GATEWAY_TOKEN}"}
@@ -59,6 +61,14 @@ def long_stream(session: requests.Session, url: str) -> None:
             pass
 
 
+def measure(sample: Sample, pid: int, per: int, run: Callable[[], None]) -> None:
+    """One round of one figure: `run`'s latency and the server's CPU (from /proc), each per `per`."""
+    cpu, wall = cpu_seconds(pid), time.perf_counter()
+    run()
+    sample.latency_us.append((time.perf_counter() - wall) / per * 1e6)
+    sample.cpu_us.append((cpu_seconds(pid) - cpu) / per * 1e6)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", type=Path, required=True, help="the baseline checkout")
@@ -69,36 +79,26 @@ def main() -> None:
     options = parser.parse_args()
     if options.quick:
         options.rounds, options.calls = 2, 10
-    port = free_port()
-    emulator = emulator_process(port)
-    base_url = f"http://127.0.0.1:{port}/api/v1"
     trees = {"old": options.old.resolve(), "new": options.new.resolve()}
-    servers = {name: start_tree(tree, base_url) for name, tree in trees.items()}
     sessions = {name: requests.Session() for name in trees}
     figures = {name: {kind: Sample() for kind in ("/invoke", "/v1", "stream")} for name in trees}
-    try:
+    with running_emulator() as base_url, ExitStack() as started:
+        servers = {}
+        for name, tree in trees.items():
+            servers[name] = start_tree(tree, base_url)
+            started.callback(stop, servers[name][0])
         for name, (process, url) in servers.items():  # warm: imports, the tokenizer, connections
             small_calls(sessions[name], url, "/invoke", 20)
             small_calls(sessions[name], url, "/v1/chat/completions", 20)
             long_stream(sessions[name], url)
         names = list(trees)
         for round_number in range(options.rounds):
-            order = names if round_number % 2 == 0 else names[::-1]
-            for name in order:
+            for name in names if round_number % 2 == 0 else names[::-1]:
                 process, url = servers[name]
                 for kind, path in (("/invoke", "/invoke"), ("/v1", "/v1/chat/completions")):
-                    cpu, wall = cpu_seconds(process.pid), time.perf_counter()
-                    small_calls(sessions[name], url, path, options.calls)
-                    figures[name][kind].latency_us.append((time.perf_counter() - wall) / options.calls * 1e6)
-                    figures[name][kind].cpu_us.append((cpu_seconds(process.pid) - cpu) / options.calls * 1e6)
-                cpu, wall = cpu_seconds(process.pid), time.perf_counter()
-                long_stream(sessions[name], url)
-                figures[name]["stream"].latency_us.append((time.perf_counter() - wall) / LONG_STREAM_EVENTS * 1e6)
-                figures[name]["stream"].cpu_us.append((cpu_seconds(process.pid) - cpu) / LONG_STREAM_EVENTS * 1e6)
-    finally:
-        for process, _ in servers.values():
-            stop(process)
-        emulator.terminate()
+                    measure(figures[name][kind], process.pid, options.calls,
+                            lambda: small_calls(sessions[name], url, path, options.calls))
+                measure(figures[name]["stream"], process.pid, LONG_STREAM_EVENTS, lambda: long_stream(sessions[name], url))
     print(f"\n{trees['old']} (old) against {trees['new']} (new): {options.rounds} interleaved rounds, "
           f"{options.calls} small calls per door; µs per call (stream: per event), median (min–max); "
           f"server CPU from /proc; {os.cpu_count()} cores\n")

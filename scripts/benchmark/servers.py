@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from scripts.benchmark.common import GATEWAY_TOKEN, HERE, KEY, PYTHON_BIN, ROOT
-from scripts.fc_process import free_port, function_props, process_tree, start_like_fc, start_server
+from scripts.fc_process import free_port, function_props, process_tree, start_like_fc, start_server, stop
 
 Starter = Callable[[str], tuple[subprocess.Popen, str]]
 
@@ -25,6 +26,17 @@ def emulator_process(port: int) -> subprocess.Popen:
         port,
         ready_path="/_emulator/health",
     )[0]
+
+
+@contextmanager
+def running_emulator() -> Iterator[str]:
+    """The emulator on a free port for as long as the block runs; yields its DASHSCOPE_HTTP_BASE_URL."""
+    port = free_port()
+    emulator = emulator_process(port)
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1"
+    finally:
+        stop(emulator)
 
 
 def server_env(base_url: str) -> dict[str, str]:
