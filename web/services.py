@@ -80,7 +80,6 @@ class Services:
         counted = (notes or {}).get("input_tokens_counted")
         return admit_caller(store, caller, call.model, lambda: tokens_to_reserve(call, counted)), call
 
-
     def count_unread_body(self, caller: Caller | None) -> None:
         """A call whose body did not all arrive in time (408) counts against its caller's rpm, as a
         tokenizer call does (no usage row). A limit it meets or a store that cannot be asked changes
