@@ -1,9 +1,11 @@
 """JSON as the function writes it: compact, UTF-8 as is, keys in the order the code builds them.
 
-One encoder each, made once. `json.dumps` with any non-default argument builds a new JSONEncoder
-on every call, and Flask's provider also sorts every object's keys; on the hot path (each answer,
-each stream event, each log line) that was measurable work for nothing (see the README's
-performance notes).
+orjson writes it: every stream event, answer and log line goes through here, and on a long stream the
+standard library's encoder was about a tenth of the function's own CPU per event
+(docs/performance.md). orjson writes the same JSON as the standard library's encoder with `ensure_ascii=False` and compact
+separators (a float may take a shorter form of the same number: 1e-5 for 1e-05); a value orjson
+refuses (an int key, an integer past 64 bits) goes to the standard library's encoder instead, so
+nothing that was written before fails now. Flask's own provider would also sort every object's keys.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-# Chinese text stays readable (in the FC console, in logs) instead of \\u escapes.
+# The fallback: Chinese text stays readable (in the FC console, in logs) instead of \\u escapes.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # For log lines: whatever a field holds, the line is still written.
 _LENIENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
@@ -22,12 +25,18 @@ _LENIENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=s
 
 def compact_json(value: Any) -> str:
     """`value` as compact JSON (stream events, the OpenAI door's chunks)."""
-    return _COMPACT.encode(value)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError: what only the standard library writes
+        return _COMPACT.encode(value)
 
 
 def log_json(value: Any) -> str:
     """`value` as one JSON log line; values JSON cannot hold are written as their str()."""
-    return _LENIENT.encode(value)
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        return _LENIENT.encode(value)
 
 
 class CompactJsonProvider(DefaultJSONProvider):
@@ -42,5 +51,8 @@ class CompactJsonProvider(DefaultJSONProvider):
 
     def dumps(self, obj: Any, **_kwargs: Any) -> str:
         # Flask's `response` (jsonify) asks for compact separators or, in debug, an indent: the
-        # function always writes one way, with the encoder made once.
-        return self._encoder.encode(obj)
+        # function always writes one way.
+        try:
+            return orjson.dumps(obj, default=self.default).decode()
+        except TypeError:
+            return self._encoder.encode(obj)
