@@ -54,6 +54,18 @@ def test_the_own_cost_script_runs_and_reports():
         assert f"| {row}" in result.stdout
 
 
+def test_the_relay_cost_script_takes_an_event_apart():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark" / "relay_cost.py"), "--quick"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in result.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| CPU")}
+    assert len(rows) == 10, rows
+    assert all(value > 0 for value in rows.values()), rows
+    for door in ("/invoke", "/v1/chat/completions", "/v1/responses", "/v1/messages"):
+        assert f"the function's own work, {door}" in rows
+
+
 def listening_addresses(port: int) -> set[str]:
     """The local addresses (hex, as /proc/net/tcp* writes them) with a socket listening on `port`."""
     found = set()
