@@ -34,7 +34,7 @@ if __name__ == "__main__":
 from scripts.benchmark.callers import Callers
 from scripts.benchmark.common import GATEWAY_TOKEN, MANY_STREAMS_EVENT_S, ManyStreams, Results, Settings
 from scripts.benchmark.peers import PEERS
-from scripts.benchmark.servers import cpu_seconds, fc_settings, running_emulator, start_function
+from scripts.benchmark.servers import cpu_seconds, fc_settings, running_emulator, start_floor, start_function
 from scripts.fc_process import rss_mb, stop
 
 SAMPLE_S = 0.1
@@ -46,6 +46,7 @@ class Server:
     start: Callable[[], "tuple[object, str]"]  # a fresh one: (its process, its URL)
     path: str
     headers: dict[str, str]
+    body: str = "openai"  # what it is sent and answers: OpenAI's chat completions, or "relay" (floor_app.py)
 
 
 def stream_text(settings: Settings) -> tuple[str, str]:
@@ -61,18 +62,30 @@ def row_servers(settings: Settings, base_url: str, compatible_url: str, scratch:
     the shipped limit stands)."""
     max_in_flight = max(settings.many_streams, int(fc_settings().get("MAX_IN_FLIGHT", 0)))
     servers = {"function": Server(lambda: start_function(base_url, {"MAX_IN_FLIGHT": str(max_in_flight)}),
-                                  "/v1/chat/completions", {})}
+                                  "/v1/chat/completions", {}),
+               # The SDK relay floor: the SDK's stream relayed and nothing else, the least any gateway
+               # on the SDK spends per event (its events are the SDK's output: no [DONE]).
+               "relay": Server(lambda: start_floor(base_url), "/relay-stream", {}, "relay")}
     for name in settings.peers:
         peer = PEERS[name]
         servers[name] = Server(lambda peer=peer: peer.start(compatible_url, scratch), peer.path, peer.headers(compatible_url))
     return servers, max_in_flight
 
 
+def _delta(server: Server, event: dict) -> tuple[str, str | None]:
+    """An event's new text and finish_reason: OpenAI's chunk, or the relay floor's SDK output."""
+    if server.body == "relay":
+        choice = event["output"]["choices"][0]
+        return choice["message"].get("content") or "", choice.get("finish_reason")
+    choices = event.get("choices") or [{}]
+    return (choices[0].get("delta") or {}).get("content") or "", choices[0].get("finish_reason")
+
+
 def _gateway_stream(url: str, server: Server, body: bytes, reply: str) -> Outcome:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=120)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {GATEWAY_TOKEN}", **server.headers}
-    started, first, parts, finish, done = time.perf_counter(), None, [], None, False
+    started, first, parts, finish, done = time.perf_counter(), None, [], None, server.body == "relay"
     try:
         connection.request("POST", server.path, body=body, headers=headers)
         response = connection.getresponse()
@@ -87,9 +100,9 @@ def _gateway_stream(url: str, server: Server, body: bytes, reply: str) -> Outcom
             if data == b"[DONE]":
                 done = True
                 continue
-            for choice in json.loads(data).get("choices") or []:
-                parts.append((choice.get("delta") or {}).get("content") or "")
-                finish = choice.get("finish_reason") or finish
+            text, finished = _delta(server, json.loads(data))
+            parts.append(text)
+            finish = finished or finish
     except (OSError, http.client.HTTPException, ValueError):
         return started, time.perf_counter(), first, False
     finally:
@@ -167,14 +180,22 @@ def _on_server(settings: Settings, server: Server, body: bytes, warm_body: bytes
         stop(process)  # type: ignore[arg-type]
 
 
+def _body(server: Server, model: str, text: str) -> bytes:
+    if server.body == "relay":  # the relay floor takes the text and calls qwen-plus itself
+        return text.encode()
+    return json.dumps({"model": model, "messages": [{"role": "user", "content": text}], "stream": True}).encode()
+
+
 def measure_many_streams(settings: Settings, callers: Callers, servers: dict[str, Server], results: Results) -> None:
-    """The direct SDK first, then each server in `servers` (row_servers), one after the other."""
+    """The direct SDK first (its CPU: this process's, the SDK consuming the streams itself), then each
+    server in `servers` (row_servers), one after the other."""
     reply, text = stream_text(settings)
     callers.first_event("direct", "warm up")
+    cpu_before = time.process_time()
     results.many_streams["direct"] = _summary(_at_once(settings.many_streams, lambda: _direct_stream(callers, text, reply)))
-    body = json.dumps({"model": callers.model, "messages": [{"role": "user", "content": text}], "stream": True}).encode()
-    warm = json.dumps({"model": callers.model, "messages": [{"role": "user", "content": "warm up"}], "stream": True}).encode()
+    results.many_streams["direct"].cpu_s = time.process_time() - cpu_before
     for name, server in servers.items():
+        body, warm = _body(server, callers.model, text), _body(server, callers.model, "warm up")
         results.many_streams[name] = _on_server(settings, server, body, warm, reply)
 
 
