@@ -11,6 +11,12 @@ the row and warmed with one short stream, so its memory and CPU are the row's an
 left. The gateways are called on /v1/chat/completions with http.client, one connection per stream (as
 many as FC's front end would open), all released at once by a barrier.
 
+One instance is one core here, s.yaml's `cpu: 1`: on a machine of two cores or more, each server runs on
+a core of its own (the last), and the emulator and the client on the others, so that the server gets a
+whole core, as on FC, and never shares it with the load it is measured under. The direct SDK is treated
+alike: its threads are the ones on that core. Unpinned, on two cores, the server, the emulator and the
+client fought over both: the same function's first event p99 ranged from 4 to 13 s between runs.
+
     python scripts/benchmark/many_streams.py                  # this row alone: function and direct SDK
     python scripts/benchmark/many_streams.py --peer portkey   # ... and a peer (--peer twice for both)
 """
@@ -20,13 +26,14 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -34,10 +41,11 @@ if __name__ == "__main__":
 from scripts.benchmark.callers import Callers
 from scripts.benchmark.common import GATEWAY_TOKEN, MANY_STREAMS_EVENT_S, ManyStreams, Results, Settings
 from scripts.benchmark.peers import PEERS
-from scripts.benchmark.servers import cpu_seconds, fc_settings, running_emulator, start_floor, start_function
-from scripts.fc_process import rss_mb, stop
+from scripts.benchmark.servers import cpu_seconds, emulator_process, fc_settings, start_floor, start_function
+from scripts.fc_process import free_port, process_tree, rss_mb, stop
 
 SAMPLE_S = 0.1
+T = TypeVar("T")
 Outcome = tuple[float, float, "float | None", bool]  # started, ended (perf_counter), first event after start, whole
 
 
@@ -125,6 +133,34 @@ def _direct_stream(callers: Callers, text: str, reply: str) -> Outcome:
     return started, time.perf_counter(), first, finish == "stop" and "".join(parts) == reply
 
 
+def _pin(pid: int, cores: set[int]) -> None:
+    """Every thread of a process tree on `cores` (a thread's affinity is its own; new ones inherit it)."""
+    for member in process_tree(pid):
+        for task in Path(f"/proc/{member}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), cores)
+            except OSError:  # a thread that has ended meanwhile
+                pass
+
+
+def _instance_core() -> tuple[set[int], set[int]] | None:
+    """The core of the instance (the last), and the rest for the emulator and the client; None on one core."""
+    cores = sorted(os.sched_getaffinity(0))
+    return ({cores[-1]}, set(cores[:-1])) if len(cores) > 1 else None
+
+
+def _on(cores: set[int] | None, run: Callable[[], T]) -> T:
+    """`run` from this thread pinned to `cores` (what it starts inherits them), then back to the rest."""
+    if cores is None:
+        return run()
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        return run()
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def _at_once(count: int, one: Callable[[], Outcome]) -> list[Outcome]:
     """`count` calls of `one`, each on a thread of its own, released together."""
     barrier = threading.Barrier(count)
@@ -149,8 +185,9 @@ def _summary(outcomes: list[Outcome]) -> ManyStreams:
                        all_done_s=max(end for _, end, _, _ in outcomes) - min(start for start, *_ in outcomes))
 
 
-def _on_server(settings: Settings, server: Server, body: bytes, warm_body: bytes, reply: str) -> ManyStreams:
-    process, url = server.start()
+def _on_server(settings: Settings, server: Server, body: bytes, warm_body: bytes, reply: str,
+               core: set[int] | None) -> ManyStreams:
+    process, url = _on(core, server.start)
     pid = process.pid  # type: ignore[attr-defined]
     try:
         _gateway_stream(url, server, warm_body, "")  # imports and first buffers: not the row's
@@ -186,17 +223,29 @@ def _body(server: Server, model: str, text: str) -> bytes:
     return json.dumps({"model": model, "messages": [{"role": "user", "content": text}], "stream": True}).encode()
 
 
-def measure_many_streams(settings: Settings, callers: Callers, servers: dict[str, Server], results: Results) -> None:
+def measure_many_streams(settings: Settings, callers: Callers, servers: dict[str, Server], results: Results,
+                         emulator_pid: int) -> None:
     """The direct SDK first (its CPU: this process's, the SDK consuming the streams itself), then each
-    server in `servers` (row_servers), one after the other."""
+    server in `servers` (row_servers), one after the other; each on a core of its own (_instance_core)."""
     reply, text = stream_text(settings)
     callers.first_event("direct", "warm up")
-    cpu_before = time.process_time()
-    results.many_streams["direct"] = _summary(_at_once(settings.many_streams, lambda: _direct_stream(callers, text, reply)))
-    results.many_streams["direct"].cpu_s = time.process_time() - cpu_before
-    for name, server in servers.items():
-        body, warm = _body(server, callers.model, text), _body(server, callers.model, "warm up")
-        results.many_streams[name] = _on_server(settings, server, body, warm, reply)
+    split = _instance_core()
+    core, rest = split or (None, None)
+    emulator_cores, own_cores = os.sched_getaffinity(emulator_pid), os.sched_getaffinity(0)
+    try:
+        if rest is not None:
+            _pin(emulator_pid, rest)
+            os.sched_setaffinity(0, rest)
+        cpu_before = time.process_time()
+        outcomes = _on(core, lambda: _at_once(settings.many_streams, lambda: _direct_stream(callers, text, reply)))
+        results.many_streams["direct"] = _summary(outcomes)
+        results.many_streams["direct"].cpu_s = time.process_time() - cpu_before
+        for name, server in servers.items():
+            body, warm = _body(server, callers.model, text), _body(server, callers.model, "warm up")
+            results.many_streams[name] = _on_server(settings, server, body, warm, reply, core)
+    finally:
+        _pin(emulator_pid, emulator_cores)
+        os.sched_setaffinity(0, own_cores)
 
 
 def main() -> None:
@@ -211,11 +260,15 @@ def main() -> None:
     settings = Settings(many_streams=options.streams, many_stream_s=options.seconds, peers=tuple(dict.fromkeys(options.peer)))
     for name in settings.peers:
         PEERS[name].install()
-    results = Results()
-    with running_emulator() as base_url, tempfile.TemporaryDirectory() as scratch:
-        compatible_url = base_url.removesuffix("/api/v1") + "/compatible-mode/v1"
-        servers, results.many_streams_max_in_flight = row_servers(settings, base_url, compatible_url, Path(scratch))
-        measure_many_streams(settings, Callers({}, base_url), servers, results)
+    results, port = Results(), free_port()
+    emulator = emulator_process(port)
+    base_url, compatible_url = f"http://127.0.0.1:{port}/api/v1", f"http://127.0.0.1:{port}/compatible-mode/v1"
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            servers, results.many_streams_max_in_flight = row_servers(settings, base_url, compatible_url, Path(scratch))
+            measure_many_streams(settings, Callers({}, base_url), servers, results, emulator.pid)
+    finally:
+        stop(emulator)
     table, met = render(settings, many_streams_rows(settings, results))
     print(table)
     print(f"targets met: {sum(met)} of {len(met)}")

@@ -103,7 +103,7 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
             stop(wide)
         measure_long_streams(settings, callers, {k: v for k, v in pids.items() if k not in ("floor", "official")}, results)
         many, results.many_streams_max_in_flight = row_servers(settings, base_url, compatible_url, Path(scratch))
-        measure_many_streams(settings, callers, many, results)
+        measure_many_streams(settings, callers, many, results, emulator.pid)
         measure_features(settings, callers, base_url, results, stack)
         results.rss_mb = {name: rss_mb(process.pid) for name, process in servers.items()}
     table, met = report(settings, results)
