@@ -4,8 +4,9 @@ Worker model: gthread workers with 256 threads each, one worker per whole CPU of
 (instance_workers below; one without REDIS_URL). Every call spends seconds waiting on DashScope
 (a stream holds its connection for the whole generation) and little CPU, so one process carries
 all a CPU can serve: a thread per call in flight, while idle keep-alive connections wait in the worker's
-poller without holding a thread. s.yaml lets FC send 128 calls at once to an instance
-(instanceConcurrency); the other 128 threads are headroom, so /health and FC's hooks never wait.
+poller without holding a thread. s.yaml lets FC send 200 calls at once to an instance
+(instanceConcurrency, FC's most; the benchmark's many-streams row holds 200 long streams on one
+worker); the other 56 threads are headroom, so /health and FC's hooks never wait.
 The worker class is gthread's, extended in web/server/worker.py: its poller also reads each request's
 head (and a body up to 64 KiB) before a thread takes it, so a slow or silent client holds no
 thread (408 after REQUEST_READ_TIMEOUT_S, default 10 s), and gunicorn's own error responses

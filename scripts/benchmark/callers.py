@@ -125,15 +125,18 @@ class Callers:
             body = response.read()
             assert response.status == 200, (target, response.status, body[:300])
 
+    def sdk_stream(self, text: str) -> Any:
+        """A direct stream with the DashScope SDK (incremental, as the function asks for it): its chunks."""
+        return self._generation.call(self.model, messages=[{"role": "user", "content": text}], api_key=KEY,
+                                     base_address=self.base_url, result_format="message", stream=True,
+                                     incremental_output=True, session=self._session())
+
     def first_event(self, target: str, text: str) -> float:
         """Seconds to the first streamed event; the rest of the stream is read and discarded."""
         started = time.perf_counter()
         first = None
         if target == "direct":
-            chunks = self._generation.call(self.model, messages=[{"role": "user", "content": text}], api_key=KEY,
-                                           base_address=self.base_url, result_format="message", stream=True,
-                                           incremental_output=True, session=self._session())
-            for _ in chunks:
+            for _ in self.sdk_stream(text):
                 first = first or time.perf_counter() - started
             return first or 0.0
         if target == "direct-compat":

@@ -23,6 +23,8 @@ PACED_STREAM = '[[emulate reply="Hello there!" chunk_delay=0.01]]'
 # A long answer: the emulator sends one event per three words.
 LONG_STREAM_EVENTS = 2000
 LONG_STREAM = "[[emulate reply=\"" + " ".join(["word"] * (3 * LONG_STREAM_EVENTS)) + "\"]]"
+# The many-streams row (many_streams.py): one event every 100 ms, a model's pace for a long answer.
+MANY_STREAMS_EVENT_S = 0.1
 
 
 @dataclass
@@ -34,13 +36,32 @@ class Settings:
     rps_calls: int = 3200  # calls spread over 32 connections, per target
     long_streams: int = 5  # 2,000-event streams per door
     feature_rounds: int = 100  # rounds of the rows for features (thinking, multimodal, ...)
+    many_streams: int = 200  # streams at once on one instance (FC3's most per instance)
+    many_stream_s: float = 20.0  # how long each of them lasts
     quick: bool = False
     peers: tuple[str, ...] = ()  # scripts/benchmark/peers.py, in the order given
+
+    @property
+    def many_stream_events(self) -> int:
+        """The events of each many-streams stream: one every MANY_STREAMS_EVENT_S, n events, n - 1 pauses."""
+        return max(1, round(self.many_stream_s / MANY_STREAMS_EVENT_S)) + 1
 
     @classmethod
     def quick_run(cls, peers: tuple[str, ...] = ()) -> "Settings":
         return cls(rounds=10, levels=(1, 4), cold_starts=1, cpu_calls=100, rps_calls=128, long_streams=1,
-                   feature_rounds=5, quick=True, peers=peers)
+                   feature_rounds=5, many_streams=10, many_stream_s=1.0, quick=True, peers=peers)
+
+
+@dataclass
+class ManyStreams:
+    """One target's many-streams row: the streams that finished whole, each one's first event, the
+    time until the last finished, and (for a server) its resident memory and CPU over the row."""
+
+    finished: int
+    first_event_s: list[float]
+    all_done_s: float
+    rss_peak_mb: float | None = None
+    cpu_s: float | None = None
 
 
 @dataclass
@@ -56,6 +77,8 @@ class Results:
     rps_cores: dict[str, float] = field(default_factory=dict)  # the cores the server used meanwhile (CPU s / wall s)
     wide_workers: int = 1  # the workers of "function-wide": one per core of this machine
     chunk_cpu_us: dict[str, float] = field(default_factory=dict)  # CPU per relayed event of a long stream
+    many_streams: dict[str, ManyStreams] = field(default_factory=dict)  # "direct", "function", each peer
+    many_streams_max_in_flight: int = 0  # the function's MAX_IN_FLIGHT in that row
     features: dict[str, list[float] | str] = field(default_factory=dict)  # added latency, or why not measured
     package_zipped_mb: float = 0.0
     package_cold_s: float = 0.0

@@ -121,14 +121,51 @@ def rows(settings: Settings, results: Results) -> list[Row]:
         ("package cold start, bare Python", f"{results.package_cold_s:.2f} s", none, f"before: {BEFORE_PACKAGE_COLD_S:.2f} s",
          "≤ 1.5 s", results.package_cold_s <= 1.5),
     ]
+    table += many_streams_rows(settings, results)
     for name, measured in results.features.items():
         value = measured if isinstance(measured, str) else f"{percentile(measured, 50) * MS:.2f} ms"
         table.append((f"added latency p50, {name}", value, none, "the same call made directly", "", None))
     return table
 
 
-def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
-    table = rows(settings, results)
+def many_streams_rows(settings: Settings, results: Results) -> list[Row]:
+    """The many-streams row (many_streams.py): whole streams, first event p99, memory and CPU."""
+    measured = results.many_streams
+    if "function" not in measured:
+        return []
+    count, head = settings.many_streams, f"{settings.many_streams} concurrent {settings.many_stream_s:g} s streams"
+    function, direct, portkey = measured["function"], measured["direct"], measured.get("portkey")
+    relay = measured.get("relay")  # the SDK relay floor (floor_app.py), when it ran
+    each = lambda show: [show(measured[peer]) for peer in settings.peers]  # noqa: E731
+    p99 = lambda row: percentile(row.first_event_s, 99) if row.first_event_s else float("inf")  # noqa: E731
+    whole = lambda row: f"{row.finished} of {count}, the last done at {row.all_done_s:.1f} s"  # noqa: E731
+    events = count * settings.many_stream_events
+    per_event = lambda row: f"{row.cpu_s / events * 1e6:.0f} µs"  # noqa: E731
+    floor = lambda show: f"; the SDK relay floor {show(relay)}" if relay else ""  # noqa: E731
+    return [
+        (f"{head}: finished whole", whole(function), each(whole),
+         f"direct SDK {whole(direct)}; the function at MAX_IN_FLIGHT={results.many_streams_max_in_flight}{floor(whole)}",
+         "every stream", function.finished == count),
+        (f"{head}: first event p99", f"{p99(function):.2f} s", each(lambda row: f"{p99(row):.2f} s"),
+         f"direct SDK {p99(direct):.2f} s; p50 {percentile(function.first_event_s, 50):.2f} s (direct "
+         f"{percentile(direct.first_event_s, 50):.2f}){floor(lambda row: f'{p99(row):.2f} s')}"
+         if function.first_event_s and direct.first_event_s else "",
+         f"≤ 1.2× direct ({1.2 * p99(direct):.2f})", p99(function) <= 1.2 * p99(direct)),
+        (f"{head}: server RSS peak", f"{function.rss_peak_mb:.0f} MB", each(lambda row: f"{row.rss_peak_mb:.0f} MB"),
+         f"each server started for this row, every process of it, sampled every 0.1 s{floor(lambda row: f'{row.rss_peak_mb:.0f} MB')}",
+         "≤ 150 MB",
+         (function.rss_peak_mb or 0) <= 150),
+        (f"{head}: server CPU", f"{function.cpu_s:.2f} s", each(lambda row: f"{row.cpu_s:.2f} s"),
+         f"CPU seconds over the row, from /proc; per relayed event: the function {per_event(function)}"
+         + "".join(f", {PEERS[peer].label} {per_event(measured[peer])}" for peer in settings.peers)
+         + floor(lambda row: f"{row.cpu_s:.2f} s ({per_event(row)})")
+         + (f"; the SDK consuming them itself, in one process {direct.cpu_s:.2f} s ({per_event(direct)})" if direct.cpu_s else ""),
+         "≤ Portkey's" if portkey else "", (function.cpu_s or 0) <= (portkey.cpu_s or 0) if portkey else None),
+    ]
+
+
+def render(settings: Settings, table: list[Row]) -> tuple[str, list[bool]]:
+    """The markdown table, and each target's verdict."""
     peers = [PEERS[name] for name in settings.peers]
     head = "| measure | the function |" + "".join(f" {peer.label} |" for peer in peers) + " compared with | target | met |"
     lines = [head, "|---|---|" + "---|" * len(peers) + "---|---|---|"]
@@ -141,6 +178,10 @@ def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
         note += "; each gateway against its own upstream"
     text = "\n".join(lines) + f"\n\n_{time.strftime('%Y-%m-%d')}, {note}{', QUICK RUN' if settings.quick else ''}._\n"
     return text, [met for *_, met in table if met is not None]
+
+
+def report(settings: Settings, results: Results) -> tuple[str, list[bool]]:
+    return render(settings, rows(settings, results))
 
 
 def update_readme(table: str) -> None:

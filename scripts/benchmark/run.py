@@ -13,6 +13,8 @@ machine's drift falls on all alike, each gateway against a direct call to its ow
   for the floor app relaying the SDK and doing nothing else (the least any gateway on the SDK
   pays), and requests/s at 32 connections, with the cores the server used meanwhile, also for the
   function with a worker per core of this machine (WEB_CONCURRENCY) (load.py);
+- 200 concurrent 20-second streams on one instance of each server, started for the row: the streams
+  that finished whole, first event p99 against the SDK's own, peak memory and CPU (many_streams.py);
 - a thinking stream, a multimodal call, a native-door call and a call with a caller key (features.py);
 - the resident memory of each whole server after the load, and its cold start (spawn to first 200);
 - the FC code package (built as s.yaml's pre-deploy builds it): its size zipped, and its cold start on
@@ -42,6 +44,7 @@ from scripts.benchmark.callers import Callers  # noqa: E402
 from scripts.benchmark.common import ROOT, Results, Settings  # noqa: E402
 from scripts.benchmark.features import measure_features  # noqa: E402
 from scripts.benchmark.load import measure_cpu_per_call, measure_long_streams, measure_requests_per_second  # noqa: E402
+from scripts.benchmark.many_streams import measure_many_streams, row_servers  # noqa: E402
 from scripts.benchmark.measure import (  # noqa: E402
     cold_starters,
     measure_cold_starts,
@@ -99,6 +102,8 @@ def run(settings: Settings, out: Path) -> tuple[str, list[bool]]:
         finally:
             stop(wide)
         measure_long_streams(settings, callers, {k: v for k, v in pids.items() if k not in ("floor", "official")}, results)
+        many, results.many_streams_max_in_flight = row_servers(settings, base_url, compatible_url, Path(scratch))
+        measure_many_streams(settings, callers, many, results, emulator.pid)
         measure_features(settings, callers, base_url, results, stack)
         results.rss_mb = {name: rss_mb(process.pid) for name, process in servers.items()}
     table, met = report(settings, results)

@@ -46,10 +46,23 @@ def text_of(content: Any) -> str:
     return ""
 
 
+# A directive's tokens when it has no backslash nor single quote and its double quotes pair up: what
+# shlex.split gives then (words split on whitespace outside quotes, the quotes dropped), without its
+# character-by-character reading, 8 ms for a 600-word reply= (200 streams at once: 1.6 s of the
+# emulator's CPU before any first event). Anything else goes to shlex.
+PLAIN_TOKEN = re.compile(r'(?:[^ \t\r\n"]+|"[^"]*")+')  # shlex's whitespace only (not \s: a CJK space)
+
+
+def _tokens(body: str) -> list[str]:
+    if "\\" in body or "'" in body or body.count('"') % 2:
+        return shlex.split(body)
+    return [token.replace('"', "") for token in PLAIN_TOKEN.findall(body)]
+
+
 def parse(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for match in DIRECTIVE.finditer(text):
-        for token in shlex.split(match.group(1)):
+        for token in _tokens(match.group(1)):
             key, _, value = token.partition("=")
             found[key] = value
     return found

@@ -99,6 +99,11 @@ class KeepAliveServer(ThreadedWSGIServer):
     """Threaded, one thread a connection; `close_connections` ends the kept-alive ones on stop."""
 
     daemon_threads = True
+    # The listen backlog (werkzeug's is 128): a burst of 200 streams opening their upstream
+    # connections at once (FC sends an instance up to 200 calls) overflowed it, and each connection
+    # the kernel dropped came back only with the client's SYN retry, a second later. DashScope does
+    # not add that second; the emulator must not either (the benchmark's 200-stream row).
+    request_queue_size = 1024
 
     def __init__(self, host: str, port: int, app: Any) -> None:
         self.open_connections: set[socket.socket] = set()

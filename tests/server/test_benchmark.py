@@ -35,8 +35,10 @@ def test_the_benchmark_runs_and_reports(tmp_path):
                     "a multimodal call", "a native-door call", "a call with a caller key", "added latency p50, /v1/messages",
                     "first streamed event, added, /v1/messages"):
         assert measure in table
-    # the header, 19 measures (requests/s with a worker per core, and per CPU core, among them), 4 features
-    assert sum(line.startswith("| ") for line in table.splitlines()) == 24
+    # the header, 19 measures (requests/s with a worker per core, and per CPU core, among them), the 4 of
+    # the many-streams row, 4 features
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 28
+    assert "10 concurrent 1 s streams: finished whole" in table
     assert "requests/s, 32 connections, /v1, " in table
     assert (tmp_path / "benchmark.png").stat().st_size > 10_000
     assert "targets met:" in result.stdout

@@ -5,7 +5,7 @@ tests/server/test_benchmark.py, runs without the peers: installing them takes th
 
 from __future__ import annotations
 
-from scripts.benchmark.common import Results, Settings
+from scripts.benchmark.common import ManyStreams, Results, Settings
 from scripts.benchmark.report import report
 
 TARGETS = ["direct", "function", "function-v1", "floor", "official", "function-responses", "function-anthropic",
@@ -88,3 +88,35 @@ def test_rows_without_a_target_are_not_counted_and_missing_features_say_why():
     assert "| added latency p50, a thinking stream | 1.30 ms |" in table
     _, with_peers = report(Settings(rounds=20, levels=(4,), peers=PEERS), results(PEERS))
     assert len(with_peers) == 17  # and the function on every core against the peers
+
+
+def many_streams(made: Results, peers: tuple[str, ...]) -> Results:
+    """The many-streams row's figures: 4 streams of 1 s, the function's first event p99 0.3 s against
+    the SDK's 0.3 s, 120 MB and 2 s of CPU; the peers more."""
+    made.many_streams["direct"] = ManyStreams(4, [0.1, 0.2, 0.3, 0.3], 1.2)
+    made.many_streams["function"] = ManyStreams(4, [0.1, 0.2, 0.3, 0.3], 1.3, rss_peak_mb=120.0, cpu_s=2.0)
+    for peer in peers:
+        made.many_streams[peer] = ManyStreams(3, [0.2, 0.4, 0.5], 1.5, rss_peak_mb=140.0, cpu_s=3.0)
+    made.many_streams_max_in_flight = 200
+    return made
+
+
+def test_the_many_streams_row_counts_whole_streams_and_holds_cpu_to_portkey_only_when_it_ran():
+    settings = Settings(rounds=20, levels=(4,), peers=PEERS, many_streams=4, many_stream_s=1.0)
+    table, met = report(settings, many_streams(results(PEERS), PEERS))
+    rows = rows_of(table)
+    assert rows["| 4 concurrent 1 s streams: finished whole"].startswith(
+        "| 4 concurrent 1 s streams: finished whole | 4 of 4, the last done at 1.3 s | 3 of 4, the last done at 1.5 s |")
+    assert "MAX_IN_FLIGHT=200" in rows["| 4 concurrent 1 s streams: finished whole"]
+    assert rows["| 4 concurrent 1 s streams: first event p99"].endswith("| ≤ 1.2× direct (0.36) | yes |")
+    assert rows["| 4 concurrent 1 s streams: server RSS peak"].startswith("| 4 concurrent 1 s streams: server RSS peak | 120 MB | 140 MB | 140 MB |")
+    # 11 events a stream (an event every 100 ms), 44 in all: 2 s of CPU is 45455 µs an event
+    assert "the function 45455 µs" in rows["| 4 concurrent 1 s streams: server CPU"]
+    assert rows["| 4 concurrent 1 s streams: server CPU"].endswith("| ≤ Portkey's | yes |")
+    assert len(met) == 17 + 4
+    lost = many_streams(results(()), ())
+    lost.many_streams["function"].finished = 3
+    table, met = report(Settings(rounds=20, levels=(4,), many_streams=4, many_stream_s=1.0), lost)
+    assert rows_of(table)["| 4 concurrent 1 s streams: finished whole"].endswith("| every stream | **no** |")
+    assert rows_of(table)["| 4 concurrent 1 s streams: server CPU"].endswith("|  | — |")  # no Portkey: not counted
+    assert len(met) == 16 + 3
