@@ -122,8 +122,10 @@ def packaged_files(root: Path = ROOT) -> list[Path]:
 
 
 def _dependencies_stamp(root: Path) -> str:
-    """What ./python depends on: the requirements and the command that installs them."""
-    material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL)
+    """What ./python depends on: the requirements, the command that installs them, and .fcignore (whose
+    rules delete from it: a rule taken out must bring its files back)."""
+    fcignore = root / ".fcignore"
+    material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL) + (fcignore.read_text() if fcignore.exists() else "")
     return hashlib.sha256(material.encode()).hexdigest()
 
 
