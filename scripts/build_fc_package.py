@@ -8,7 +8,12 @@ The package holds what runs and nothing else:
   .tools/), a build or an editor's file;
 - ./python: requirements.txt installed with --no-deps (it pins every package the function runs) as
   Linux x86_64 wheels for the FC runtime's Python 3.11, whatever machine deploys; then what .fcignore
-  says about ./python is removed as well.
+  says about ./python is removed as well;
+- bytecode (__pycache__) for the project's modules and for the modules of ./python the function
+  loads (scripts/fc_bytecode.txt), compiled as unchecked-hash .pyc files: FC's /code is read-only, so
+  a module without valid bytecode is compiled again at every cold start, and a timestamp-checked .pyc
+  is only valid while the file times survive the upload's zip and FC's unpacking. Only a Python 3.11
+  (the runtime's) can compile them: elsewhere the package ships without, and says so.
 
 Standard library only, since it runs on the deployer's machine. tests/deploy/test_deploy.py and tests/server/test_deploy_package.py starts the
 result with s.yaml's command on an interpreter that has nothing installed, as the FC runtime has
@@ -24,6 +29,7 @@ import fnmatch
 import hashlib
 import io
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -35,9 +41,12 @@ DEFAULT_OUT = ROOT / "dist" / "fc-package"
 # Never part of the package, whatever .fcignore says: git's own files, build outputs, and a ./python
 # the project tree may hold from an older way of building.
 ALWAYS_OUT = (".git/", "dist/", "build/", "python/")
-# requirements.txt as Linux x86_64 wheels for custom.debian12's Python 3.11 (see s.yaml's runtime).
+# requirements.txt as Linux x86_64 wheels for custom.debian12's Python 3.11 (see s.yaml's runtime),
+# without pip's bytecode (compiled by the interpreter that runs pip, for its own version, checked by
+# timestamp, and for every module): compile_bytecode() below makes the package's.
+RUNTIME_PYTHON = (3, 11)
 PIP_INSTALL = [
-    "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--upgrade",
+    "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--upgrade", "--no-compile",
     "-r", "requirements.txt", "-t", "python",
     "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
     "--python-version", "3.11", "--implementation", "cp", "--only-binary=:all:",
@@ -113,8 +122,10 @@ def packaged_files(root: Path = ROOT) -> list[Path]:
 
 
 def _dependencies_stamp(root: Path) -> str:
-    """What ./python depends on: the requirements and the command that installs them."""
-    material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL)
+    """What ./python depends on: the requirements, the command that installs them, and .fcignore (whose
+    rules delete from it: a rule taken out must bring its files back)."""
+    fcignore = root / ".fcignore"
+    material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL) + (fcignore.read_text() if fcignore.exists() else "")
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -139,6 +150,33 @@ def zipped_size(folder: Path) -> int:
                 archive.write(path, path.relative_to(folder).as_posix())
     return buffer.tell()
 
+# The files of ./python the function loads (at start, on any door, with or without REDIS_URL), written
+# by scripts/fc_bytecode.py; tests/server/test_deploy_package.py fails when a door loads one that is
+# not listed. The rest (pydantic.v1, gunicorn's ASGI workers, ...) ships as source only: about 1.5 MB.
+BYTECODE_LIST = Path(__file__).resolve().parent / "fc_bytecode.txt"
+
+
+def bytecode_sources(out: Path) -> list[Path]:
+    """The .py files of the package that get bytecode: the project's, and ./python's listed ones."""
+    listed = [line.strip() for line in BYTECODE_LIST.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    project = [path for path in out.rglob("*.py") if path.relative_to(out).parts[0] != "python"]
+    return sorted(project) + [out / "python" / name for name in listed if (out / "python" / name).is_file()]
+
+
+def compile_bytecode(out: Path) -> None:
+    """Unchecked-hash bytecode for bytecode_sources(out), and no other: a .pyc is used as it is,
+    whatever the file times (FC's unpacking may not keep them), so it must come from this build."""
+    for cache in sorted(out.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    if sys.version_info[:2] != RUNTIME_PYTHON:
+        print(f"build_fc_package: no bytecode in the package: this is Python {sys.version_info[0]}.{sys.version_info[1]}, the "
+              f"runtime's is {'.'.join(map(str, RUNTIME_PYTHON))} (every cold start compiles the modules: about 1.5 s more)",
+              file=sys.stderr)
+        return
+    for source in bytecode_sources(out):
+        py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
 def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     # The project's files are copied afresh every time; ./python only when the requirements changed.
@@ -156,6 +194,7 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
+    compile_bytecode(out)
     return out
 
 

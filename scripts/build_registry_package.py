@@ -20,9 +20,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files the deployed function is made of; s.yaml is written templated, the rest copied as they are.
-# scripts/build_fc_package.py is s.yaml's pre-deploy action: it builds the code package there too.
+# scripts/build_fc_package.py is s.yaml's pre-deploy action: it builds the code package there too
+# (with the list of modules it compiles).
 SOURCES = ["app.py", "core", "web", "handlers", "gunicorn.conf.py", "requirements.txt", ".fcignore", "README.md", "README_zh.md", "docs",
-           "scripts/build_fc_package.py"]
+           "scripts/build_fc_package.py", "scripts/fc_bytecode.txt"]
 # publish.yaml parameter -> (the line in s.yaml it replaces, the templated line). Double quotes:
 # an unanswered secret renders as ${secret('name')...}, which has single quotes of its own.
 PLACEHOLDERS = {

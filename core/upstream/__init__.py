@@ -2,6 +2,7 @@
 
 - `protocol.py`: `Upstream`, what the request path needs of an upstream (the seam tests fake);
 - `sdk.py`: the one module that imports `dashscope` (lazily, only the APIs the function calls);
+- `sdk_stand_ins.py`: stand-ins for what the SDK imports and the function never uses (aiohttp, cryptography);
 - `resilience.py`: retries, the in-flight limit, the call deadline;
 - `session.py`: the pooled HTTP session;
 - `tokens.py`: counting input tokens with the SDK's tokenizer (the native tokenizer, MAX_INPUT_TOKENS);

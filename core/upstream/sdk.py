@@ -9,7 +9,6 @@ import importlib.util
 import logging
 import sys
 import threading
-import types
 from http import HTTPStatus
 from typing import Any, Iterator
 
@@ -27,6 +26,7 @@ from core.errors import (
 )
 from core.types import Completion, EmbeddingCall, GenerationCall
 from core.upstream.answers import completion_of, error_of
+from core.upstream.sdk_stand_ins import without_aiohttp, without_request_encryption
 
 log = logging.getLogger("qwenfc")
 
@@ -56,7 +56,8 @@ def _import_generation() -> tuple[Any, Any, str]:
 
             package.__getattr__ = complete_package  # type: ignore[attr-defined]
             sys.modules["dashscope"] = package
-            _without_request_encryption()
+            without_request_encryption()
+            without_aiohttp()
             try:
                 from dashscope.aigc.generation import Generation as generation
                 from dashscope.aigc.multimodal_conversation import MultiModalConversation as conversation
@@ -69,29 +70,6 @@ def _import_generation() -> tuple[Any, Any, str]:
     import dashscope
 
     return dashscope.Generation, dashscope.MultiModalConversation, dashscope.base_http_api_url
-
-
-class _RequestEncryptionNotShipped:
-    """Stands in for the SDK's `Encryption` where `cryptography` is not installed (the FC package)."""
-
-    def __init__(self, *_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("DashScope request encryption needs the cryptography package, which this function does not ship")
-
-
-def _without_request_encryption() -> None:
-    """Let the SDK's request modules import without `cryptography` (about 5 MB of the FC package).
-
-    They import `dashscope.api_entities.encryption` at the top, which imports `cryptography`, but use
-    it only for `enable_encryption=True`: an SDK control argument no caller can pass
-    (core/parameters.py's SDK_CONTROL_ARGUMENTS) and the function never does. Where `cryptography`
-    is installed (the dev environment) the SDK's own module is used.
-    """
-    name = "dashscope.api_entities.encryption"
-    if name in sys.modules or importlib.util.find_spec("cryptography") is not None:
-        return
-    placeholder = types.ModuleType(name, "DashScope request encryption, not shipped: see core/upstream/sdk.py")
-    placeholder.Encryption = _RequestEncryptionNotShipped  # type: ignore[attr-defined]
-    sys.modules[name] = placeholder
 
 
 Generation, _MultiModalConversation, SDK_BASE_URL = _import_generation()

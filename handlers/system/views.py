@@ -8,10 +8,11 @@ ever call without the mark, and nothing an outside caller can make it do.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from core.upstream.tokens import warm_tokenizer
-from handlers.system.openapi.document import openapi_document
 from web.services import services
 from web.tracking import flush_logs
 
@@ -20,7 +21,6 @@ bp = Blueprint("system", __name__)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-OPENAPI = openapi_document()
 
 
 @bp.get("/health")
@@ -58,7 +58,16 @@ def doors() -> list[str]:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of every route."""
-    return jsonify(OPENAPI)
+    return jsonify(openapi_description())
+
+
+@cache
+def openapi_description() -> dict:
+    """Built on the first GET /openapi.json, not at start: its JSON schemas (pydantic's, of every
+    parameter) are about 3% of a cold start, and no call needs them."""
+    from handlers.system.openapi.document import openapi_document
+
+    return openapi_document()
 
 
 def _called_by_fc(hook_path: str) -> bool:

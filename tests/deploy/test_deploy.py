@@ -239,8 +239,14 @@ def test_registry_template_renders_to_a_valid_function(tmp_path):
 def test_the_package_holds_what_runs_and_nothing_else():
     built_package()
     project = sorted(path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*")
-                     if path.is_file() and path.relative_to(PACKAGE).parts[0] != "python")
+                     if path.is_file() and path.relative_to(PACKAGE).parts[0] != "python" and "__pycache__" not in path.parts)
     assert project == [path.as_posix() for path in build_fc_package.packaged_files()]
+    # The project's modules with their bytecode, compiled by the build for the runtime's Python, valid
+    # whatever the file times after FC unpacks the package (unchecked hash: flags 0b01).
+    for module in ("app.py", "core/upstream/sdk.py", "python/flask/app.py"):
+        cached = PACKAGE / importlib.util.cache_from_source(module)
+        assert int.from_bytes(cached.read_bytes()[4:8], "little") == 0b01, module
+    assert not (PACKAGE / importlib.util.cache_from_source("python/pydantic/v1/main.py")).exists()
     installed = {path.name.split("-")[0].lower() for path in (PACKAGE / "python").glob("*.dist-info")}
     pinned = {line.split("==")[0].replace("-", "_").lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
               if line and not line.startswith("#")}

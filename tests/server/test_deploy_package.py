@@ -4,6 +4,7 @@ every door called over a socket. (The package's contents are checked in tests/de
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import venv
 
@@ -31,6 +32,7 @@ def test_the_deploy_package_runs_on_a_bare_python(tmp_path, emulator):
     fc_env["DASHSCOPE_HTTP_BASE_URL"] = emulator.base_url
     fc_env["TRY_PAGE"] = "1"
     fc_env["PYTHONDONTWRITEBYTECODE"] = "1"  # FC's /code is read-only (and the package stays as built)
+    fc_env["PYTHONVERBOSE"] = "1"  # names each module's file as it loads: its bytecode, or its source
     check = subprocess.run([bare / "bin" / "python3", "-c", "import flask"], capture_output=True)
     assert check.returncode != 0, "the bare interpreter must not see the test environment's packages"
 
@@ -46,6 +48,10 @@ def test_the_deploy_package_runs_on_a_bare_python(tmp_path, emulator):
         output = stop(process)
     assert FAKE_KEY not in output
     assert "Traceback" not in output and '"level":"ERROR"' not in output
+    # Every module of the package came with its bytecode: none compiled at the cold start or on a door
+    # (scripts/fc_bytecode.py lists what ./python loads; the build compiles the project's modules).
+    compiled_here = re.findall(rf"^# code object from ({re.escape(code)}/\S+\.py)$", output, re.MULTILINE)
+    assert compiled_here == [], f"compiled at run time (run scripts/fc_bytecode.py): {compiled_here}"
 
 
 def call_every_door(url: str) -> None:
