@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scripts.benchmark.common import KEY  # noqa: E402
+from scripts.benchmark.common import KEY, machine  # noqa: E402
 from scripts.benchmark.servers import emulator_process  # noqa: E402
 from scripts.fc_process import free_port, stop  # noqa: E402
 
@@ -166,8 +166,7 @@ def main() -> None:
     print(f"\n| one SDK call to the emulator ({len(os.environ)} environment variables) | median |\n|---|---|")
     for name, value in sessions.items():
         print(f"| {name} | {value:.0f} µs |")
-    print(f"\n_{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
-          f"{', QUICK RUN' if options.quick else ''}._")
+    print(f"\n_{time.strftime('%Y-%m-%d')}, {machine()}{', QUICK RUN' if options.quick else ''}._")
 
 
 if __name__ == "__main__":

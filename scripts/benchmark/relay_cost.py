@@ -41,7 +41,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchmark.common import KEY, LONG_STREAM  # noqa: E402
+from scripts.benchmark.common import KEY, LONG_STREAM, machine  # noqa: E402
 from scripts.benchmark.servers import running_emulator  # noqa: E402
 
 TOKEN = "relay-cost-token"
@@ -188,8 +188,7 @@ def main() -> None:
     print(f"| CPU per event, in-process ({len(chunks)}-event stream) | µs |\n|---|---|")
     for name, values in figures.items():
         print(f"| {name} | {min(values):.1f} |")
-    print(f"\n_{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, best of {rounds} rounds"
-          f"{', QUICK RUN' if options.quick else ''}._")
+    print(f"\n_{time.strftime('%Y-%m-%d')}, {machine()}, best of {rounds} rounds{', QUICK RUN' if options.quick else ''}._")
 
 
 if __name__ == "__main__":
