@@ -25,7 +25,6 @@ nothing, and calls every door.
 from __future__ import annotations
 
 import argparse
-import base64
 import fnmatch
 import hashlib
 import io
@@ -125,11 +124,12 @@ def packaged_files(root: Path = ROOT) -> list[Path]:
 
 def _dependencies_stamp(root: Path) -> str:
     """What ./python depends on: the requirements, the command that installs them, .fcignore (whose
-    rules delete from it: a rule taken out must bring its files back), and the bytecode list (whose
-    modules lose their source: one taken off the list must get it back)."""
+    rules delete from it: a rule taken out must bring its files back), the bytecode list (whose
+    modules lose their source: one taken off the list must get it back) and this script (which
+    packs the vocabulary and compiles: a change to either must start from what pip installs)."""
     fcignore = root / ".fcignore"
     material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL) + (fcignore.read_text() if fcignore.exists() else "")
-    material += BYTECODE_LIST.read_text()
+    material += BYTECODE_LIST.read_text() + Path(__file__).read_text()
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -191,25 +191,24 @@ def compile_bytecode(out: Path) -> None:
             py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 
 
-# The tokenizer's vocabulary (2.6 MB, 1.1 MB zipped), shipped packed (0.57 MB): core/upstream/vocabulary.py
+# The tokenizer's vocabulary (2.6 MB, 1.1 MB zipped), shipped packed (0.6 MB): core/upstream/vocabulary.py
 # reads it on the tokenizer's first use.
 VOCABULARY = Path("dashscope/resources/qwen.tiktoken")
 PACKED_VOCABULARY = VOCABULARY.with_name("qwen.tokens.xz")
 
 
 def pack_vocabulary(vocabulary: Path) -> None:
-    """qwen.tiktoken (a line per token: the token in base64, its rank) as xz of each token's bytes
-    behind a byte giving their length, in rank order (the ranks are 0, 1, 2, ...: checked here)."""
+    """qwen.tiktoken (a line per token: the token in base64, its rank) as xz of the tokens alone, a
+    line each in rank order (the ranks are 0, 1, 2, ...: checked here, so they need no room)."""
     if not vocabulary.exists():
         return
-    packed = bytearray()
+    tokens = []
     for rank, line in enumerate(line for line in vocabulary.read_bytes().splitlines() if line):
         token, written_rank = line.split()
-        token = base64.b64decode(token)
-        if int(written_rank) != rank or not 0 < len(token) < 256:
-            raise SystemExit(f"{vocabulary}: line {rank + 1} does not fit the packed vocabulary's format")
-        packed += bytes([len(token)]) + token
-    vocabulary.with_name(PACKED_VOCABULARY.name).write_bytes(lzma.compress(bytes(packed), preset=9 | lzma.PRESET_EXTREME))
+        if int(written_rank) != rank:
+            raise SystemExit(f"{vocabulary}: line {rank + 1} has rank {written_rank.decode()}: the packed vocabulary needs 0, 1, 2, ...")
+        tokens.append(token)
+    vocabulary.with_name(PACKED_VOCABULARY.name).write_bytes(lzma.compress(b"\n".join(tokens), preset=9 | lzma.PRESET_EXTREME))
     vocabulary.unlink()
 
 
