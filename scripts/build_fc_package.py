@@ -9,11 +9,14 @@ The package holds what runs and nothing else:
 - ./python: requirements.txt installed with --no-deps (it pins every package the function runs) as
   Linux x86_64 wheels for the FC runtime's Python 3.11, whatever machine deploys; then what .fcignore
   says about ./python is removed as well;
-- bytecode (__pycache__) for the project's modules and for the modules of ./python the function
-  loads (scripts/fc_bytecode.txt), compiled as unchecked-hash .pyc files: FC's /code is read-only, so
-  a module without valid bytecode is compiled again at every cold start, and a timestamp-checked .pyc
-  is only valid while the file times survive the upload's zip and FC's unpacking. Only a Python 3.11
-  (the runtime's) can compile them: elsewhere the package ships without, and says so.
+- bytecode for the project's modules (in __pycache__, beside their source) and for the modules of
+  ./python the function loads (scripts/fc_bytecode.txt: module.pyc in place of module.py, the
+  source left out), compiled as unchecked-hash .pyc files: FC's /code is read-only, so a module
+  without valid bytecode is compiled again at every cold start, and a timestamp-checked .pyc is only
+  valid while the file times survive the upload's zip and FC's unpacking. Only a Python 3.11 (the
+  runtime's) can compile them: elsewhere the package ships without, and says so;
+- the tokenizer's vocabulary packed (pack_vocabulary): together with the line above, what keeps the
+  package under 10 MB zipped.
 
 Standard library only, since it runs on the deployer's machine. tests/deploy/test_deploy.py and tests/server/test_deploy_package.py starts the
 result with s.yaml's command on an interpreter that has nothing installed, as the FC runtime has
