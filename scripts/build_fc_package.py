@@ -9,11 +9,14 @@ The package holds what runs and nothing else:
 - ./python: requirements.txt installed with --no-deps (it pins every package the function runs) as
   Linux x86_64 wheels for the FC runtime's Python 3.11, whatever machine deploys; then what .fcignore
   says about ./python is removed as well;
-- bytecode (__pycache__) for the project's modules and for the modules of ./python the function
-  loads (scripts/fc_bytecode.txt), compiled as unchecked-hash .pyc files: FC's /code is read-only, so
-  a module without valid bytecode is compiled again at every cold start, and a timestamp-checked .pyc
-  is only valid while the file times survive the upload's zip and FC's unpacking. Only a Python 3.11
-  (the runtime's) can compile them: elsewhere the package ships without, and says so.
+- bytecode for the project's modules (in __pycache__, beside their source) and for the modules of
+  ./python the function loads (scripts/fc_bytecode.txt: module.pyc in place of module.py, the
+  source left out), compiled as unchecked-hash .pyc files: FC's /code is read-only, so a module
+  without valid bytecode is compiled again at every cold start, and a timestamp-checked .pyc is only
+  valid while the file times survive the upload's zip and FC's unpacking. Only a Python 3.11 (the
+  runtime's) can compile them: elsewhere the package ships without, and says so;
+- the tokenizer's vocabulary packed (pack_vocabulary): together with the line above, what keeps the
+  package under 10 MB zipped.
 
 Standard library only, since it runs on the deployer's machine. tests/deploy/test_deploy.py and tests/server/test_deploy_package.py starts the
 result with s.yaml's command on an interpreter that has nothing installed, as the FC runtime has
@@ -28,6 +31,7 @@ import argparse
 import fnmatch
 import hashlib
 import io
+import lzma
 import os
 import py_compile
 import shutil
@@ -122,10 +126,13 @@ def packaged_files(root: Path = ROOT) -> list[Path]:
 
 
 def _dependencies_stamp(root: Path) -> str:
-    """What ./python depends on: the requirements, the command that installs them, and .fcignore (whose
-    rules delete from it: a rule taken out must bring its files back)."""
+    """What ./python depends on: the requirements, the command that installs them, .fcignore (whose
+    rules delete from it: a rule taken out must bring its files back), the bytecode list (whose
+    modules lose their source: one taken off the list must get it back) and this script (which
+    packs the vocabulary and compiles: a change to either must start from what pip installs)."""
     fcignore = root / ".fcignore"
     material = (root / "requirements.txt").read_text() + "\0".join(PIP_INSTALL) + (fcignore.read_text() if fcignore.exists() else "")
+    material += BYTECODE_LIST.read_text() + Path(__file__).read_text()
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -173,8 +180,39 @@ def compile_bytecode(out: Path) -> None:
               f"runtime's is {'.'.join(map(str, RUNTIME_PYTHON))} (every cold start compiles the modules: about 1.5 s more)",
               file=sys.stderr)
         return
+    python = out / "python"
     for source in bytecode_sources(out):
-        py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        if python in source.parents:
+            # An installed library the function loads ships as its bytecode alone, where the source was
+            # (module.pyc: Python imports a .pyc there without a source, never one in __pycache__):
+            # source and bytecode both cost about 1.75 MB zipped. What it costs: a library's frames in
+            # a logged traceback show no source line (the project's own frames still do).
+            py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")), doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            source.unlink()
+        else:
+            py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+# The tokenizer's vocabulary (2.6 MB, 1.1 MB zipped), shipped packed (0.6 MB): core/upstream/vocabulary.py
+# reads it on the tokenizer's first use.
+VOCABULARY = Path("dashscope/resources/qwen.tiktoken")
+PACKED_VOCABULARY = VOCABULARY.with_name("qwen.tokens.xz")
+
+
+def pack_vocabulary(vocabulary: Path) -> None:
+    """qwen.tiktoken (a line per token: the token in base64, its rank) as xz of the tokens alone, a
+    line each in rank order (the ranks are 0, 1, 2, ...: checked here, so they need no room)."""
+    if not vocabulary.exists():
+        return
+    tokens = []
+    for rank, line in enumerate(line for line in vocabulary.read_bytes().splitlines() if line):
+        token, written_rank = line.split()
+        if int(written_rank) != rank:
+            raise SystemExit(f"{vocabulary}: line {rank + 1} has rank {written_rank.decode()}: the packed vocabulary needs 0, 1, 2, ...")
+        tokens.append(token)
+    vocabulary.with_name(PACKED_VOCABULARY.name).write_bytes(lzma.compress(b"\n".join(tokens), preset=9 | lzma.PRESET_EXTREME))
+    vocabulary.unlink()
 
 
 def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
@@ -195,6 +233,7 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT) -> Path:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     compile_bytecode(out)
+    pack_vocabulary(out / "python" / VOCABULARY)
     return out
 
 

@@ -46,9 +46,11 @@ def loaded_files(output: str, built: Path) -> set[str]:
     for path in re.findall(r"^# code object from '?([^'\n]+?)'?$", output, re.MULTILINE):
         if path.startswith(python):
             relative = path[len(python):]
-            if relative.endswith(".pyc"):  # name/__pycache__/module.cpython-311.pyc -> name/module.py
+            if "__pycache__/" in relative:  # name/__pycache__/module.cpython-311.pyc -> name/module.py
                 folder, _, cached = relative.rpartition("__pycache__/")
                 relative = folder + cached.split(".", 1)[0] + ".py"
+            elif relative.endswith(".pyc"):  # name/module.pyc, shipped without its source -> name/module.py
+                relative = relative[:-1]
             found.add(relative)
     return found
 

@@ -6,6 +6,7 @@
 - `resilience.py`: retries, the in-flight limit, the call deadline;
 - `session.py`: the pooled HTTP session;
 - `tokens.py`: counting input tokens with the SDK's tokenizer (the native tokenizer, MAX_INPUT_TOKENS);
+- `vocabulary.py`: the tokenizer's vocabulary, where the FC package ships it packed;
 - `client.py`: `QwenUpstream`, which composes them.
 """
 

@@ -10,6 +10,7 @@ import logging
 import sys
 import threading
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Iterator
 
 import requests
@@ -237,12 +238,16 @@ _tokenizer_lock = threading.Lock()
 
 def token_ids(text: str) -> list[int]:
     """`text` in the SDK's bundled Qwen tokenizer (tiktoken over dashscope/resources/qwen.tiktoken, the
-    first Qwen's vocabulary): loaded on first use (about 0.3 s), then shared; no network, no key."""
+    first Qwen's vocabulary, which the FC package ships packed: core/upstream/vocabulary.py): loaded
+    on first use (about 0.3 s), then shared; no network, no key."""
     with _tokenizer_lock:
         if not _tokenizer:
-            from dashscope.tokenizers.tokenizer import get_tokenizer
+            from dashscope.tokenizers import tokenizer as sdk_tokenizer
 
-            _tokenizer.append(get_tokenizer("qwen-plus"))
+            from core.upstream.vocabulary import vocabulary_file
+
+            resources = Path(sdk_tokenizer.root_path) / "resources"
+            _tokenizer.append(vocabulary_file(resources, sdk_tokenizer.QwenTokenizer))
     return list(_tokenizer[0].encode(text))
 
 

@@ -117,7 +117,7 @@ def rows(settings: Settings, results: Results) -> list[Row]:
          f"floor {statistics.median(results.cold_start_s['floor']):.2f} s, official {statistics.median(results.cold_start_s['official']):.2f} s",
          "≤ 1.5 s", cold <= 1.5),
         ("FC package, zipped", f"{results.package_zipped_mb:.1f} MB", none, f"before: {BEFORE_PACKAGE_ZIPPED_MB:.1f} MB",
-         "≤ 15 MB", results.package_zipped_mb <= 15),
+         "≤ 10 MB", results.package_zipped_mb <= 10),
         ("package cold start, bare Python", f"{results.package_cold_s:.2f} s", none, f"before: {BEFORE_PACKAGE_COLD_S:.2f} s",
          "≤ 1.5 s", results.package_cold_s <= 1.5),
     ]

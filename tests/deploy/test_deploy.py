@@ -243,10 +243,17 @@ def test_the_package_holds_what_runs_and_nothing_else():
     assert project == [path.as_posix() for path in build_fc_package.packaged_files()]
     # The project's modules with their bytecode, compiled by the build for the runtime's Python, valid
     # whatever the file times after FC unpacks the package (unchecked hash: flags 0b01).
-    for module in ("app.py", "core/upstream/sdk.py", "python/flask/app.py"):
+    for module in ("app.py", "core/upstream/sdk.py"):
         cached = PACKAGE / importlib.util.cache_from_source(module)
         assert int.from_bytes(cached.read_bytes()[4:8], "little") == 0b01, module
-    assert not (PACKAGE / importlib.util.cache_from_source("python/pydantic/v1/main.py")).exists()
+    # A library module the function loads: its bytecode alone, where its source was (the one place
+    # Python imports a .pyc without a source from); one it never loads: its source alone.
+    assert (PACKAGE / "python/flask/app.pyc").exists() and not (PACKAGE / "python/flask/app.py").exists()
+    assert not list((PACKAGE / "python").rglob("__pycache__"))
+    assert (PACKAGE / "python/flask/testing.py").exists() and not (PACKAGE / "python/flask/testing.pyc").exists()
+    # The tokenizer's vocabulary, packed (core/upstream/vocabulary.py reads it).
+    resources = PACKAGE / "python/dashscope/resources"
+    assert sorted(path.name for path in resources.iterdir()) == ["qwen.tokens.xz"]
     installed = {path.name.split("-")[0].lower() for path in (PACKAGE / "python").glob("*.dist-info")}
     pinned = {line.split("==")[0].replace("-", "_").lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
               if line and not line.startswith("#")}
