@@ -22,8 +22,11 @@ def _part(kind: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
 _PARTS = [*(_part(kind, "text", {"type": "string"}) for kind in _TEXT_KINDS), _part("refusal", "refusal", {"type": "string"}),
           _part("input_image", "image_url", {"anyOf": [URL, {"type": "object", "properties": {"url": URL}, "required": ["url"]}]})]
 _CONTENT_PARTS = {"type": "array", "items": {"anyOf": _PARTS}}
-# A text part with no text: for a text model, content of that one part is empty (a 400).
-_EMPTY_TEXT_PART = {"properties": {"type": {"enum": _TEXT_KINDS}, "text": {"const": ""}}, "required": ["type", "text"]}
+# A text part with no text (a refusal part is text too): for a text model, content of that one part is
+# empty (a 400).
+_EMPTY_TEXT_PART = {"anyOf": [
+    {"properties": {"type": {"enum": _TEXT_KINDS}, "text": {"const": ""}}, "required": ["type", "text"]},
+    {"properties": {"type": {"const": "refusal"}, "refusal": {"const": ""}}, "required": ["type", "refusal"]}]}
 # A user, system or developer message says something: a non-empty string, or parts that are not one empty text.
 _SAYS_SOMETHING = {"anyOf": [{"type": "string", "minLength": 1}, {**_CONTENT_PARTS, "minItems": 2},
                              {**_CONTENT_PARTS, "contains": {"not": _EMPTY_TEXT_PART}}]}
