@@ -20,9 +20,11 @@ PYTHON_BIN = str(Path(sys.executable).parent)
 # first event, and on two cores the two compete: the figure would measure that contention, which a
 # real stream, whose next token is tens of milliseconds away, does not have.
 PACED_STREAM = '[[emulate reply="Hello there!" chunk_delay=0.01]]'
-# A long answer: the emulator sends one event per three words.
+# A long answer: the emulator sends one event per three words. Every word differs, so no two events
+# are alike: LiteLLM ends a stream with a 500 after 100 identical chunks in a row ("The model is
+# repeating the same chunk"), which a reply of one word repeated set off, cutting its stream short.
 LONG_STREAM_EVENTS = 2000
-LONG_STREAM = "[[emulate reply=\"" + " ".join(["word"] * (3 * LONG_STREAM_EVENTS)) + "\"]]"
+LONG_STREAM = "[[emulate reply=\"" + " ".join(f"w{n:04d}" for n in range(3 * LONG_STREAM_EVENTS)) + "\"]]"
 # The many-streams row (many_streams.py): one event every 100 ms, a model's pace for a long answer.
 MANY_STREAMS_EVENT_S = 0.1
 

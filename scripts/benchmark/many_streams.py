@@ -60,7 +60,8 @@ class Server:
 def stream_text(settings: Settings) -> tuple[str, str]:
     """The reply every stream carries, and the message that asks the emulator for it at a model's pace
     (it sends three words an event)."""
-    reply = " ".join(["word"] * (3 * settings.many_stream_events))
+    # Every word differs (common.LONG_STREAM says why: LiteLLM cuts a stream of identical chunks).
+    reply = " ".join(f"w{n:04d}" for n in range(3 * settings.many_stream_events))
     return reply, f'[[emulate reply="{reply}" chunk_delay={MANY_STREAMS_EVENT_S:g}]]'
 
 
