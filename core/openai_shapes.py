@@ -121,8 +121,12 @@ class OpenAIDeltas:
     def chunk_choices(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
         """A chunk's choices as OpenAI chunk choices: index, delta, finish_reason, logprobs if any.
         A choice with an empty delta and no finish_reason is kept: the caller may skip it."""
+        return self.shaped_choices(choices(chunk))
+
+    def shaped_choices(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`chunk_choices` for the choices `result_shapes.choices` found in a chunk already."""
         shaped = []
-        for position, choice in enumerate(choices(chunk)):
+        for position, choice in enumerate(found):
             index = choice.get("index", position)
             entry = {"index": index, "delta": self.delta(choice, index), "finish_reason": finish_reason(choice)}
             if isinstance(choice.get("logprobs"), dict):

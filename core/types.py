@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from core.result_shapes import content_text
@@ -46,9 +45,10 @@ class Completion:
             return content_text((choices[0].get("message") or {}).get("content"))
         return self.output.get("text") or ""
 
-    @cached_property
+    @property
     def finish_reason(self) -> str | None:
-        # Cached: a stream asks once per chunk to know whether it is over, and once for the log line.
+        # Not a cached_property: a stream asks two or three times a chunk, and Python 3.11's
+        # cached_property takes a lock at each first read, which costs more than reading it again.
         reason = self.output.get("finish_reason")
         choices = self.output.get("choices") or []
         if choices and isinstance(choices[0], dict):

@@ -28,6 +28,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 # The longest one recv waits before it looks again at when reads must end (a stop may have begun).
 SLICE_S = 1.0
+# How much longer than asked a read may wait before its socket is given a new timeout.
+_SLICE_SLACK_S = 0.001
 
 _current = threading.local()
 
@@ -63,33 +65,54 @@ class _DeadlineReads(io.RawIOBase):
         # its socket while the response is still being read (Connection: close) closes it for real
         # only once this is closed too.
         self._file = sock.makefile("rb", buffering=0)
+        # urllib3 sets its read timeout on the socket just before the response is made: the longest
+        # silence allowed. `_timeout` is the socket's timeout now (a slice, once reading starts).
+        self._limit = self._timeout = sock.gettimeout()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        sock = self._sock
-        limit = sock.gettimeout()  # urllib3's read timeout: the longest silence allowed
-        silent_until = None if limit is None else time.perf_counter() + limit
-        deadline = getattr(_current, "deadline", None)
+        sock, deadline = self._sock, getattr(_current, "deadline", None)
+        now = time.perf_counter()
+        silent_until = None if self._limit is None else now + self._limit
         try:
             while True:
                 ends = deadline.reads_end() if deadline is not None else None
                 if silent_until is not None:
                     ends = silent_until if ends is None else min(ends, silent_until)
-                wait = SLICE_S if ends is None else min(SLICE_S, ends - time.perf_counter())
+                wait = SLICE_S if ends is None else min(SLICE_S, ends - now)
                 if wait <= 0:
                     raise TimeoutError("timed out")
-                sock.settimeout(wait)
+                # Setting a socket's timeout is a syscall that lets go of the GIL, twice a read if done
+                # each time: with 200 streams on a core every extra release is a likely thread switch
+                # (docs/performance.md, "200 paced streams"). So the socket keeps its slice, and gets a
+                # new one only when it would wait past `wait`, or needlessly wake well before.
+                timeout = self._timeout
+                if timeout is None or timeout > wait + _SLICE_SLACK_S or timeout < wait / 2:
+                    sock.settimeout(wait)
+                    self._timeout = wait
                 try:
                     return sock.recv_into(buffer)
                 except TimeoutError:
-                    continue  # a slice ended: look again at when reads must end
-        finally:
-            sock.settimeout(limit)
+                    now = time.perf_counter()  # a slice ended: look again at when reads must end
+        except BaseException:
+            self._restore_timeout()
+            raise
+
+    def _restore_timeout(self) -> None:
+        # The connection goes back to urllib3's pool with the timeout it gave (it sets its own again
+        # before the next request, but nothing else should find a slice there).
+        if self._timeout != self._limit:
+            self._timeout = self._limit
+            try:
+                self._sock.settimeout(self._limit)
+            except OSError:  # the socket is closed already
+                pass
 
     def close(self) -> None:
         if not self.closed:
+            self._restore_timeout()
             self._file.close()
         super().close()
 

@@ -99,6 +99,9 @@ class MultiModalConversation(_MultiModalConversation):  # type: ignore[misc, val
 logging.getLogger("dashscope").setLevel(logging.CRITICAL)
 
 
+# HTTPStatus.OK read once: an enum member looked up on every stream chunk costs a descriptor call.
+_OK = int(HTTPStatus.OK)
+
 def send(
     call: GenerationCall, stream: bool, *, api_key: str | None, base_url: str, session: requests.Session, timeout_s: float
 ) -> Any:
@@ -147,7 +150,7 @@ def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
         # Once DashScope has answered the stream's head, a broken connection is a broken stream (never
         # "could not connect", nor retried), even inside its first event.
         raise transport_error(exc, during_stream=received or getattr(_answer, "seen", False)) from exc
-    if response.status_code != HTTPStatus.OK:
+    if response.status_code != _OK:
         raise error_of(response, in_stream=True)
     return completion_of(response)
 

@@ -71,7 +71,8 @@ def chat_chunks(
             yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
             started.add(0)
         search.add(completion.output)
-        found = deltas.chunk_choices(_result(completion))
+        in_chunk = choices(_result(completion))  # once a chunk: the deltas and the usage below read it
+        found = deltas.shaped_choices(in_chunk)
         if not found:  # a text-format chunk (it should not happen here, but a model may send one)
             text = completion.output.get("text")
             found = [{"index": 0, "delta": {"content": text} if text else {}, "finish_reason": completion.finish_reason}]
@@ -93,7 +94,6 @@ def chat_chunks(
                 yield chunk([{"index": index, "delta": {}, "finish_reason": choice["finish_reason"]}])
         if completion.usage:
             usage = completion.usage
-            in_chunk = choices(_result(completion))
             usage_by_choice[in_chunk[0].get("index", 0) if in_chunk else 0] = usage
     if include_usage:
         yield chunk([], usage=openai_usage(total_usage(usage_by_choice, usage)))
