@@ -102,6 +102,7 @@ logging.getLogger("dashscope").setLevel(logging.CRITICAL)
 # HTTPStatus.OK read once: an enum member looked up on every stream chunk costs a descriptor call.
 _OK = int(HTTPStatus.OK)
 
+
 def send(
     call: GenerationCall, stream: bool, *, api_key: str | None, base_url: str, session: requests.Session, timeout_s: float
 ) -> Any:

@@ -7,14 +7,21 @@ of the machine weighs on both): per round and tree, small calls on /invoke and o
 call, and the server's CPU per call from /proc, every process and thread of it), and one long stream
 (the server's CPU per relayed event). The verdict per figure pairs the two trees' rounds (ab.py).
 
+With `--paced N`, each round also sends each tree N streams at once at a model's pace (an event every
+100 ms, `--paced-seconds` long; the many-streams row's streams, many_streams.py): the server's CPU per
+relayed event, and the first event's p99 as its latency. Then, as in that row, the servers run on a core
+of their own (the last) and the emulator and the client on the others.
+
     git worktree add /tmp/old <commit>
     python scripts/benchmark/compare_trees.py --old /tmp/old --new .      # about a minute
+    python scripts/benchmark/compare_trees.py --old /tmp/old --new . --paced 200 --rounds 6   # about 5 minutes
     python scripts/benchmark/compare_trees.py --old /tmp/old --new . --quick
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -29,7 +36,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scripts.benchmark.ab import Sample, _spread, verdict  # noqa: E402
-from scripts.benchmark.common import GATEWAY_TOKEN, LONG_STREAM, LONG_STREAM_EVENTS  # noqa: E402
+from scripts.benchmark.common import GATEWAY_TOKEN, LONG_STREAM, LONG_STREAM_EVENTS, Settings  # noqa: E402
+from scripts.benchmark.many_streams import Server, at_once, gateway_stream, instance_core, pin, stream_text  # noqa: E402
 from scripts.benchmark.servers import cpu_seconds, running_emulator, server_env  # noqa: E402
 from scripts.fc_process import free_port, start_server, stop  # noqa: E402
 
@@ -69,24 +77,46 @@ def measure(sample: Sample, pid: int, per: int, run: Callable[[], None]) -> None
     sample.cpu_us.append((cpu_seconds(pid) - cpu) / per * 1e6)
 
 
+def paced_streams(sample: Sample, pid: int, url: str, settings: Settings) -> None:
+    """One round of the paced figure: `settings.many_streams` streams at once; CPU per event, first event p99."""
+    reply, text = stream_text(settings)
+    body = json.dumps({**SMALL, "stream": True, "messages": [{"role": "user", "content": text}]}).encode()
+    function = Server(lambda: (None, url), "/v1/chat/completions", {})
+    cpu = cpu_seconds(pid)
+    outcomes = at_once(settings.many_streams, lambda: gateway_stream(url, function, body, reply))
+    sample.cpu_us.append((cpu_seconds(pid) - cpu) / (settings.many_streams * settings.many_stream_events) * 1e6)
+    assert all(whole for *_, whole in outcomes), "a paced stream did not finish whole"
+    firsts = sorted(first for _, _, first, _ in outcomes if first is not None)
+    sample.latency_us.append(firsts[min(len(firsts) - 1, int(0.99 * len(firsts)))] * 1e6)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--old", type=Path, required=True, help="the baseline checkout")
     parser.add_argument("--new", type=Path, required=True, help="the checkout under test")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--calls", type=int, default=150, help="small calls per door, tree and round")
+    parser.add_argument("--paced", type=int, default=0, help="streams at once at a model's pace, per tree and round")
+    parser.add_argument("--paced-seconds", type=float, default=10.0, help="how long each paced stream lasts")
     parser.add_argument("--quick", action="store_true", help="a few calls only: checks the script runs")
     options = parser.parse_args()
     if options.quick:
-        options.rounds, options.calls = 2, 10
+        options.rounds, options.calls, options.paced_seconds = 2, 10, min(options.paced_seconds, 0.5)
     trees = {"old": options.old.resolve(), "new": options.new.resolve()}
     sessions = {name: requests.Session() for name in trees}
-    figures = {name: {kind: Sample() for kind in ("/invoke", "/v1", "stream")} for name in trees}
+    kinds = ("/invoke", "/v1", "stream") + (("paced",) if options.paced else ())
+    figures = {name: {kind: Sample() for kind in kinds} for name in trees}
+    paced = Settings(many_streams=options.paced, many_stream_s=options.paced_seconds)
+    split = instance_core() if options.paced else None
+    if split is not None:
+        os.sched_setaffinity(0, split[1])  # the emulator started below, and this client: the other cores
     with running_emulator() as base_url, ExitStack() as started:
         servers = {}
         for name, tree in trees.items():
             servers[name] = start_tree(tree, base_url)
             started.callback(stop, servers[name][0])
+            if split is not None:
+                pin(servers[name][0].pid, split[0])
         for name, (process, url) in servers.items():  # warm: imports, the tokenizer, connections
             small_calls(sessions[name], url, "/invoke", 20)
             small_calls(sessions[name], url, "/v1/chat/completions", 20)
@@ -99,12 +129,16 @@ def main() -> None:
                     measure(figures[name][kind], process.pid, options.calls,
                             lambda: small_calls(sessions[name], url, path, options.calls))
                 measure(figures[name]["stream"], process.pid, LONG_STREAM_EVENTS, lambda: long_stream(sessions[name], url))
+                if options.paced:
+                    paced_streams(figures[name]["paced"], process.pid, url, paced)
     print(f"\n{trees['old']} (old) against {trees['new']} (new): {options.rounds} interleaved rounds, "
           f"{options.calls} small calls per door; µs per call (stream: per event), median (min–max); "
-          f"server CPU from /proc; {os.cpu_count()} cores\n")
+          f"server CPU from /proc; {os.cpu_count()} cores"
+          + (f"; paced: {options.paced} streams of {options.paced_seconds:g} s at once, CPU per event, "
+             "latency = first event p99, the servers on one core" if options.paced else "") + "\n")
     print("| figure | old | new | new against old |")
     print("|---|---|---|---|")
-    for kind in ("/invoke", "/v1", "stream"):
+    for kind in kinds:
         for what in ("cpu_us", "latency_us"):
             old, new = getattr(figures["old"][kind], what), getattr(figures["new"][kind], what)
             label = f"{kind} {'server CPU' if what == 'cpu_us' else 'latency'}"

@@ -90,7 +90,7 @@ def _delta(server: Server, event: dict) -> tuple[str, str | None]:
     return (choices[0].get("delta") or {}).get("content") or "", choices[0].get("finish_reason")
 
 
-def _gateway_stream(url: str, server: Server, body: bytes, reply: str) -> Outcome:
+def gateway_stream(url: str, server: Server, body: bytes, reply: str) -> Outcome:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=120)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {GATEWAY_TOKEN}", **server.headers}
@@ -134,7 +134,7 @@ def _direct_stream(callers: Callers, text: str, reply: str) -> Outcome:
     return started, time.perf_counter(), first, finish == "stop" and "".join(parts) == reply
 
 
-def _pin(pid: int, cores: set[int]) -> None:
+def pin(pid: int, cores: set[int]) -> None:
     """Every thread of a process tree on `cores` (a thread's affinity is its own; new ones inherit it)."""
     for member in process_tree(pid):
         for task in Path(f"/proc/{member}/task").iterdir():
@@ -144,7 +144,7 @@ def _pin(pid: int, cores: set[int]) -> None:
                 pass
 
 
-def _instance_core() -> tuple[set[int], set[int]] | None:
+def instance_core() -> tuple[set[int], set[int]] | None:
     """The core of the instance (the last), and the rest for the emulator and the client; None on one core."""
     cores = sorted(os.sched_getaffinity(0))
     return ({cores[-1]}, set(cores[:-1])) if len(cores) > 1 else None
@@ -162,7 +162,7 @@ def _on(cores: set[int] | None, run: Callable[[], T]) -> T:
         os.sched_setaffinity(0, before)
 
 
-def _at_once(count: int, one: Callable[[], Outcome]) -> list[Outcome]:
+def at_once(count: int, one: Callable[[], Outcome]) -> list[Outcome]:
     """`count` calls of `one`, each on a thread of its own, released together."""
     barrier = threading.Barrier(count)
     outcomes: list[Outcome] = []
@@ -191,7 +191,7 @@ def _on_server(settings: Settings, server: Server, body: bytes, warm_body: bytes
     process, url = _on(core, server.start)
     pid = process.pid  # type: ignore[attr-defined]
     try:
-        _gateway_stream(url, server, warm_body, "")  # imports and first buffers: not the row's
+        gateway_stream(url, server, warm_body, "")  # imports and first buffers: not the row's
         time.sleep(0.5)
         peak, running = [rss_mb(pid)], threading.Event()
         running.set()
@@ -207,7 +207,7 @@ def _on_server(settings: Settings, server: Server, body: bytes, warm_body: bytes
         sampler = threading.Thread(target=sample, daemon=True)
         cpu_before = cpu_seconds(pid)
         sampler.start()
-        outcomes = _at_once(settings.many_streams, lambda: _gateway_stream(url, server, body, reply))
+        outcomes = at_once(settings.many_streams, lambda: gateway_stream(url, server, body, reply))
         cpu = cpu_seconds(pid) - cpu_before
         running.clear()
         sampler.join()
@@ -227,25 +227,25 @@ def _body(server: Server, model: str, text: str) -> bytes:
 def measure_many_streams(settings: Settings, callers: Callers, servers: dict[str, Server], results: Results,
                          emulator_pid: int) -> None:
     """The direct SDK first (its CPU: this process's, the SDK consuming the streams itself), then each
-    server in `servers` (row_servers), one after the other; each on a core of its own (_instance_core)."""
+    server in `servers` (row_servers), one after the other; each on a core of its own (instance_core)."""
     reply, text = stream_text(settings)
     callers.first_event("direct", "warm up")
-    split = _instance_core()
+    split = instance_core()
     core, rest = split or (None, None)
     emulator_cores, own_cores = os.sched_getaffinity(emulator_pid), os.sched_getaffinity(0)
     try:
         if rest is not None:
-            _pin(emulator_pid, rest)
+            pin(emulator_pid, rest)
             os.sched_setaffinity(0, rest)
         cpu_before = time.process_time()
-        outcomes = _on(core, lambda: _at_once(settings.many_streams, lambda: _direct_stream(callers, text, reply)))
+        outcomes = _on(core, lambda: at_once(settings.many_streams, lambda: _direct_stream(callers, text, reply)))
         results.many_streams["direct"] = _summary(outcomes)
         results.many_streams["direct"].cpu_s = time.process_time() - cpu_before
         for name, server in servers.items():
             body, warm = _body(server, callers.model, text), _body(server, callers.model, "warm up")
             results.many_streams[name] = _on_server(settings, server, body, warm, reply, core)
     finally:
-        _pin(emulator_pid, emulator_cores)
+        pin(emulator_pid, emulator_cores)
         os.sched_setaffinity(0, own_cores)
 
 

@@ -30,9 +30,12 @@ def test_two_trees_are_compared_side_by_side():
     # The same tree twice: the script starts both, measures them interleaved and says, per figure,
     # whether the new one differs beyond the noise (a restructure's "no figure worse").
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark" / "compare_trees.py"),
-                           "--old", str(ROOT), "--new", str(ROOT), "--quick"], capture_output=True, text=True, timeout=180)
+                           "--old", str(ROOT), "--new", str(ROOT), "--quick", "--paced", "4"],
+                          capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = [line for line in done.stdout.splitlines() if line.startswith("| /") or line.startswith("| stream")]
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| /", "| stream", "| paced"))]
     assert [row.split(" | ")[0] for row in rows] == [
-        "| /invoke server CPU", "| /invoke latency", "| /v1 server CPU", "| /v1 latency", "| stream server CPU", "| stream latency"]
+        "| /invoke server CPU", "| /invoke latency", "| /v1 server CPU", "| /v1 latency", "| stream server CPU",
+        "| stream latency", "| paced server CPU", "| paced latency"]
     assert all(" noise |" in row for row in rows), rows
+    assert "paced: 4 streams of 0.5 s at once" in done.stdout
