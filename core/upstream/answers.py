@@ -48,10 +48,20 @@ def _plain_copy(value: Any) -> Any:
     return value
 
 
+def response_field(response: Any, name: str) -> Any:
+    """One field of an SDK response (status_code, request_id, output, usage, ...).
+
+    The SDK's responses are dicts (its DictMixin) that answer an attribute read only after a failed
+    lookup, through `__getattr__`: 0.7 µs a read against 0.12 for the key, four reads a stream chunk.
+    Anything else that looks like a response is read by its attributes.
+    """
+    return response.get(name) if isinstance(response, dict) else getattr(response, name)
+
+
 def completion_of(response: Any) -> Completion:
     # Output and usage in one round trip: a call of each fewer per stream chunk.
-    output, usage = _plain((response.output, response.usage))
-    return Completion(request_id=response.request_id or "", output=output or {}, usage=usage or {})
+    output, usage = _plain((response_field(response, "output"), response_field(response, "usage")))
+    return Completion(request_id=response_field(response, "request_id") or "", output=output or {}, usage=usage or {})
 
 
 # HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK

@@ -26,7 +26,7 @@ from core.errors import (
     UpstreamUnreachable,
 )
 from core.types import Completion, EmbeddingCall, GenerationCall
-from core.upstream.answers import completion_of, error_of
+from core.upstream.answers import completion_of, error_of, response_field
 from core.upstream.sdk_stand_ins import without_aiohttp, without_request_encryption
 
 log = logging.getLogger("qwenfc")
@@ -151,7 +151,7 @@ def next_chunk(responses: Iterator[Any], received: bool) -> Completion | None:
         # Once DashScope has answered the stream's head, a broken connection is a broken stream (never
         # "could not connect", nor retried), even inside its first event.
         raise transport_error(exc, during_stream=received or getattr(_answer, "seen", False)) from exc
-    if response.status_code != _OK:
+    if response_field(response, "status_code") != _OK:
         raise error_of(response, in_stream=True)
     return completion_of(response)
 
