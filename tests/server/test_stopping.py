@@ -141,7 +141,10 @@ def test_requests_arriving_after_sigterm_are_refused_at_once(emulator):
                 answer = requests.get(f"{url}/health", timeout=2)
                 outcomes.append(answer.status_code if answer.status_code != 503 else answer.json()["code"])
             except requests.ConnectionError as error:
-                outcomes.append("refused" if "refused" in str(error).lower() else f"broken: {error}")
+                # A connection the kernel queued just as gunicorn closed its listener is reset, not
+                # refused: turned away at the socket all the same, at once.
+                turned_away = any(word in str(error).lower() for word in ("refused", "reset by peer"))
+                outcomes.append("refused" if turned_away else f"broken: {error}")
             assert time.monotonic() - began < 1.5, outcomes
             time.sleep(0.05)
         assert outcomes[-1] == "refused", outcomes
