@@ -1,6 +1,7 @@
-"""DashScope's answers as our own types: a response (an SDK object, read only by its attributes:
-status_code, code, message, request_id, output, usage, headers) becomes a `Completion`, or the
-`UpstreamError` it carries. No SDK import here: core/upstream/sdk.py makes the calls.
+"""DashScope's answers as our own types: a response (an SDK object, read only by its fields:
+status_code, code, message, request_id, output, usage, headers; a stream chunk's by key, see
+`response_field`) becomes a `Completion`, or the `UpstreamError` it carries. No SDK import here:
+core/upstream/sdk.py makes the calls.
 """
 
 from __future__ import annotations
