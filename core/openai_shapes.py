@@ -118,13 +118,10 @@ class OpenAIDeltas:
             })
         return deltas
 
-    def chunk_choices(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
-        """A chunk's choices as OpenAI chunk choices: index, delta, finish_reason, logprobs if any.
-        A choice with an empty delta and no finish_reason is kept: the caller may skip it."""
-        return self.shaped_choices(choices(chunk))
-
-    def shaped_choices(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """`chunk_choices` for the choices `result_shapes.choices` found in a chunk already."""
+    def chunk_choices(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A chunk's choices (`result_shapes.choices(chunk)`) as OpenAI chunk choices: index, delta,
+        finish_reason, logprobs if any. A choice with an empty delta and no finish_reason is kept: the
+        caller may skip it."""
         shaped = []
         for position, choice in enumerate(found):
             index = choice.get("index", position)

@@ -25,7 +25,7 @@ from core.upstream.limits import limit_error, limit_of
 log = logging.getLogger("qwenfc")
 
 
-_NESTED = (dict, list, tuple)
+_NESTED = (dict, list)
 
 
 def _plain(value: Any) -> Any:
@@ -44,7 +44,7 @@ def _plain(value: Any) -> Any:
 def _plain_copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain_copy(item) if isinstance(item, _NESTED) else item for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [_plain_copy(item) if isinstance(item, _NESTED) else item for item in value]
     return value
 
@@ -61,7 +61,7 @@ def response_field(response: Any, name: str) -> Any:
 
 def completion_of(response: Any) -> Completion:
     # Output and usage in one round trip: a call of each fewer per stream chunk.
-    output, usage = _plain((response_field(response, "output"), response_field(response, "usage")))
+    output, usage = _plain([response_field(response, "output"), response_field(response, "usage")])
     return Completion(request_id=response_field(response, "request_id") or "", output=output or {}, usage=usage or {})
 
 

@@ -86,8 +86,8 @@ class _DeadlineReads(io.RawIOBase):
                     raise TimeoutError("timed out")
                 # Setting a socket's timeout is a syscall that lets go of the GIL, twice a read if done
                 # each time: with 200 streams on a core every extra release is a likely thread switch
-                # (docs/performance.md, "200 long streams on one instance"). So the socket keeps its slice, and gets a
-                # new one only when it would wait past `wait`, or needlessly wake well before.
+                # (docs/performance.md, "200 long streams on one instance"). So the socket keeps its
+                # slice, and gets a new one only when it would wait past `wait`, or wake well before.
                 timeout = self._timeout
                 if timeout is None or timeout > wait + _SLICE_SLACK_S or timeout < wait / 2:
                     sock.settimeout(wait)

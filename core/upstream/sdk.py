@@ -133,7 +133,7 @@ def send(
 
 def result(response: Any) -> Completion:
     """A non-streamed response as a Completion, or its error as ours."""
-    if response.status_code != HTTPStatus.OK:
+    if response_field(response, "status_code") != _OK:
         raise error_of(response)
     return completion_of(response)
 

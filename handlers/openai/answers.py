@@ -72,7 +72,7 @@ def chat_chunks(
             started.add(0)
         search.add(completion.output)
         in_chunk = choices(_result(completion))  # once a chunk: the deltas and the usage below read it
-        found = deltas.shaped_choices(in_chunk)
+        found = deltas.chunk_choices(in_chunk)
         if not found:  # a text-format chunk (it should not happen here, but a model may send one)
             text = completion.output.get("text")
             found = [{"index": 0, "delta": {"content": text} if text else {}, "finish_reason": completion.finish_reason}]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.result_shapes import assemble, assembled_finish_reason, chunk_reasoning, chunk_text, content_text
+from core.result_shapes import assemble, assembled_finish_reason, choices, chunk_reasoning, chunk_text, content_text
 from core.openai_shapes import OpenAIDeltas, openai_choices, openai_usage
 
 
@@ -192,11 +192,11 @@ def test_chunk_choices_keep_each_choices_index_finish_reason_and_logprobs() -> N
     logprobs = {"content": [{"token": "x", "logprob": -1.0, "top_logprobs": []}]}
     first = chunk({"content": "x"}, index=1, logprobs=logprobs)
     last = chunk({"content": ""}, index=1, finish="stop")
-    assert deltas.chunk_choices(first) == [
+    assert deltas.chunk_choices(choices(first)) == [
         {"index": 1, "delta": {"content": "x"}, "finish_reason": None, "logprobs": logprobs}
     ]
-    assert deltas.chunk_choices(last) == [{"index": 1, "delta": {}, "finish_reason": "stop"}]
-    tool = deltas.chunk_choices(TOOL_FRAGMENTS[3])[0]
+    assert deltas.chunk_choices(choices(last)) == [{"index": 1, "delta": {}, "finish_reason": "stop"}]
+    tool = deltas.chunk_choices(choices(TOOL_FRAGMENTS[3]))[0]
     assert tool["finish_reason"] == "tool_calls" and tool["delta"]["tool_calls"][0]["id"]  # index 1 is new here
 
 
