@@ -26,6 +26,8 @@ log = logging.getLogger("qwenfc")
 
 
 _NESTED = (dict, list)
+# A response's output or usage as the SDK's JSON decoder makes it: a plain dict, or nothing.
+_DECODED = (dict, type(None))
 
 
 def _plain(value: Any) -> Any:
@@ -60,9 +62,50 @@ def response_field(response: Any, name: str) -> Any:
 
 
 def completion_of(response: Any) -> Completion:
-    # Output and usage in one round trip: a call of each fewer per stream chunk.
-    output, usage = _plain([response_field(response, "output"), response_field(response, "usage")])
+    output, usage = response_field(response, "output"), response_field(response, "usage")
+    if type(output) is not dict and isinstance(output, dict):
+        # The SDK's own objects (dict subclasses: it merges cumulative streams with them, and checked
+        # their shape building them): copied, output and usage in one round trip.
+        output, usage = _plain([output, usage])
+    else:
+        # As the SDK's JSON decoder made them (core/upstream/sdk_stand_ins.py): plain all through, ours
+        # as they are, once their shape is one the doors can read.
+        usage = _readable(output, usage, response)
     return Completion(request_id=response_field(response, "request_id") or "", output=output or {}, usage=usage or {})
+
+
+def _readable(output: Any, usage: Any, response: Any) -> Any:
+    """`usage` (None for none), once `output` and `usage` are of DashScope's shape (`_shape_fault`):
+    what the SDK's response classes checked by building themselves (a TypeError there). Anything
+    else is not a DashScope answer: never the caller's fault, never retried."""
+    fault = _shape_fault(output, usage)
+    if fault is not None:
+        request_id = response_field(response, "request_id")
+        # The clue to what came back (its types, never its content) is in the log, not the answer.
+        log.error("DashScope's answer could not be read: %s (upstream request %s)", fault, request_id or "unknown")
+        raise UpstreamBadResponse(
+            "DashScope answered something this function could not read (its output or usage is not of "
+            "DashScope's shape): not a DashScope answer, or one of an unexpected shape",
+            upstream_request_id=request_id or None)
+    return usage or None
+
+
+def _shape_fault(output: Any, usage: Any) -> str | None:
+    """What is not of DashScope's shape: `output` an object, its `choices` (when present) a list of
+    objects, each with an object or nothing as its `message`, and `usage` an object (or nothing)."""
+    if type(output) is not dict:
+        return f"its output is {type(output).__name__}, not an object"
+    if usage and type(usage) is not dict:
+        return f"its usage is {type(usage).__name__}, not an object"
+    choices = output.get("choices")
+    if choices is None:
+        return None
+    if type(choices) is not list:
+        return f"its output.choices is {type(choices).__name__}, not a list"
+    for choice in choices:
+        if type(choice) is not dict or type(choice.get("message") or {}) is not dict:
+            return "its output.choices holds something other than an object with an object as its message"
+    return None
 
 
 # HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK

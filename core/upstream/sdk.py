@@ -27,7 +27,7 @@ from core.errors import (
 )
 from core.types import Completion, EmbeddingCall, GenerationCall
 from core.upstream.answers import completion_of, error_of, response_field
-from core.upstream.sdk_stand_ins import without_aiohttp, without_request_encryption
+from core.upstream.sdk_stand_ins import with_answers_as_decoded, without_aiohttp, without_request_encryption
 
 log = logging.getLogger("qwenfc")
 
@@ -73,10 +73,13 @@ def _import_generation() -> tuple[Any, Any, str]:
     return dashscope.Generation, dashscope.MultiModalConversation, dashscope.base_http_api_url
 
 
-Generation, _MultiModalConversation, SDK_BASE_URL = _import_generation()
+_Generation, _MultiModalConversation, SDK_BASE_URL = _import_generation()
+# The SDK's calls, handing over the responses its HTTP layer decoded (plain dicts inside), not its
+# response objects: core/upstream/sdk_stand_ins.py says why.
+Generation = with_answers_as_decoded(_Generation, "GenerationResponse")
 
 
-class MultiModalConversation(_MultiModalConversation):  # type: ignore[misc, valid-type]
+class MultiModalConversation(with_answers_as_decoded(_MultiModalConversation, "MultiModalConversationResponse")):  # type: ignore[misc]
     """The SDK's MultiModalConversation, minus its uploads.
 
     The SDK's `call` hands every message to `_preprocess_messages`, which uploads to OSS, with the

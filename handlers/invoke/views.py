@@ -14,9 +14,11 @@ from flask import Blueprint, Flask, Response, request
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.types import Completion
+from handlers.invoke.console_shape import console_body
 from handlers.invoke.body import InvokeRequest, parse_invoke_body, stream_flag
 from web.errors import error_body
 from web.serve import serve
+from web.services import services
 from web.sse import DashScopeEvents
 
 bp = Blueprint("invoke", __name__)
@@ -24,18 +26,6 @@ bp = Blueprint("invoke", __name__)
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-
-
-def dashscope_body(completion: Completion) -> dict[str, Any]:
-    """The shape the DashScope SDK prints and the FC console shows for the official samples."""
-    return {
-        "status_code": 200,
-        "request_id": completion.request_id,
-        "code": "",
-        "message": "",
-        "output": completion.output,
-        "usage": completion.usage,
-    }
 
 
 def _stream_requested() -> bool:
@@ -50,6 +40,11 @@ def _stream_requested() -> bool:
     return "text/event-stream" in request.headers.get("Accept", "") or (sse or "").strip().lower() == "enable"
 
 
+def _multimodal(parsed: InvokeRequest) -> bool:
+    """Whether the call went to the multimodal endpoint, whose SDK class prints more fields."""
+    return services().rules.endpoint(parsed.call.model) == "multimodal"
+
+
 class InvokeDoor:
     def __init__(self, fixed_mode: InvokeMode | None) -> None:
         self._fixed_mode = fixed_mode
@@ -58,10 +53,11 @@ class InvokeDoor:
         return parse_invoke_body(body, request.mimetype, config, self._fixed_mode, _stream_requested())
 
     def answer(self, completion: Completion, parsed: InvokeRequest) -> dict[str, Any]:
-        return dashscope_body(completion)
+        return console_body(completion, _multimodal(parsed))
 
     def stream_format(self, parsed: InvokeRequest) -> DashScopeEvents:
-        return DashScopeEvents(dashscope_body, error_body)
+        multimodal = _multimodal(parsed)
+        return DashScopeEvents(lambda chunk: console_body(chunk, multimodal), error_body)
 
 
 DOORS = {mode: InvokeDoor(mode) for mode in (None, "messages", "prompt")}

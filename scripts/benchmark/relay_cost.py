@@ -7,9 +7,11 @@ sends them: so nothing waits on a producer, and the CPU read (this process's, pr
 consumer's. Figures are CPU microseconds per event, the best of several interleaved rounds:
 
 - requests reading the stream's lines, and nothing else (the transport under the SDK);
-- the DashScope SDK consuming the stream (Generation.call, what every call of the function makes);
+- the DashScope SDK consuming the stream: its Generation.call as anyone calls it (each event made
+  into its response objects), and as the function calls it (the responses its HTTP layer decoded,
+  handed over as they are: core/upstream/sdk_stand_ins.py);
 - the function's own work per event for each door, the SDK replaced by a replay of its recorded
-  chunks (its objects, as the SDK hands them over): parse, shape, JSON, the request's log fields;
+  chunks (as the SDK hands them to the function): parse, shape, JSON, the request's log fields;
 - the JSON parts: one event's body written by the standard library's encoder and by orjson, and a
   chunk copied to plain dicts in Python and by an orjson round trip (web/json_output.py,
   core/upstream/answers.py).
@@ -125,7 +127,10 @@ def main() -> None:
         with session.post(stream_url, data=b"{}", stream=True) as response:
             return sum(1 for line in response.iter_lines() if line.startswith(b"data:"))
 
-    def sdk_stream() -> int:
+    def sdk_stream() -> int:  # the SDK as anyone calls it: each event made into its response objects
+        return sum(1 for _ in sdk._Generation.call(**asked, session=session))
+
+    def sdk_stream_decoded() -> int:  # the SDK as the function calls it (core/upstream/sdk_stand_ins.py)
         return sum(1 for _ in sdk.Generation.call(**asked, session=session))
 
     chunks = list(sdk.Generation.call(**asked, session=session))
@@ -153,12 +158,14 @@ def main() -> None:
             return len(chunks)
         return relay
 
-    chunk = chunks[len(chunks) // 2]
+    stock_chunks = list(sdk._Generation.call(**asked, session=session))
+    chunk = stock_chunks[len(stock_chunks) // 2]  # the SDK's objects: what the copies below copy
     body = {"output": _plain(chunk.output), "usage": _plain(chunk.usage), "request_id": chunk.request_id}
     many = 2000
     cases: dict[str, Callable[[], int]] = {
         "requests reading the stream's lines": lines,
         "the DashScope SDK consuming the stream": sdk_stream,
+        "the DashScope SDK consuming the stream, its answers as decoded": sdk_stream_decoded,
         **{f"the function's own work, {name}": door(path, kwargs) for name, (path, kwargs) in DOORS.items()},
         "one event's body, the standard library's encoder": lambda: [_COMPACT.encode(body) for _ in range(many)] and many,
         "one event's body, orjson (compact_json)": lambda: [compact_json(body) for _ in range(many)] and many,

@@ -62,7 +62,7 @@ def test_the_relay_cost_script_takes_an_event_apart():
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in result.stdout.splitlines()
             if line.startswith("| ") and not line.startswith("| CPU")}
-    assert len(rows) == 10, rows
+    assert len(rows) == 11, rows
     assert all(value > 0 for value in rows.values()), rows
     for door in ("/invoke", "/v1/chat/completions", "/v1/responses", "/v1/messages"):
         assert f"the function's own work, {door}" in rows
