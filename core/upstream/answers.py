@@ -98,7 +98,7 @@ def _shape_fault(output: Any, usage: Any) -> str | None:
     if usage and type(usage) is not dict:
         return f"its usage is {type(usage).__name__}, not an object"
     choices = output.get("choices")
-    if choices is None:
+    if not choices:  # none, or an empty list (the SDK's classes took `{}` and `""` as none too)
         return None
     if type(choices) is not list:
         return f"its output.choices is {type(choices).__name__}, not a list"

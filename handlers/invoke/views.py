@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, request
 
 from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
+from core.retired_models import resolve_model
 from core.types import Completion
 from handlers.invoke.console_shape import console_body
 from handlers.invoke.body import InvokeRequest, parse_invoke_body, stream_flag
@@ -41,8 +42,11 @@ def _stream_requested() -> bool:
 
 
 def _multimodal(parsed: InvokeRequest) -> bool:
-    """Whether the call went to the multimodal endpoint, whose SDK class prints more fields."""
-    return services().rules.endpoint(parsed.call.model) == "multimodal"
+    """Whether the call went to the multimodal endpoint, whose SDK class prints more fields: the
+    endpoint of the model called, MODEL_ALIASES applied (admission made the call; it cannot fail now)."""
+    found = services()
+    called, _ = resolve_model(parsed.call, found.config.model_aliases)
+    return found.rules.endpoint(called.model) == "multimodal"
 
 
 class InvokeDoor:

@@ -4,6 +4,7 @@ as DashScope receives them. How a body is read, and each refusal, is tests/unit/
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -227,6 +228,21 @@ def test_multimodal_content_parts_are_accepted(client, emulator):
     assert response.status_code == 200
     assert upstream_body(emulator)["input"]["messages"] == messages
     assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_console_shape_is_that_of_the_endpoint_called_after_model_aliases(config, emulator, stream):
+    # qwq-plus (retired; a text model by its name) mapped to qwen3.6-plus, served on the multimodal endpoint,
+    # whose SDK class also prints `output.audio` and `usage.characters` (handlers/invoke/console_shape.py).
+    client = create_app(dataclasses.replace(config, model_aliases=(("qwq-plus", "qwen3.6-plus"),))).test_client()
+    body = {"model": "qwq-plus", "messages": [{"role": "user", "content": "hi"}], "enable_thinking": False}
+    response = client.post("/invoke" + ("?stream=true" if stream else ""), json=body)
+    assert response.status_code == 200
+    assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
+    answers = ([json.loads(line[5:]) for line in response.get_data(as_text=True).splitlines() if line.startswith("data:")]
+               if stream else [response.get_json()])
+    for answer in answers:
+        assert answer["output"]["audio"] is None and answer["usage"]["characters"] == 0
 
 
 # -- octet-stream bodies shaped like JSON ----------------------------------------------------------
