@@ -26,8 +26,6 @@ log = logging.getLogger("qwenfc")
 
 
 _NESTED = (dict, list)
-# A response's output or usage as the SDK's JSON decoder makes it: a plain dict, or nothing.
-_DECODED = (dict, type(None))
 
 
 def _plain(value: Any) -> Any:
@@ -64,13 +62,11 @@ def response_field(response: Any, name: str) -> Any:
 def completion_of(response: Any) -> Completion:
     output, usage = response_field(response, "output"), response_field(response, "usage")
     if type(output) is not dict and isinstance(output, dict):
-        # The SDK's own objects (dict subclasses: it merges cumulative streams with them, and checked
-        # their shape building them): copied, output and usage in one round trip.
+        # The SDK's own objects (dict subclasses: it merges cumulative streams with them): copied,
+        # output and usage in one round trip. What the SDK's JSON decoder made (plain all through:
+        # core/upstream/sdk_stand_ins.py) is ours as it is.
         output, usage = _plain([output, usage])
-    else:
-        # As the SDK's JSON decoder made them (core/upstream/sdk_stand_ins.py): plain all through, ours
-        # as they are, once their shape is one the doors can read.
-        usage = _readable(output, usage, response)
+    usage = _readable(output, usage, response)
     return Completion(request_id=response_field(response, "request_id") or "", output=output or {}, usage=usage or {})
 
 
@@ -91,21 +87,35 @@ def _readable(output: Any, usage: Any, response: Any) -> Any:
 
 
 def _shape_fault(output: Any, usage: Any) -> str | None:
-    """What is not of DashScope's shape: `output` an object, its `choices` (when present) a list of
-    objects, each with an object or nothing as its `message`, and `usage` an object (or nothing)."""
+    """What is not of DashScope's shape, as far as the doors read it: `output` an object; its `choices`
+    (when present) a list of objects, each with an object or nothing as its `message`, and a list of
+    objects or nothing as the message's `tool_calls`; `usage` an object or nothing, and its token
+    details objects or nothing."""
     if type(output) is not dict:
         return f"its output is {type(output).__name__}, not an object"
-    if usage and type(usage) is not dict:
-        return f"its usage is {type(usage).__name__}, not an object"
+    if usage:
+        if type(usage) is not dict:
+            return f"its usage is {type(usage).__name__}, not an object"
+        for name in _USAGE_DETAILS:
+            if type(usage.get(name) or {}) is not dict:
+                return f"its usage.{name} is {type(usage[name]).__name__}, not an object"
     choices = output.get("choices")
     if not choices:  # none, or an empty list (the SDK's classes took `{}` and `""` as none too)
         return None
     if type(choices) is not list:
         return f"its output.choices is {type(choices).__name__}, not a list"
     for choice in choices:
-        if type(choice) is not dict or type(choice.get("message") or {}) is not dict:
+        message = choice.get("message") if type(choice) is dict else None
+        if type(choice) is not dict or type(message or {}) is not dict:
             return "its output.choices holds something other than an object with an object as its message"
+        calls = message.get("tool_calls") if message else None
+        if calls and (type(calls) is not list or any(type(call) is not dict for call in calls)):
+            return "its message's tool_calls is not a list of objects"
     return None
+
+
+# The usage details the doors read (core/callers/model.py's Tokens, the OpenAI-shaped usage).
+_USAGE_DETAILS = ("output_tokens_details", "prompt_tokens_details")
 
 
 # HTTP status by DashScope error code (prefix), for errors that arrive as an SSE event: the SDK

@@ -77,9 +77,10 @@ _Generation, _MultiModalConversation, SDK_BASE_URL = _import_generation()
 # The SDK's calls, handing over the responses its HTTP layer decoded (plain dicts inside), not its
 # response objects: core/upstream/sdk_stand_ins.py says why.
 Generation = with_answers_as_decoded(_Generation, "GenerationResponse")
+_DecodedConversation = with_answers_as_decoded(_MultiModalConversation, "MultiModalConversationResponse")
 
 
-class MultiModalConversation(with_answers_as_decoded(_MultiModalConversation, "MultiModalConversationResponse")):  # type: ignore[misc]
+class MultiModalConversation(_DecodedConversation):  # type: ignore[misc, valid-type]
     """The SDK's MultiModalConversation, minus its uploads.
 
     The SDK's `call` hands every message to `_preprocess_messages`, which uploads to OSS, with the

@@ -85,7 +85,7 @@ def with_answers_as_decoded(api: type, response_class: str) -> type:
     first in `response_class`.
 
     That wrapping (`from_api_response`) rebuilds `output` as nested SDK objects on every stream chunk
-    (GenerationOutput, Choice, Message: about 12 µs of the SDK's 29 µs per relayed event in bulk,
+    (GenerationOutput, Choice, Message: about 15 µs of the SDK's 29 µs per relayed event in bulk,
     scripts/benchmark/relay_cost.py), which the function then copied back to plain dicts. The request,
     its headers, the HTTP session, the SSE parse and the error responses stay the SDK's. Only the one
     name in the code of `call` is rebound (a copy of the function with its own globals), so nothing

@@ -94,6 +94,8 @@ def test_an_sdk_whose_call_names_no_response_class_is_used_as_it_is():
     ({"choices": ["x"]}, {}, "something other than an object"),
     ({"choices": [{"message": "x"}]}, {}, "something other than an object"),
     ({"text": "hi"}, [1], "its usage is list"),
+    ({"text": "hi"}, {"prompt_tokens_details": 3}, "its usage.prompt_tokens_details is int"),
+    ({"choices": [{"message": {"role": "assistant", "tool_calls": ["x"]}}]}, {}, "tool_calls is not a list of objects"),
 ])
 def test_a_decoded_answer_not_of_dashscopes_shape_is_a_bad_response(caplog, output, usage, fault):
     with pytest.raises(UpstreamBadResponse):

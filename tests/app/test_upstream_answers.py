@@ -21,6 +21,10 @@ ANSWERS = {
     "JSONLIST": (200, "application/json", b"[1,2]", {}),
     "NULLOUTPUT": (200, "application/json", b'{"request_id":"r1","output":null,"usage":null}', {}),
     "CHOICESTEXT": (200, "application/json", b'{"request_id":"r1","output":{"choices":"x"},"usage":{}}', {}),
+    "TOOLCALLSTEXT": (200, "application/json", b'{"request_id":"r1","output":{"choices":[{"finish_reason":"tool_calls",'
+                      b'"message":{"role":"assistant","content":"","tool_calls":"x"}}]},"usage":{}}', {}),
+    "DETAILSTEXT": (200, "application/json", b'{"request_id":"r1","output":{"choices":[{"finish_reason":"stop",'
+                    b'"message":{"role":"assistant","content":"hi"}}]},"usage":{"output_tokens_details":"x"}}', {}),
     "REDIRECT": (302, "text/html", b"", {}),
     "HUGERETRY": (429, "application/json", b'{"code":"Throttling","message":"slow down","request_id":"r"}',
                   {"Retry-After": "99999999"}),
@@ -79,7 +83,9 @@ def call(client, word: str, door: str, stream: bool):
 # What the log line says of an answer whose JSON is not of DashScope's shape (core/upstream/answers.py).
 CLUES = {"EMPTYOBJECT": "its output is NoneType, not an object", "JSONLIST": "its output is NoneType, not an object",
          "NULLOUTPUT": "its output is NoneType, not an object",
-         "CHOICESTEXT": "its output.choices is str, not a list"}
+         "CHOICESTEXT": "its output.choices is str, not a list",
+         "TOOLCALLSTEXT": "its message's tool_calls is not a list of objects",
+         "DETAILSTEXT": "its usage.output_tokens_details is str, not an object"}
 
 
 def error_of(response, door: str) -> tuple[str, str]:
@@ -89,7 +95,8 @@ def error_of(response, door: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("door", ["invoke", "v1"])
-@pytest.mark.parametrize("word", ["HTMLPAGE", "EMPTYOBJECT", "JSONLIST", "NULLOUTPUT", "CHOICESTEXT", "REDIRECT"])
+@pytest.mark.parametrize("word", ["HTMLPAGE", "EMPTYOBJECT", "JSONLIST", "NULLOUTPUT", "CHOICESTEXT", "TOOLCALLSTEXT",
+                                  "DETAILSTEXT", "REDIRECT"])
 def test_an_unreadable_answer_is_a_502_saying_so_and_never_retried(odd_client, logs, word, door, stream):
     response = call(odd_client, word, door, stream)
     assert response.status_code == 502, response.get_data(as_text=True)
