@@ -72,8 +72,8 @@ def row_servers(settings: Settings, base_url: str, compatible_url: str, scratch:
     max_in_flight = max(settings.many_streams, int(fc_settings().get("MAX_IN_FLIGHT", 0)))
     servers = {"function": Server(lambda: start_function(base_url, {"MAX_IN_FLIGHT": str(max_in_flight)}),
                                   "/v1/chat/completions", {}),
-               # The SDK relay floor: the SDK's stream relayed and nothing else, the least any gateway
-               # on the SDK spends per event (its events are the SDK's output: no [DONE]).
+               # The SDK relay floor: the SDK's stream relayed and nothing else, what a plain gateway
+               # calling the SDK as documented spends per event (its events are the SDK's output: no [DONE]).
                "relay": Server(lambda: start_floor(base_url), "/relay-stream", {}, "relay")}
     for name in settings.peers:
         peer = PEERS[name]

@@ -89,7 +89,7 @@ def measure_concurrency(settings: Settings, callers: Callers, results: Results, 
     text = f"slow call [[emulate delay={UPSTREAM_S}]]"
     compat = ["direct-compat", *peers] if peers else []
     call_targets = ["direct", "function", "official", *compat]
-    # "relay": the floor app relaying the SDK's stream and nothing else, the least a gateway on the SDK does.
+    # "relay": the floor app relaying the SDK's stream and nothing else, a plain gateway on the SDK as documented.
     stream_targets = ["direct", "function", "function-v1", "relay", *compat]
     for target in stream_targets:  # warm: the relay floor's first stream imports the SDK
         callers.stream(target, "warm up")
