@@ -232,10 +232,10 @@ def test_multimodal_content_parts_are_accepted(client, emulator):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_the_console_shape_is_that_of_the_endpoint_called_after_model_aliases(config, emulator, stream):
-    # qwq-plus (retired; a text model by its name) mapped to qwen3.6-plus, served on the multimodal endpoint,
-    # whose SDK class also prints `output.audio` and `usage.characters` (handlers/invoke/console_shape.py).
-    client = create_app(dataclasses.replace(config, model_aliases=(("qwq-plus", "qwen3.6-plus"),))).test_client()
-    body = {"model": "qwq-plus", "messages": [{"role": "user", "content": "hi"}], "enable_thinking": False}
+    # qwen-plus (a text-endpoint model) mapped to qwen3.6-plus, served on the multimodal endpoint, whose
+    # SDK class also prints `output.audio` and `usage.characters` (handlers/invoke/console_shape.py).
+    client = create_app(dataclasses.replace(config, model_aliases=(("qwen-plus", "qwen3.6-plus"),))).test_client()
+    body = {"model": "qwen-plus", "messages": [{"role": "user", "content": "hi"}], "enable_thinking": False}
     response = client.post("/invoke" + ("?stream=true" if stream else ""), json=body)
     assert response.status_code == 200
     assert emulator.last_request()["path"].endswith("/multimodal-generation/generation")
