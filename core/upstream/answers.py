@@ -66,12 +66,12 @@ def completion_of(response: Any) -> Completion:
         # output and usage in one round trip. What the SDK's JSON decoder made (plain all through:
         # core/upstream/sdk_stand_ins.py) is ours as it is.
         output, usage = _plain([output, usage])
-    usage = _readable(output, usage, response)
+    _check_shape(output, usage, response)
     return Completion(request_id=response_field(response, "request_id") or "", output=output or {}, usage=usage or {})
 
 
-def _readable(output: Any, usage: Any, response: Any) -> Any:
-    """`usage` (None for none), once `output` and `usage` are of DashScope's shape (`_shape_fault`):
+def _check_shape(output: Any, usage: Any, response: Any) -> None:
+    """Raise UpstreamBadResponse unless `output` and `usage` are of DashScope's shape (`_shape_fault`):
     what the SDK's response classes checked by building themselves (a TypeError there). Anything
     else is not a DashScope answer: never the caller's fault, never retried."""
     fault = _shape_fault(output, usage)
@@ -83,7 +83,6 @@ def _readable(output: Any, usage: Any, response: Any) -> Any:
             "DashScope answered something this function could not read (its output or usage is not of "
             "DashScope's shape): not a DashScope answer, or one of an unexpected shape",
             upstream_request_id=request_id or None)
-    return usage or None
 
 
 def _shape_fault(output: Any, usage: Any) -> str | None:

@@ -36,18 +36,19 @@ def console_body(completion: Completion, multimodal: bool = False) -> dict[str, 
 
 
 def _output(output: dict[str, Any], multimodal: bool) -> dict[str, Any]:
+    # Choices are a list of objects, each message an object or nothing, when present: an answer of any
+    # other shape never reaches a door (core/upstream/answers.py).
     shaped = {**(_MULTIMODAL_OUTPUT if multimodal else _OUTPUT), **output}
     if multimodal and isinstance(shaped["audio"], dict):
         shaped["audio"] = {**_AUDIO, **shaped["audio"]}
-    choices = shaped["choices"]
-    if type(choices) is list:
-        for choice in choices:
-            message = choice.get("message") if type(choice) is dict else None
-            # What DashScope nearly always sends (every chunk of a stream) has nothing for the SDK to
-            # add: no copy of the choices then.
-            if not (message and "finish_reason" in choice and "content" in message):
-                shaped["choices"] = [_choice(choice) if isinstance(choice, dict) else choice for choice in choices]
-                break
+    choices = shaped["choices"] or ()
+    for choice in choices:
+        message = choice.get("message")
+        # What DashScope nearly always sends (every chunk of a stream) has nothing for the SDK to add:
+        # no copy of the choices then.
+        if not (message and "finish_reason" in choice and "content" in message):
+            shaped["choices"] = [_choice(choice) for choice in choices]
+            break
     return shaped
 
 
