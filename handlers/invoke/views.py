@@ -15,8 +15,8 @@ from core.config import Config, InvokeMode
 from core.errors import InvalidRequest
 from core.retired_models import resolve_model
 from core.types import Completion
-from handlers.invoke.console_shape import console_body
 from handlers.invoke.body import InvokeRequest, parse_invoke_body, stream_flag
+from handlers.invoke.console_shape import console_body
 from web.errors import error_body
 from web.serve import serve
 from web.services import services

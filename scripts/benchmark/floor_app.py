@@ -7,8 +7,8 @@ It also serves the SDK relay floor (/relay, /relay-stream): the same app calling
 the SDK and answering with what came back, with nothing else (no checks, no shaping, no log line).
 What that costs in CPU is what a plain gateway calling the SDK as its documentation does pays per call
 and per relayed event, so the function's CPU is shown against it too (the function takes the SDK's
-answers as decoded, core/upstream/sdk_stand_ins.py, and so relays a streamed event for less). The SDK is imported at the first relay, so the
-floor's cold start stays an empty app's.
+answers as decoded, core/upstream/sdk_stand_ins.py, and so relays a streamed event for less). The
+SDK is imported at the first relay, so the floor's cold start stays an empty app's.
 """
 
 import json

@@ -11,8 +11,8 @@ machine's drift falls on all alike, each gateway against a direct call to its ow
 - concurrent calls and streams with a 1 s upstream, from 1 to 128 at once;
 - server CPU per small call and per relayed event of a 2,000-event stream, read from /proc, also
   for the floor app relaying the SDK and doing nothing else (what a plain gateway calling the SDK
-  as documented pays), and requests/s at 32 connections, with the cores the server used meanwhile, also for the
-  function with a worker per core of this machine (WEB_CONCURRENCY) (load.py);
+  as documented pays), and requests/s at 32 connections, with the cores the server used meanwhile,
+  also for the function with a worker per core of this machine (WEB_CONCURRENCY) (load.py);
 - 200 concurrent 20-second streams on one instance of each server, started for the row: the streams
   that finished whole, first event p99 against the SDK's own, peak memory and CPU (many_streams.py);
 - a thinking stream, a multimodal call, a native-door call and a call with a caller key (features.py);
